@@ -37,6 +37,9 @@ export type ErrorCode =
   | 'task_not_running'
   | 'task_failed'
   | 'sync_failed'
+  | 'ssh_auth_failed'
+  | 'host_key_unknown'
+  | 'task_busy'
   // anything else
   | 'internal';
 
