@@ -1,0 +1,87 @@
+import { createInterface } from 'node:readline';
+import type { Adapter, DeliveryResult, OutgoingMessage } from '../../src/core/adapter.js';
+import type { Inbound } from '../../src/core/switchboard.js';
+import { replyToPlainText, type Reply } from '../../src/core/reply.js';
+
+/** What the console needs from the core. */
+export interface ConsoleCore {
+  execute(inbound: Inbound): Promise<Reply>;
+  idle(adapter: string): Promise<void>;
+}
+
+export interface ConsoleOptions {
+  input: NodeJS.ReadableStream;
+  output: NodeJS.WritableStream;
+  /** The local user: the actor is `console:<user>`. */
+  user: string;
+  /** A terminal gets an `sb>` prompt; a pipe is read one command per line, silently. */
+  interactive: boolean;
+  banner?: string;
+}
+
+const CHANNEL = 'terminal';
+
+/**
+ * The embedded default adapter: the same grammar at an `sb>` prompt, or one command per line from a pipe.
+ * The terminal is the channel, so progress and final outputs print here as they happen, between commands.
+ */
+export function createConsoleAdapter(core: ConsoleCore, options: ConsoleOptions): Adapter {
+  const { output, interactive } = options;
+  const actor = { id: `console:${options.user}`, name: options.user };
+  const origin = { adapter: 'console', channel: CHANNEL };
+  let resolveFinished!: () => void;
+  const finished = new Promise<void>((resolve) => (resolveFinished = resolve));
+  let rl: ReturnType<typeof createInterface> | undefined;
+  let stopped = false;
+
+  function write(textToPrint: string): void {
+    if (interactive && rl) {
+      // Print above the prompt line, then redraw the prompt with whatever the user had typed.
+      output.write('\r\x1b[K');
+      output.write(`${textToPrint}\n`);
+      rl.prompt(true);
+    } else {
+      output.write(`${textToPrint}\n`);
+    }
+  }
+
+  async function readLoop(): Promise<void> {
+    rl = createInterface({ input: options.input, ...(interactive ? { output, prompt: 'sb> ' } : {}), terminal: interactive });
+    if (options.banner) output.write(`${options.banner}\n`);
+    if (interactive) rl.prompt();
+    for await (const raw of rl) {
+      if (stopped) break;
+      const line = raw.replace(/\r$/, '');
+      if (line.trim() === '' || line.trimStart().startsWith('#')) {
+        if (interactive) rl.prompt();
+        continue;
+      }
+      if (interactive && /^(quit|exit)$/i.test(line.trim())) break;
+      await core.execute({ text: line, actor, origin });
+      // Scripts see each reply before the next command runs.
+      await core.idle('console');
+      if (interactive) rl.prompt();
+    }
+    rl.close();
+    resolveFinished();
+  }
+
+  return {
+    name: 'console',
+    finished,
+    async start() {
+      void readLoop().catch((error: unknown) => {
+        output.write(`console: ${error instanceof Error ? error.message : String(error)}\n`);
+        resolveFinished();
+      });
+    },
+    async stop() {
+      stopped = true;
+      rl?.close();
+    },
+    async deliver(message: OutgoingMessage): Promise<DeliveryResult> {
+      write(replyToPlainText(message.reply));
+      return { messageId: String(message.id) };
+    },
+  };
+}

@@ -1,0 +1,85 @@
+import type { Config } from './config/load.js';
+import type { Environment } from './config/environment.js';
+import { allCommands } from './commands/index.js';
+import type { CommandDefinition, Services } from './commands/context.js';
+import { createChoices } from './core/choices.js';
+import type { Clock } from './core/clock.js';
+import type { Logger } from './core/logger.js';
+import { createScrubber, scrubReply, secretsFromEnvironment, type Scrubber } from './core/scrub.js';
+import { createSwitchboard, type Switchboard } from './core/switchboard.js';
+import { createMonitor, type Monitor } from './monitor/monitor.js';
+import { monitorMigrations } from './monitor/migrations.js';
+import { createOutbox } from './notify/outbox.js';
+import { outboxMigrations } from './notify/migrations.js';
+import { systemLookup, type LookupHost } from './opencode/address-guard.js';
+import { createServerDirectory } from './opencode/server-directory.js';
+import { createAccess } from './sessions/access.js';
+import { createAuditLog } from './sessions/audit.js';
+import type { Db, Migration } from './sessions/database.js';
+import { coreMigrations } from './sessions/migrations.js';
+import { createRegistry } from './sessions/registry.js';
+
+/** Every schema step of every part, in the order they must run. */
+export const allMigrations: readonly Migration[] = [...coreMigrations, ...outboxMigrations, ...monitorMigrations];
+
+export interface AppDeps {
+  config: Config;
+  env: Environment;
+  db: Db;
+  clock: Clock;
+  logger: Logger;
+  lookupHost?: LookupHost;
+  commands?: readonly CommandDefinition[];
+  scrub?: Scrubber;
+  /** Client timeouts; tests shorten them. */
+  requestTimeoutMs?: number;
+}
+
+export interface App {
+  switchboard: Switchboard;
+  monitor: Monitor;
+  scrub: Scrubber;
+  stop(): Promise<void>;
+}
+
+/** The scrubber knows every configured secret: server passwords and secret-looking variables. */
+export function scrubberFor(config: Config, env: Environment): Scrubber {
+  const serverPasswords = config.servers.map((s) => (s.passwordEnv ? env[s.passwordEnv] : undefined));
+  return createScrubber([...secretsFromEnvironment(env), ...serverPasswords]);
+}
+
+/** Builds the whole core from its inputs. No adapters here: main.ts adds the ones that are configured. */
+export function createApp(deps: AppDeps): App {
+  const { config, env, db, clock, logger } = deps;
+  const scrub = deps.scrub ?? scrubberFor(config, env);
+  const registry = createRegistry(db, clock);
+  const outbox = createOutbox({ db, clock, logger, sanitize: (reply) => scrubReply(reply, scrub) });
+  const servers = createServerDirectory(config.servers, env, deps.requestTimeoutMs ? { timeoutMs: deps.requestTimeoutMs } : {});
+  const commands = deps.commands ?? allCommands;
+  const monitor = createMonitor({ db, clock, logger, config, registry, servers, outbox });
+  const services: Services = {
+    config,
+    env,
+    clock,
+    logger,
+    registry,
+    servers,
+    choices: createChoices(db, clock),
+    access: createAccess(config.access),
+    audit: createAuditLog(db, clock),
+    monitor,
+    lookupHost: deps.lookupHost ?? systemLookup,
+    grammar: commands,
+  };
+  monitor.attachServices(services);
+  const switchboard = createSwitchboard({ services, commands, outbox });
+  return {
+    switchboard,
+    monitor,
+    scrub,
+    async stop() {
+      await monitor.stop();
+      outbox.stop();
+    },
+  };
+}

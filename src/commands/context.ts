@@ -1,0 +1,51 @@
+import type { Config } from '../config/load.js';
+import type { Environment } from '../config/environment.js';
+import type { Choices } from '../core/choices.js';
+import type { Clock } from '../core/clock.js';
+import type { Logger } from '../core/logger.js';
+import type { Actor, Origin } from '../core/origin.js';
+import type { Reply } from '../core/reply.js';
+import type { MonitorControl } from '../monitor/control.js';
+import type { LookupHost } from '../opencode/address-guard.js';
+import type { ServerDirectory } from '../opencode/server-directory.js';
+import type { Access, Level } from '../sessions/access.js';
+import type { AuditLog } from '../sessions/audit.js';
+import type { Registry } from '../sessions/registry.js';
+import type { GrammarSpec } from './spec.js';
+
+/** Everything a handler may use. Built once by the core; handlers never reach for globals. */
+export interface Services {
+  config: Config;
+  env: Environment;
+  clock: Clock;
+  logger: Logger;
+  registry: Registry;
+  servers: ServerDirectory;
+  choices: Choices;
+  access: Access;
+  audit: AuditLog;
+  monitor: MonitorControl;
+  lookupHost: LookupHost;
+  grammar: readonly GrammarSpec[];
+}
+
+export interface CommandContext {
+  actor: Actor;
+  origin: Origin;
+  /** The command line as received (after a typed choice was expanded). */
+  line: string;
+  args: Record<string, string>;
+  options: Record<string, string | number | boolean>;
+  text?: string;
+  services: Services;
+  /** Filled in by handlers for the audit row the core writes afterwards. */
+  audit: { target?: string; promptId?: number; detail?: string };
+  /** Where the reply goes when it is about one name (the prompt echo opens that name's thread). */
+  route?: { threadKey: string; opensThread?: boolean };
+}
+
+export interface CommandDefinition extends GrammarSpec {
+  /** The role the verb needs at least; handlers add finer checks (own work, unconfigured servers). */
+  level: Level;
+  handle(ctx: CommandContext): Promise<Reply>;
+}

@@ -1,0 +1,37 @@
+import type { CommandDefinition } from './context.js';
+import { abort } from './verbs/abort.js';
+import { agents } from './verbs/agents.js';
+import { attach } from './verbs/attach.js';
+import { forget } from './verbs/forget.js';
+import { help } from './verbs/help.js';
+import { last } from './verbs/last.js';
+import { newSession } from './verbs/new.js';
+import { send } from './verbs/send.js';
+import { sessions } from './verbs/sessions.js';
+import { status } from './verbs/status.js';
+import { todo } from './verbs/todo.js';
+
+/** Builds the verb table; a verb defined twice is a programming error caught at start-up. */
+export function commandTable(definitions: readonly CommandDefinition[]): Map<string, CommandDefinition> {
+  const table = new Map<string, CommandDefinition>();
+  for (const definition of definitions) {
+    if (table.has(definition.verb)) throw new Error(`command ${definition.verb} is defined twice`);
+    table.set(definition.verb, definition);
+  }
+  return table;
+}
+
+/** Every verb, in the order `help` lists them. */
+export const allCommands: readonly CommandDefinition[] = [
+  help,
+  sessions,
+  newSession,
+  attach,
+  send,
+  status,
+  todo,
+  last,
+  abort,
+  agents,
+  forget,
+];

@@ -1,0 +1,45 @@
+import { SwitchboardError } from '../errors.js';
+import type { OpencodeClient } from '../opencode/client.js';
+import type { ServerRef } from '../opencode/server-ref.js';
+import type { NameRecord, OpencodeTarget } from '../sessions/registry.js';
+import { assertValidName } from '../sessions/names.js';
+import type { CommandContext } from './context.js';
+
+export interface OpencodeName {
+  record: NameRecord;
+  target: OpencodeTarget;
+  server: ServerRef;
+  client: OpencodeClient;
+}
+
+/** The registered name in `args.name`, validated first so hostile names never reach a query or a message. */
+export function requireName(ctx: CommandContext, key = 'name'): NameRecord {
+  const name = ctx.args[key] ?? '';
+  assertValidName(name);
+  ctx.audit.target = name;
+  return ctx.services.registry.require(name);
+}
+
+export function opencodeName(ctx: CommandContext, record: NameRecord, verb: string): OpencodeName {
+  if (record.target.kind !== 'opencode') {
+    throw new SwitchboardError('usage', `\`${verb}\` works on OpenCode sessions; ${record.name} is a task on ${record.target.executor}`);
+  }
+  const server = ctx.services.servers.forStored(record.target.server, record.target.serverUrl);
+  return { record, target: record.target, server, client: ctx.services.servers.client(server) };
+}
+
+/** Runs a call on a name's session, turning "session not found" into advice to `forget` the name. */
+export async function onSession<T>(name: OpencodeName, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (error instanceof SwitchboardError && error.code === 'session_gone') {
+      throw new SwitchboardError(
+        'session_gone',
+        `the OpenCode session ${name.target.sessionId} of ${name.record.name} no longer exists on ${name.server.label}`,
+        { cause: error, hint: `\`forget ${name.record.name}\` drops the name` },
+      );
+    }
+    throw error;
+  }
+}

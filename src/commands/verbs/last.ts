@@ -1,0 +1,28 @@
+import { output, reply, text } from '../../core/reply.js';
+import { describeError, latestAssistantText, latestTurn } from '../../opencode/turns.js';
+import type { CommandDefinition } from '../context.js';
+import { onSession, opencodeName, requireName } from '../targets.js';
+
+export const last: CommandDefinition = {
+  verb: 'last',
+  summary: 'the latest assistant output of a name, whole',
+  positionals: [{ name: 'name' }],
+  options: [],
+  level: 'read',
+  examples: ['last kumo'],
+  async handle(ctx) {
+    const record = requireName(ctx);
+    ctx.services.access.require(ctx.actor, 'read', `read ${record.name}`, { name: record.name });
+    const target = opencodeName(ctx, record, 'last');
+    const messages = await onSession(target, () => target.client.messages(target.target.sessionId, { limit: 50 }));
+    const turn = latestTurn(messages);
+    const body = turn?.text || latestAssistantText(messages);
+    if (!body) {
+      const note = turn?.error ? ` (the last turn failed: ${describeError(turn.error)})` : '';
+      return reply(`**${record.name}** has no assistant output yet${note}.`, { data: { name: record.name, output: null } });
+    }
+    const blocks = [text(`**${record.name}** latest output:`), output(body)];
+    if (turn?.error) blocks.push(text(`❌ ${describeError(turn.error)}`));
+    return reply(blocks, { data: { name: record.name, output: body } });
+  },
+};

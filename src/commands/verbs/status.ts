@@ -1,0 +1,50 @@
+import { reply } from '../../core/reply.js';
+import { readSnapshot } from '../../opencode/snapshot.js';
+import { activeTodo, latestAssistantText, summarize, todoFraction } from '../../opencode/turns.js';
+import type { CommandDefinition } from '../context.js';
+import { onSession, opencodeName, requireName } from '../targets.js';
+
+export const status: CommandDefinition = {
+  verb: 'status',
+  summary: 'busy or idle, todo progress, the active item and a summary of the latest message',
+  positionals: [{ name: 'name' }],
+  options: [],
+  level: 'read',
+  examples: ['status kumo'],
+  async handle(ctx) {
+    const record = requireName(ctx);
+    ctx.services.access.require(ctx.actor, 'read', `read ${record.name}`, { name: record.name });
+    const target = opencodeName(ctx, record, 'status');
+    const snapshot = await onSession(target, () => readSnapshot(target.client, target.target.sessionId, target.target.directory));
+    const active = activeTodo(snapshot.todos);
+    const latest = latestAssistantText(snapshot.messages);
+    const state =
+      snapshot.state === 'retry'
+        ? `retrying${snapshot.retry?.attempt ? ` (attempt ${snapshot.retry.attempt})` : ''}${snapshot.retry?.message ? `: ${snapshot.retry.message}` : ''}`
+        : snapshot.state;
+    const lines = [
+      `**${record.name}** · OpenCode on ${target.server.label} · ${snapshot.state === 'idle' ? '💤' : '⚙️'} ${state}` +
+        (ctx.services.monitor.watching(record.name) ? ' · 👀 watched' : ''),
+    ];
+    if (snapshot.todos.length) lines.push(`todo ${todoFraction(snapshot.todos)}${active ? ` · 🔄 ${active.content}` : ''}`);
+    if (record.currentTask) lines.push(`task: ${record.currentTask}`);
+    for (const permission of snapshot.permissions) {
+      lines.push(`⏸ waiting for permission: ${permission.permission} ${permission.patterns.join(' ')} (\`approve ${record.name}\` / \`deny ${record.name}\`)`);
+    }
+    for (const question of snapshot.questions) {
+      lines.push(`❓ waiting for an answer: ${question.questions.map((q) => q.question).join(' / ')}`);
+    }
+    if (latest) lines.push(`latest: ${summarize(latest)}`);
+    return reply(lines.join('\n'), {
+      data: {
+        name: record.name,
+        state: snapshot.state,
+        todo: { done: snapshot.todos.filter((t) => t.status === 'completed').length, total: snapshot.todos.length },
+        active: active?.content,
+        task: record.currentTask,
+        latest: latest ? summarize(latest) : undefined,
+        permissions: snapshot.permissions.map((p) => p.id),
+      },
+    });
+  },
+};

@@ -1,0 +1,21 @@
+import { reply } from '../../core/reply.js';
+import { formatTodoList, todoFraction } from '../../opencode/turns.js';
+import type { CommandDefinition } from '../context.js';
+import { onSession, opencodeName, requireName } from '../targets.js';
+
+export const todo: CommandDefinition = {
+  verb: 'todo',
+  summary: 'the full todo list of a name',
+  positionals: [{ name: 'name' }],
+  options: [],
+  level: 'read',
+  examples: ['todo kumo'],
+  async handle(ctx) {
+    const record = requireName(ctx);
+    ctx.services.access.require(ctx.actor, 'read', `read ${record.name}`, { name: record.name });
+    const target = opencodeName(ctx, record, 'todo');
+    const todos = await onSession(target, () => target.client.todo(target.target.sessionId));
+    if (todos.length === 0) return reply(`**${record.name}** has no todo list yet.`, { data: { name: record.name, todos } });
+    return reply(`**${record.name}** todo ${todoFraction(todos)}\n${formatTodoList(todos)}`, { data: { name: record.name, todos } });
+  },
+};

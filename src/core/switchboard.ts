@@ -1,0 +1,144 @@
+import type { CommandContext, CommandDefinition, Services } from '../commands/context.js';
+import { commandTable } from '../commands/index.js';
+import { parseCommandLine } from '../commands/grammar.js';
+import { SwitchboardError, toSwitchboardError } from '../errors.js';
+import type { Adapter } from './adapter.js';
+import type { Actor, Origin } from './origin.js';
+import { originKey } from './origin.js';
+import { reply, type Reply } from './reply.js';
+import { createRateLimiter } from './rate-limit.js';
+import type { Outbox } from '../notify/outbox.js';
+
+export interface Inbound {
+  text: string;
+  actor: Actor;
+  origin: Origin;
+}
+
+export interface Pressed {
+  choiceId: string;
+  index: number;
+  actor: Actor;
+  origin: Origin;
+}
+
+export interface SwitchboardParts {
+  services: Services;
+  commands: readonly CommandDefinition[];
+  outbox: Outbox;
+}
+
+export function errorReply(error: SwitchboardError): Reply {
+  const lines = [`❌ ${error.message}`];
+  if (error.hint) lines.push(error.hint);
+  return reply(lines.join('\n'), { tone: 'error', data: { error: { code: error.code, message: error.message, hint: error.hint } } });
+}
+
+export type Switchboard = ReturnType<typeof createSwitchboard>;
+
+/**
+ * The core: one entry point for every adapter. A line becomes a command, the actor's rights are checked,
+ * the handler runs, an audit row is written, and the reply goes out through the outbox to where the command
+ * came from. Nothing here knows which platform the line came from.
+ */
+export function createSwitchboard(parts: SwitchboardParts) {
+  const { services, outbox } = parts;
+  const table = commandTable(parts.commands);
+  const limiter = createRateLimiter(services.config.limits.commandsPerMinute, () => services.clock.now());
+
+  async function run(line: string, actor: Actor, origin: Origin): Promise<{ reply: Reply; route?: CommandContext['route'] }> {
+    const audit: CommandContext['audit'] = {};
+    let verb = '?';
+    try {
+      const wait = limiter.hit(actor.id);
+      if (wait > 0) {
+        throw new SwitchboardError(
+          'rate_limited',
+          `slow down: at most ${services.config.limits.commandsPerMinute} commands a minute; try again in ${Math.ceil(wait / 1000)} s`,
+        );
+      }
+      const parsed = parseCommandLine(line, services.grammar);
+      verb = parsed.verb;
+      const definition = table.get(parsed.verb)!;
+      services.access.require(actor, definition.level, `use \`${parsed.verb}\``);
+      const ctx: CommandContext = {
+        actor,
+        origin,
+        line,
+        args: parsed.args,
+        options: parsed.options,
+        ...(parsed.text !== undefined ? { text: parsed.text } : {}),
+        services,
+        audit,
+      };
+      const result = await definition.handle(ctx);
+      services.audit.record({
+        actor: actor.id,
+        origin: originKey(origin),
+        verb,
+        ...(audit.target ? { target: audit.target } : {}),
+        // A prompt is stored once, in `prompts`; the audit row points at it instead of repeating it.
+        command: audit.promptId !== undefined ? `${verb} ${audit.target ?? ''}`.trim() : line,
+        ...(audit.promptId !== undefined ? { promptId: audit.promptId } : {}),
+        outcome: 'ok',
+        ...(audit.detail ? { detail: audit.detail } : {}),
+      });
+      return ctx.route ? { reply: result, route: ctx.route } : { reply: result };
+    } catch (caught) {
+      const error = toSwitchboardError(caught);
+      if (error.code === 'internal') services.logger.error('command failed', { verb, error: String(caught), stack: (caught as Error)?.stack });
+      services.audit.record({
+        actor: actor.id,
+        origin: originKey(origin),
+        verb,
+        ...(audit.target ? { target: audit.target } : {}),
+        command: line,
+        outcome: `error:${error.code}`,
+        detail: error.message,
+      });
+      return { reply: errorReply(error) };
+    }
+  }
+
+  function post(origin: Origin, actor: Actor, result: { reply: Reply; route?: CommandContext['route'] }): void {
+    outbox.enqueue({
+      origin,
+      reply: result.reply,
+      actor: actor.id,
+      ...(result.route ? { threadKey: result.route.threadKey, ...(result.route.opensThread ? { opensThread: true } : {}) } : {}),
+    });
+  }
+
+  return {
+    services,
+    outbox,
+    /**
+     * Runs one command line and posts its reply to the origin. A line that answers a pending choice
+     * ("2", "plan") runs that choice's command instead. Returns the reply (for one-shot CLI use and tests).
+     */
+    async execute(inbound: Inbound, options: { post?: boolean } = {}): Promise<Reply> {
+      const typedChoice = services.choices.matchTyped(inbound.actor, inbound.origin, inbound.text);
+      const line = typedChoice ?? inbound.text;
+      const result = await run(line, inbound.actor, inbound.origin);
+      if (options.post !== false) post(inbound.origin, inbound.actor, result);
+      return result.reply;
+    },
+    /** A button press: runs the option's command as the person who pressed it. */
+    async press(pressed: Pressed, options: { post?: boolean } = {}): Promise<Reply> {
+      const command = services.choices.pressed(pressed.choiceId, pressed.index);
+      const result = command
+        ? await run(command, pressed.actor, pressed.origin)
+        : { reply: errorReply(new SwitchboardError('no_such_choice', 'that choice has expired or was already made')) };
+      if (command && result.reply.tone !== 'error') services.choices.forget(pressed.choiceId);
+      if (options.post !== false) post(pressed.origin, pressed.actor, result);
+      return result.reply;
+    },
+    register(adapter: Adapter): void {
+      outbox.register(adapter);
+    },
+    /** Resolves once every message queued for this adapter has been delivered. */
+    idle(adapter: string): Promise<void> {
+      return outbox.drained(adapter);
+    },
+  };
+}

@@ -1,0 +1,108 @@
+import { realpathSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import { pathToFileURL } from 'node:url';
+import { createConsoleAdapter } from '../adapters/console/index.js';
+import { createApp, allMigrations, scrubberFor } from './app.js';
+import { loadConfig } from './config/load.js';
+import { loadEnvironment } from './config/environment.js';
+import type { Adapter } from './core/adapter.js';
+import { systemClock } from './core/clock.js';
+import { createStreamLogger } from './core/stderr-logger.js';
+import { SwitchboardError } from './errors.js';
+import { openDatabase } from './sessions/database.js';
+
+export interface ProcessIo {
+  cwd: string;
+  env: Readonly<Record<string, string | undefined>>;
+  stdin: NodeJS.ReadableStream & { isTTY?: boolean };
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  onSignal(signal: 'SIGTERM' | 'SIGINT', handler: () => void): void;
+}
+
+/**
+ * Runs the bot until it should stop, and returns the exit code. Everything it touches comes in through `io`,
+ * so the same function serves `npm start` and the tests.
+ */
+export async function runBot(io: ProcessIo): Promise<number> {
+  const env = loadEnvironment(io.cwd, io.env);
+  let config;
+  try {
+    config = loadConfig(io.cwd, env);
+  } catch (error) {
+    if (error instanceof SwitchboardError) {
+      io.stderr.write(`switchboard: configuration error: ${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+  const scrub = scrubberFor(config, env);
+  const logger = createStreamLogger(io.stderr, scrub, env.LOG_LEVEL);
+  const db = openDatabase(config.databasePath, allMigrations);
+  const app = createApp({ config, env, db, clock: systemClock, logger, scrub });
+  const { switchboard } = app;
+
+  const adapters: Adapter[] = [];
+  const console = createConsoleAdapter(switchboard, {
+    input: io.stdin,
+    output: io.stdout,
+    user: env.USER ?? safeUserName(),
+    interactive: Boolean(io.stdin.isTTY),
+    banner: `Switchboard ready · console · database ${config.databasePath}${config.fileExists ? ` · config ${config.file}` : ''} · type \`help\``,
+  });
+  adapters.push(console);
+
+  let stopping: Promise<number> | undefined;
+  const shutdown = (code: number) =>
+    (stopping ??= (async () => {
+      for (const adapter of adapters) await adapter.stop().catch(() => undefined);
+      await app.stop();
+      db.close();
+      return code;
+    })());
+
+  for (const adapter of adapters) {
+    switchboard.register(adapter);
+    await adapter.start();
+  }
+  await app.monitor.start();
+
+  const signalled = new Promise<number>((resolve) => {
+    io.onSignal('SIGTERM', () => resolve(0));
+    io.onSignal('SIGINT', () => resolve(0));
+  });
+  const consoleDone = console.finished!.then(async () => {
+    // The console's own messages go out before it leaves; other adapters keep the process alive.
+    await switchboard.idle('console');
+    if (adapters.length > 1) return new Promise<number>(() => undefined);
+    return 0;
+  });
+  const code = await Promise.race([signalled, consoleDone]);
+  return shutdown(code);
+}
+
+function safeUserName(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return 'user';
+  }
+}
+
+const isEntryPoint = process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;
+if (isEntryPoint) {
+  runBot({
+    cwd: process.cwd(),
+    env: process.env,
+    stdin: process.stdin,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    onSignal: (signal, handler) => process.once(signal, handler),
+  }).then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      process.stderr.write(`switchboard: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,36 @@
+import type { Migration } from '../sessions/database.js';
+
+export const outboxMigrations: Migration[] = [
+  {
+    id: 'outbox-1',
+    up(db) {
+      db.exec(`
+        CREATE TABLE outbox (
+          id            INTEGER PRIMARY KEY,
+          lane          TEXT NOT NULL,
+          adapter       TEXT NOT NULL,
+          origin        TEXT NOT NULL,
+          reply         TEXT NOT NULL,
+          actor         TEXT,
+          thread_key    TEXT,
+          opens_thread  INTEGER NOT NULL DEFAULT 0,
+          created_at    INTEGER NOT NULL,
+          attempts      INTEGER NOT NULL DEFAULT 0,
+          next_at       INTEGER NOT NULL,
+          sent_at       INTEGER,
+          failed_at     INTEGER,
+          last_error    TEXT,
+          message_id    TEXT
+        );
+        CREATE INDEX outbox_pending ON outbox (lane, id) WHERE sent_at IS NULL AND failed_at IS NULL;
+        CREATE TABLE threads (
+          adapter    TEXT NOT NULL,
+          channel    TEXT NOT NULL,
+          key        TEXT NOT NULL,
+          thread_id  TEXT NOT NULL,
+          PRIMARY KEY (adapter, channel, key)
+        );
+      `);
+    },
+  },
+];

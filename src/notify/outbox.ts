@@ -1,0 +1,213 @@
+import type { Adapter, OutgoingMessage } from '../core/adapter.js';
+import { DeliveryError } from '../core/adapter.js';
+import type { Clock } from '../core/clock.js';
+import type { Logger } from '../core/logger.js';
+import type { Origin } from '../core/origin.js';
+import type { Reply } from '../core/reply.js';
+import type { Db } from '../sessions/database.js';
+import { retryDelayMs } from './backoff.js';
+
+export interface Enqueue {
+  origin: Origin;
+  reply: Reply;
+  actor?: string;
+  threadKey?: string;
+  opensThread?: boolean;
+}
+
+interface Row {
+  id: number;
+  lane: string;
+  adapter: string;
+  origin: string;
+  reply: string;
+  actor: string | null;
+  thread_key: string | null;
+  opens_thread: number;
+  attempts: number;
+  next_at: number;
+}
+
+export interface OutboxOptions {
+  db: Db;
+  clock: Clock;
+  logger: Logger;
+  /** Transforms every reply just before it leaves (the scrubber). */
+  sanitize?: (reply: Reply) => Reply;
+  /** Wakes delivery later; injected so tests can run it by hand. */
+  setTimer?: (fn: () => void, ms: number) => { unref?: () => void; ref?: () => void } | unknown;
+}
+
+export type Outbox = ReturnType<typeof createOutbox>;
+
+/**
+ * The durable outbox. Every message is written to SQLite before any attempt to send it, delivered in order
+ * per lane (adapter + channel), retried with backoff on failure (honouring Retry-After), and still there
+ * after a restart. A permanent failure is recorded and skipped so one bad message never blocks a channel.
+ */
+export function createOutbox(options: OutboxOptions) {
+  const { db, clock, logger } = options;
+  const sanitize = options.sanitize ?? ((reply: Reply) => reply);
+  const setTimer = options.setTimer ?? ((fn: () => void, ms: number) => setTimeout(fn, ms));
+  const adapters = new Map<string, Adapter>();
+  const busyLanes = new Set<string>();
+  const lastSentAt = new Map<string, number>();
+  const drainWaiters: Array<{ adapter?: string; resolve: () => void }> = [];
+  let stopped = false;
+  let wakeAt = Number.POSITIVE_INFINITY;
+
+  const insert = db.prepare(`
+    INSERT INTO outbox (lane, adapter, origin, reply, actor, thread_key, opens_thread, created_at, next_at)
+    VALUES (@lane, @adapter, @origin, @reply, @actor, @thread_key, @opens_thread, @now, @now)`);
+  const lanesDue = db.prepare<[], { lane: string; adapter: string; next_at: number }>(`
+    SELECT lane, adapter, MIN(next_at) AS next_at FROM (
+      SELECT o.lane, o.adapter, o.next_at FROM outbox o
+      WHERE o.sent_at IS NULL AND o.failed_at IS NULL
+        AND o.id = (SELECT MIN(id) FROM outbox p WHERE p.lane = o.lane AND p.sent_at IS NULL AND p.failed_at IS NULL)
+    ) GROUP BY lane`);
+  const headOfLane = db.prepare<[string], Row>(
+    'SELECT * FROM outbox WHERE lane = ? AND sent_at IS NULL AND failed_at IS NULL ORDER BY id LIMIT 1',
+  );
+  const markSent = db.prepare('UPDATE outbox SET sent_at = ?, attempts = attempts + 1, message_id = ? WHERE id = ?');
+  const markRetry = db.prepare('UPDATE outbox SET attempts = attempts + 1, next_at = ?, last_error = ? WHERE id = ?');
+  const markFailed = db.prepare('UPDATE outbox SET attempts = attempts + 1, failed_at = ?, last_error = ? WHERE id = ?');
+  const pendingCount = db.prepare<[string], { n: number }>(
+    'SELECT COUNT(*) AS n FROM outbox WHERE adapter = ? AND sent_at IS NULL AND failed_at IS NULL',
+  );
+  const pendingAll = db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL');
+  const findThread = db.prepare<[string, string, string], { thread_id: string }>(
+    'SELECT thread_id FROM threads WHERE adapter = ? AND channel = ? AND key = ?',
+  );
+  const saveThread = db.prepare('INSERT OR IGNORE INTO threads (adapter, channel, key, thread_id) VALUES (?, ?, ?, ?)');
+
+  function laneOf(origin: Origin): string {
+    return `${origin.adapter}:${origin.channel}`;
+  }
+
+  function schedule(at: number): void {
+    if (stopped || at >= wakeAt) return;
+    wakeAt = at;
+    const timer = setTimer(() => {
+      wakeAt = Number.POSITIVE_INFINITY;
+      pump();
+    }, Math.max(0, at - clock.now())) as { unref?: () => void };
+    timer?.unref?.();
+  }
+
+  function settleWaiters(): void {
+    for (let i = drainWaiters.length - 1; i >= 0; i--) {
+      const waiter = drainWaiters[i]!;
+      const left = waiter.adapter ? pendingCount.get(waiter.adapter)!.n : pendingAll.get()!.n;
+      if (left === 0) {
+        drainWaiters.splice(i, 1);
+        waiter.resolve();
+      }
+    }
+  }
+
+  /** Starts one delivery per lane that is due and not already sending. */
+  function pump(): void {
+    if (stopped) return;
+    const now = clock.now();
+    for (const due of lanesDue.all()) {
+      if (busyLanes.has(due.lane) || !adapters.has(due.adapter)) continue;
+      const adapter = adapters.get(due.adapter)!;
+      const spacing = adapter.minIntervalMs ?? 0;
+      const earliest = Math.max(due.next_at, (lastSentAt.get(due.lane) ?? 0) + spacing);
+      if (earliest > now) {
+        schedule(earliest);
+        continue;
+      }
+      busyLanes.add(due.lane);
+      void deliverHead(due.lane, adapter).finally(() => {
+        busyLanes.delete(due.lane);
+        settleWaiters();
+        pump();
+      });
+    }
+    settleWaiters();
+  }
+
+  async function deliverHead(lane: string, adapter: Adapter): Promise<void> {
+    const row = headOfLane.get(lane);
+    if (!row) return;
+    let origin = JSON.parse(row.origin) as Origin;
+    if (row.thread_key && origin.thread === undefined) {
+      const known = findThread.get(origin.adapter, origin.channel, row.thread_key);
+      if (known) origin = { ...origin, thread: known.thread_id };
+    }
+    const message: OutgoingMessage = {
+      id: row.id,
+      origin,
+      reply: sanitize(JSON.parse(row.reply) as Reply),
+      ...(row.actor ? { actor: row.actor } : {}),
+      ...(row.thread_key ? { threadKey: row.thread_key } : {}),
+      ...(row.opens_thread ? { opensThread: true } : {}),
+    };
+    try {
+      const result = await adapter.deliver(message);
+      markSent.run(clock.now(), result.messageId ?? null, row.id);
+      lastSentAt.set(lane, clock.now());
+      if (row.thread_key && result.threadId && origin.thread === undefined) {
+        saveThread.run(origin.adapter, origin.channel, row.thread_key, result.threadId);
+      }
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      if (error instanceof DeliveryError && error.permanent) {
+        markFailed.run(clock.now(), reason, row.id);
+        logger.error('outbox: message rejected for good', { id: row.id, lane, reason });
+        return;
+      }
+      const wait =
+        error instanceof DeliveryError && error.retryAfterMs !== undefined
+          ? error.retryAfterMs
+          : retryDelayMs(row.attempts + 1);
+      markRetry.run(clock.now() + wait, reason, row.id);
+      logger.warn('outbox: delivery failed, will retry', { id: row.id, lane, inMs: wait, reason });
+      schedule(clock.now() + wait);
+    }
+  }
+
+  return {
+    /** Writes the message, then starts delivery. Returns the row id. */
+    enqueue(message: Enqueue): number {
+      const origin = message.origin;
+      const result = insert.run({
+        lane: laneOf(origin),
+        adapter: origin.adapter,
+        origin: JSON.stringify(origin),
+        reply: JSON.stringify(message.reply),
+        actor: message.actor ?? null,
+        thread_key: message.threadKey ?? null,
+        opens_thread: message.opensThread ? 1 : 0,
+        now: clock.now(),
+      });
+      queueMicrotask(pump);
+      return Number(result.lastInsertRowid);
+    },
+    register(adapter: Adapter): void {
+      adapters.set(adapter.name, adapter);
+      pump();
+    },
+    unregister(name: string): void {
+      adapters.delete(name);
+    },
+    /** Resolves when nothing is left to send (for one adapter, or at all). */
+    drained(adapter?: string): Promise<void> {
+      return new Promise((resolve) => {
+        drainWaiters.push(adapter === undefined ? { resolve } : { adapter, resolve });
+        settleWaiters();
+      });
+    },
+    pending(adapter?: string): number {
+      return adapter ? pendingCount.get(adapter)!.n : pendingAll.get()!.n;
+    },
+    threadFor(origin: Origin, key: string): string | undefined {
+      return findThread.get(origin.adapter, origin.channel, key)?.thread_id;
+    },
+    pump,
+    stop(): void {
+      stopped = true;
+    },
+  };
+}

@@ -1,0 +1,40 @@
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import { SwitchboardError } from '../errors.js';
+
+export type LookupHost = (host: string) => Promise<string[]>;
+
+export const systemLookup: LookupHost = async (host) => (await lookup(host, { all: true })).map((entry) => entry.address);
+
+const METADATA_HOSTS = new Set(['metadata.google.internal', 'metadata.goog', 'metadata', 'instance-data', 'instance-data.ec2.internal']);
+
+function isLinkLocalOrMetadata(address: string): boolean {
+  const v4 = address.startsWith('::ffff:') ? address.slice(7) : address;
+  if (isIP(v4) === 4) {
+    const [a, b] = v4.split('.').map(Number);
+    return (a === 169 && b === 254) || v4 === '100.100.100.200';
+  }
+  const lower = address.toLowerCase();
+  return lower.startsWith('fe8') || lower.startsWith('fe9') || lower.startsWith('fea') || lower.startsWith('feb') || lower === 'fd00:ec2::254';
+}
+
+/**
+ * Refuses server URLs that point at link-local or cloud metadata addresses (an agent's credentials live
+ * there), unless the config allows it. Names that do not resolve are left for the client to report.
+ */
+export async function assertNotMetadataAddress(url: string, lookupHost: LookupHost): Promise<void> {
+  const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+  const refuse = (what: string) =>
+    new SwitchboardError('forbidden', `refusing ${url}: ${what} is a link-local or cloud metadata address`, {
+      hint: 'an admin can allow it with `access.allowMetadataAddresses: true` in switchboard.yaml',
+    });
+  if (METADATA_HOSTS.has(host.toLowerCase())) throw refuse(host);
+  let addresses: string[];
+  try {
+    addresses = isIP(host) ? [host] : await lookupHost(host);
+  } catch {
+    return;
+  }
+  const bad = addresses.find(isLinkLocalOrMetadata);
+  if (bad) throw refuse(bad === host ? host : `${host} (${bad})`);
+}

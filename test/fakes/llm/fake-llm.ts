@@ -1,0 +1,224 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { EventEmitter } from 'node:events';
+
+/**
+ * A scripted OpenAI-compatible chat-completions server for the real `opencode` binary. What it answers is
+ * chosen by markers in the latest user message, so a test says what the agent should do in the prompt itself:
+ *
+ *   TODO       → a `todowrite` call (two done, one in progress, one pending), then the final text
+ *   BASH       → a `bash` call (`echo hi-from-bash`), then the final text (the permission flow when bash is "ask")
+ *   QUESTION   → a `question` call
+ *   HOLD:<key> → the reply waits until the test calls `release(key)` (deterministic "busy" windows)
+ *   SLOW       → 150 ms between streamed words
+ *   BADREQ     → HTTP 400 (an agent error reply)
+ *   anything else → the final text `Done: <first line of the prompt>`
+ *
+ * Title-generation requests (no tools) get "Fake title". After a tool result, the final text is streamed.
+ */
+export interface FakeLlm {
+  baseUrl: string;
+  requests: ChatRequest[];
+  release(key: string): void;
+  /** Resolves when a request whose last user text includes `marker` arrives (already-arrived ones count). */
+  waitForRequest(marker: string, timeoutMs?: number): Promise<ChatRequest>;
+  close(): Promise<void>;
+}
+
+export interface ChatRequest {
+  messages: Array<{ role: string; content: unknown; tool_calls?: unknown }>;
+  tools?: unknown[];
+  lastUserText: string;
+  afterToolResult: boolean;
+}
+
+const TODOS = [
+  { content: 'Read the failing test', status: 'completed', priority: 'high' },
+  { content: 'Find the bug in parse()', status: 'completed', priority: 'high' },
+  { content: 'Fix parse() and run the tests', status: 'in_progress', priority: 'medium' },
+  { content: 'Update the changelog', status: 'pending', priority: 'low' },
+];
+
+export async function startFakeLlm(): Promise<FakeLlm> {
+  const requests: ChatRequest[] = [];
+  const gates = new Map<string, () => void>();
+  const released = new Set<string>();
+  const arrivals = new EventEmitter();
+  arrivals.setMaxListeners(100);
+
+  const waitGate = (key: string) =>
+    released.has(key) ? Promise.resolve() : new Promise<void>((resolve) => gates.set(key, resolve));
+
+  const server: Server = createServer((req, res) => {
+    void handle(req, res).catch((error: unknown) => {
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: { message: String(error) } }));
+    });
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = await readBody(req);
+    if (req.method !== 'POST' || !req.url?.endsWith('/chat/completions')) {
+      res.writeHead(404, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: { message: `fake llm: no route ${req.method} ${req.url}` } }));
+      return;
+    }
+    const parsed = JSON.parse(body) as { messages: ChatRequest['messages']; tools?: unknown[] };
+    const request = describe(parsed);
+    requests.push(request);
+    arrivals.emit('request', request);
+
+    if (!request.tools || request.tools.length === 0) return streamText(res, 'Fake title');
+    const text = request.lastUserText;
+    const hold = /HOLD:([\w-]+)/.exec(text);
+    if (hold?.[1] && !request.afterToolResult) await waitGate(hold[1]);
+    if (text.includes('BADREQ')) {
+      res.writeHead(400, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: { message: 'fake invalid request: context too long', type: 'invalid_request_error' } }));
+      return;
+    }
+    const slow = text.includes('SLOW');
+    if (request.afterToolResult) return streamText(res, finalText(text), slow);
+    if (text.includes('TODO')) return streamToolCall(res, 'todowrite', { todos: TODOS });
+    if (text.includes('BASH')) return streamToolCall(res, 'bash', { command: 'echo hi-from-bash', description: 'Say hi' });
+    if (text.includes('QUESTION')) {
+      return streamToolCall(res, 'question', {
+        questions: [
+          {
+            question: 'Which color?',
+            header: 'Color',
+            options: [
+              { label: 'Red', description: 'warm' },
+              { label: 'Blue', description: 'cool' },
+            ],
+          },
+        ],
+      });
+    }
+    return streamText(res, finalText(text), slow);
+  }
+
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    baseUrl: `http://127.0.0.1:${port}/v1`,
+    requests,
+    release(key) {
+      released.add(key);
+      gates.get(key)?.();
+      gates.delete(key);
+    },
+    waitForRequest(marker, timeoutMs = 30_000) {
+      const seen = requests.find((r) => r.lastUserText.includes(marker));
+      if (seen) return Promise.resolve(seen);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          arrivals.off('request', onRequest);
+          reject(new Error(`fake llm: no request containing ${JSON.stringify(marker)} within ${timeoutMs} ms`));
+        }, timeoutMs);
+        const onRequest = (r: ChatRequest) => {
+          if (!r.lastUserText.includes(marker)) return;
+          clearTimeout(timer);
+          arrivals.off('request', onRequest);
+          resolve(r);
+        };
+        arrivals.on('request', onRequest);
+      });
+    },
+    async close() {
+      for (const open of gates.values()) open();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+function finalText(prompt: string): string {
+  const firstLine = prompt.split('\n')[0] ?? '';
+  return `Done: ${firstLine}`;
+}
+
+function describe(body: { messages: ChatRequest['messages']; tools?: unknown[] }): ChatRequest {
+  const messages = body.messages ?? [];
+  const lastUser = [...messages].reverse().find((m) => m.role === 'user');
+  const last = messages[messages.length - 1];
+  return {
+    messages,
+    ...(body.tools ? { tools: body.tools } : {}),
+    lastUserText: contentText(lastUser?.content),
+    afterToolResult: last?.role === 'tool',
+  };
+}
+
+function contentText(content: unknown): string {
+  if (typeof content === 'string') return content;
+  if (Array.isArray(content)) {
+    return content
+      .map((part) => (typeof part === 'object' && part && 'text' in part ? String((part as { text: unknown }).text) : ''))
+      .join('\n');
+  }
+  return '';
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function startStream(res: ServerResponse): (delta: unknown, finish?: string) => void {
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+  const id = `chatcmpl-${Math.random().toString(36).slice(2)}`;
+  return (delta, finish) => {
+    const chunk = {
+      id,
+      object: 'chat.completion.chunk',
+      created: Math.floor(Date.now() / 1000),
+      model: 'fake-model',
+      choices: [{ index: 0, delta, finish_reason: finish ?? null }],
+    };
+    res.write(`data: ${JSON.stringify(chunk)}\n\n`);
+  };
+}
+
+function endStream(res: ServerResponse): void {
+  const usage = {
+    id: 'usage',
+    object: 'chat.completion.chunk',
+    created: Math.floor(Date.now() / 1000),
+    model: 'fake-model',
+    choices: [],
+    usage: { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 },
+  };
+  res.write(`data: ${JSON.stringify(usage)}\n\n`);
+  res.write('data: [DONE]\n\n');
+  res.end();
+}
+
+async function streamText(res: ServerResponse, text: string, slow = false): Promise<void> {
+  const send = startStream(res);
+  send({ role: 'assistant', content: '' });
+  const words = text.split(/(?<= )/);
+  for (const word of words) {
+    if (slow) await new Promise((resolve) => setTimeout(resolve, 150));
+    send({ content: word });
+  }
+  send({}, 'stop');
+  endStream(res);
+}
+
+function streamToolCall(res: ServerResponse, name: string, args: unknown): void {
+  const send = startStream(res);
+  send({
+    role: 'assistant',
+    tool_calls: [
+      { index: 0, id: `call_${name}_${Date.now()}`, type: 'function', function: { name, arguments: JSON.stringify(args) } },
+    ],
+  });
+  send({}, 'tool_calls');
+  endStream(res);
+}
