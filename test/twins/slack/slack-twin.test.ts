@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
-import { App, LogLevel, webApi, type Logger } from '@slack/bolt';
+import { App, LogLevel, SocketModeReceiver, webApi, type Logger } from '@slack/bolt';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startSlackTwin, type SlackTwin } from './index.js';
+import { SocketAckTimeoutError, startSlackTwin, type SlackTwin } from './index.js';
 
 /**
  * The twin driven by the real @slack/bolt 5 App, over HTTP and over Socket Mode. No Switchboard code: these tests
@@ -85,6 +85,27 @@ async function startSocketApp(register: (app: App) => void): Promise<Started> {
   await app.start();
   stopApp = () => app.stop();
   return { app, logger };
+}
+
+function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
+  let resolve: (value: T) => void = () => {};
+  const promise = new Promise<T>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}
+
+/** For promises that live in the app rather than the twin, so a broken handler fails fast with a reason. */
+async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`Timed out after ${ms} ms waiting for ${what}`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function platformError(error: unknown): string | undefined {
@@ -184,6 +205,34 @@ describe('slash commands over HTTP', () => {
       "bob: hello bot
         ↳ bot: echo: hello bot"
     `);
+  });
+});
+
+describe('response_url', () => {
+  it('shows an in_channel ack in the channel and refuses a sixth respond()', async () => {
+    const handlerDone = deferred<string[]>();
+    await startHttpApp((app) => {
+      app.command('/sb', async ({ ack, respond }) => {
+        await ack({ text: 'Everyone sees this', response_type: 'in_channel' });
+        const outcomes: string[] = [];
+        for (let i = 1; i <= 6; i += 1) {
+          await respond({ text: `update ${i}` }).then(
+            () => outcomes.push('ok'),
+            (error: unknown) => outcomes.push(String((error as { code?: string }).code)),
+          );
+        }
+        handlerDone.resolve(outcomes);
+      });
+    });
+    const result = await slack.user('U1').command('/sb', 'go', { channel: 'C1' });
+    const respondStatuses = await withTimeout(handlerDone.promise, 5_000, 'the /sb handler to finish');
+
+    expect(respondStatuses).toEqual(['ok', 'ok', 'ok', 'ok', 'ok', 'slack_bolt_respond_error']);
+    expect(result.responses().map((r) => r.status)).toEqual([200, 200, 200, 200, 200, 404]);
+    expect(slack.messages({ channel: 'C1' })).toEqual([
+      expect.objectContaining({ text: 'Everyone sees this', source: 'ack' }),
+    ]);
+    expect(slack.ephemerals({ channel: 'C1', user: 'U1' })).toHaveLength(5);
   });
 });
 
@@ -385,6 +434,43 @@ describe('Web API rules', () => {
     `);
   });
 
+  it('answers the other chat methods, lookups and DMs the way Slack does', async () => {
+    const { app } = await startHttpApp(() => {});
+    slack.addChannel('C1', { name: 'builds' });
+    slack.user('U1', { name: 'alice', realName: 'Alice A' });
+    const { client } = app;
+
+    const posted = await client.chat.postMessage({ channel: 'C1', text: 'temporary' });
+    await client.chat.delete({ channel: 'C1', ts: posted.ts ?? '' });
+    await expect(client.chat.update({ channel: 'C1', ts: posted.ts ?? '', text: 'x' })).rejects.toMatchObject({
+      data: { error: 'message_not_found' },
+    });
+    const eph = await client.chat.postEphemeral({ channel: 'C1', user: 'U1', text: 'psst' });
+    expect(eph.message_ts).toMatch(/^\d+\.\d{6}$/);
+    await expect(client.chat.postEphemeral({ channel: 'C1', user: 'U404', text: 'x' })).rejects.toMatchObject({
+      data: { error: 'user_not_found' },
+    });
+    await expect(client.conversations.info({ channel: 'C1' })).resolves.toMatchObject({
+      channel: { id: 'C1', name: 'builds', is_channel: true },
+    });
+    await expect(client.users.info({ user: 'U1' })).resolves.toMatchObject({
+      user: { id: 'U1', name: 'alice', real_name: 'Alice A', is_bot: false },
+    });
+    // Posting to a user id lands in the DM with them.
+    const dm = await client.chat.postMessage({ channel: 'U1', text: 'hi alice' });
+    expect(dm.channel).toBe('D1');
+    await expect(client.chat.postMessage({ channel: 'C1', thread_ts: '1.000001', text: 'x' })).rejects.toMatchObject({
+      data: { error: 'thread_not_found' },
+    });
+
+    expect(slack.messages({ channel: 'C1' })).toEqual([]);
+    expect(slack.messages({ channel: 'C1', includeDeleted: true })).toEqual([
+      expect.objectContaining({ text: 'temporary', deleted: true }),
+    ]);
+    expect(slack.transcript('C1')).toBe('bot (only alice): psst');
+    expect(slack.transcript('D1')).toBe('bot: hi alice');
+  });
+
   it('fails a wait with a message that lists what did arrive', async () => {
     const { app } = await startHttpApp(() => {});
     slack.addChannel('C1');
@@ -467,5 +553,44 @@ describe('Socket Mode', () => {
     expect(click).toMatchObject({ via: 'socket', empty: true });
     expect((await click.waitForResponse()).text).toBe('Retrying…');
     expect(slack.ephemerals({ user: 'U3' }).map((e) => e.text)).toEqual(['Retrying…']);
+  });
+  it('fails a delivery the app never acknowledges', async () => {
+    await slack.close();
+    slack = await startSlackTwin({ signingSecret: SECRET, socketAckTimeoutMs: 200 });
+    await startSocketApp((app) => {
+      app.command('/sb', async () => {
+        // Never acks: Slack would show the user a timeout.
+      });
+    });
+    await slack.waitForSocketConnection();
+
+    await expect(slack.user('U1').command('/sb', 'x', { channel: 'C1' })).rejects.toBeInstanceOf(SocketAckTimeoutError);
+    expect(slack.envelopes()).toEqual([expect.objectContaining({ type: 'slash_commands', acked: false })]);
+  });
+
+  it('reconnects when Slack asks the app to (a receiver passed in, with a short reconnect delay)', async () => {
+    const logger = recordingLogger();
+    // SocketModeClient waits clientPingTimeout × failures before reconnecting (5 s by default).
+    const receiver = new SocketModeReceiver({
+      appToken: slack.appToken,
+      logger,
+      clientPingTimeout: 100,
+      installerOptions: { clientOptions: { slackApiUrl: slack.apiUrl, retryConfig: FAST_RETRIES } },
+    });
+    const app = new App({ receiver, token: slack.botToken, logger, clientOptions: { slackApiUrl: slack.apiUrl } });
+    app.command('/sb', async ({ ack }) => {
+      await ack('pong');
+    });
+    await app.start();
+    stopApp = () => app.stop();
+    await slack.waitForSocketConnection();
+
+    slack.requestSocketReconnect();
+    await slack.waitForApiCall({ method: 'apps.connections.open', predicate: () => slack.apiCalls({ method: 'apps.connections.open' }).length >= 2 });
+    await slack.waitForSocketConnection();
+
+    const result = await slack.user('U1').command('/sb', 'ping', { channel: 'C1' });
+    expect(result).toMatchObject({ via: 'socket', text: 'pong' });
+    expect(logger.errors).toEqual([]);
   });
 });
