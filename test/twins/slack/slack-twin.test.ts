@@ -586,7 +586,9 @@ describe('Socket Mode', () => {
     await slack.waitForSocketConnection();
 
     slack.requestSocketReconnect();
-    await slack.waitForApiCall({ method: 'apps.connections.open', predicate: () => slack.apiCalls({ method: 'apps.connections.open' }).length >= 2 });
+    await slack.waitUntil(() => slack.apiCalls({ method: 'apps.connections.open' }).length >= 2, {
+      description: 'a second apps.connections.open',
+    });
     await slack.waitForSocketConnection();
 
     const result = await slack.user('U1').command('/sb', 'ping', { channel: 'C1' });

@@ -377,6 +377,23 @@ export class SlackTwin {
     );
   }
 
+  /**
+   * The escape hatch: resolves with the first truthy value `probe` returns, re-checked on every change in the
+   * twin. `description` goes into the timeout message.
+   */
+  waitUntil<R>(
+    probe: () => R | undefined | null | false,
+    options: WaitOptions & { description?: string } = {},
+  ): Promise<R> {
+    const { description = 'a condition', ...rest } = options;
+    return this.waitFor(
+      () => probe() || undefined,
+      rest,
+      description,
+      () => describeList(this.state.apiCalls, (c) => `${c.method} → ${c.outcome}`, 'API calls'),
+    );
+  }
+
   /** Resolves once `count` Socket Mode connections are open (default 1). */
   waitForSocketConnection(options: WaitOptions & { count?: number } = {}): Promise<number> {
     const count = options.count ?? 1;
@@ -414,7 +431,10 @@ export class SlackTwin {
     const { timeoutMs = this.defaultTimeoutMs, ...criteria } = filter;
     return this.state.signal.waitUntil(probe, {
       timeoutMs,
-      describeTimeout: () => `Timed out after ${timeoutMs} ms waiting for ${what} matching ${describeFilter(criteria)}.\n${arrived()}`,
+      describeTimeout: () => {
+        const matching = Object.keys(criteria).length > 0 ? ` matching ${describeFilter(criteria)}` : '';
+        return `Timed out after ${timeoutMs} ms waiting for ${what}${matching}.\n${arrived()}`;
+      },
     });
   }
 
