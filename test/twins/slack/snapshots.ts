@@ -1,3 +1,4 @@
+import { deepFreeze } from './freeze.js';
 import { renderVisibleText } from './render-blocks.js';
 import type {
   EphemeralRecord,
@@ -21,14 +22,6 @@ import type {
  * Internal record → frozen public value. Copies are deep so a test can keep a value across later edits and
  * compare it with the current one, and cannot corrupt the twin by mutating what it got back.
  */
-export function deepFreeze<T>(value: T): T {
-  if (value === null || typeof value !== 'object' || ArrayBuffer.isView(value) || Object.isFrozen(value)) {
-    return value;
-  }
-  for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
-  return Object.freeze(value);
-}
-
 function cloneJson<T>(value: T): T {
   return value === undefined ? value : structuredClone(value);
 }

@@ -1,5 +1,6 @@
 import { ChangeSignal } from './change-signal.js';
 import type { IdSource } from './ids.js';
+import { deepFreeze } from './freeze.js';
 import type {
   Ack,
   ApiCall,
@@ -203,7 +204,8 @@ export class TwinState {
   }
 
   addApiCall(input: Omit<ApiCall, 'seq'>): ApiCall {
-    const record: ApiCall = { ...input, seq: this.ids.nextSeq() };
+    // Cloned and frozen once: nothing references it afterwards, so `apiCalls()` can hand it out directly.
+    const record: ApiCall = deepFreeze(structuredClone({ ...input, seq: this.ids.nextSeq() }));
     this.apiCalls.push(record);
     this.signal.notify();
     return record;
