@@ -39,7 +39,16 @@ export async function runBot(io: ProcessIo): Promise<number> {
   const scrub = scrubberFor(config, env);
   const logger = createStreamLogger(io.stderr, scrub, env.LOG_LEVEL);
   const db = openDatabase(config.databasePath, allMigrations);
-  const app = createApp({ config, env, db, clock: systemClock, logger, scrub });
+  const timeoutSeconds = Number(env.SWITCHBOARD_HTTP_TIMEOUT ?? '15');
+  const app = createApp({
+    config,
+    env,
+    db,
+    clock: systemClock,
+    logger,
+    scrub,
+    requestTimeoutMs: Number.isFinite(timeoutSeconds) && timeoutSeconds > 0 ? timeoutSeconds * 1000 : 15_000,
+  });
   const { switchboard } = app;
 
   const adapters: Adapter[] = [];
