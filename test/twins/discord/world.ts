@@ -136,6 +136,8 @@ export interface InteractionRecord {
   seq: number;
   callbacks: CallbackRecord[];
   acknowledged: boolean;
+  /** The user sees an answer: a message (type 4), an updated message (type 7), or a deferred reply filled in. */
+  answered: boolean;
   /** Message that @original resolves to once acknowledged. */
   originalMessageId: string | null;
   followUpIds: string[];
@@ -184,6 +186,7 @@ export class World {
   readonly commands: CommandRecord[] = [];
   readonly files: FileRecord[] = [];
   readonly botUser: UserRecord;
+  readonly applicationId: string;
   private seq = 0;
   private readonly listeners = new Set<WorldListener>();
 
@@ -192,6 +195,7 @@ export class World {
     readonly newId: SnowflakeFactory,
   ) {
     this.botUser = { id: options.botUserId, username: options.botUsername, globalName: null, bot: true };
+    this.applicationId = options.applicationId;
     this.users.set(this.botUser.id, this.botUser);
     for (const spec of options.guilds) this.addGuild(spec);
   }

@@ -26,7 +26,7 @@ function base(ctx: MessageContext, record: InteractionRecord) {
   if (!member || !botMember) throw new Error(`Discord twin: interaction ${record.id} from a non-member`);
   return {
     id: record.id,
-    application_id: world.botUser.id,
+    application_id: world.applicationId,
     token: record.token,
     version: 1 as const,
     guild_id: record.guildId,

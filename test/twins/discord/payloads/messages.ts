@@ -68,7 +68,7 @@ export function apiMessage(ctx: MessageContext, message: MessageRecord, depth = 
     type: messageType(message, interaction?.kind),
     flags: flags as MessageFlags,
     ...(message.nonce !== undefined ? { nonce: message.nonce } : {}),
-    ...(byApp ? { webhook_id: world.botUser.id, application_id: world.botUser.id } : {}),
+    ...(byApp ? { webhook_id: world.applicationId, application_id: world.applicationId } : {}),
     ...(message.replyTo
       ? {
           message_reference: {
