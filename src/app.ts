@@ -1,3 +1,4 @@
+import { accessRulesFrom } from './config/access-rules.js';
 import type { Config } from './config/load.js';
 import type { Environment } from './config/environment.js';
 import { allCommands } from './commands/index.js';
@@ -65,7 +66,7 @@ export function createApp(deps: AppDeps): App {
     registry,
     servers,
     choices: createChoices(db, clock),
-    access: createAccess(config.access),
+    access: createAccess(accessRulesFrom(config, env)),
     audit: createAuditLog(db, clock),
     monitor,
     lookupHost: deps.lookupHost ?? systemLookup,

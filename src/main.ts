@@ -2,6 +2,7 @@ import { realpathSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { createConsoleAdapter } from '../adapters/console/index.js';
+import { platformAdapters } from '../adapters/index.js';
 import { createApp, allMigrations, scrubberFor } from './app.js';
 import { loadConfig } from './config/load.js';
 import { loadEnvironment } from './config/environment.js';
@@ -60,6 +61,17 @@ export async function runBot(io: ProcessIo): Promise<number> {
     banner: `Switchboard ready · console · database ${config.databasePath}${config.fileExists ? ` · config ${config.file}` : ''} · type \`help\``,
   });
   adapters.push(console);
+  for (const factory of platformAdapters) {
+    if (!factory.configured(env)) continue;
+    try {
+      adapters.push(await factory.create({ core: switchboard, env, logger }));
+    } catch (error) {
+      io.stderr.write(`switchboard: cannot start the ${factory.name} adapter: ${scrub(error instanceof Error ? error.message : String(error))}\n`);
+      await app.stop();
+      db.close();
+      return 2;
+    }
+  }
 
   let stopping: Promise<number> | undefined;
   const shutdown = (code: number) =>

@@ -12,6 +12,8 @@ export interface OutgoingMessage {
   threadKey?: string;
   /** This message starts the name's thread when there is none yet (the prompt echo). */
   opensThread?: boolean;
+  /** Only this actor should see it: an ephemeral message where the platform has them (refusals, errors). */
+  privateTo?: string;
 }
 
 export interface DeliveryResult {

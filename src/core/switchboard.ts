@@ -58,6 +58,7 @@ export function createSwitchboard(parts: SwitchboardParts) {
           `slow down: at most ${services.config.limits.commandsPerMinute} commands a minute; try again in ${Math.ceil(wait / 1000)} s`,
         );
       }
+      services.access.requireChannel(origin);
       const parsed = parseCommandLine(line, services.grammar);
       verb = parsed.verb;
       const definition = table.get(parsed.verb)!;
@@ -106,6 +107,8 @@ export function createSwitchboard(parts: SwitchboardParts) {
       origin,
       reply: result.reply,
       actor: actor.id,
+      // A refusal or a mistake is the business of the person who typed it, not of the whole channel.
+      ...(result.reply.tone === 'error' ? { privateTo: actor.id } : {}),
       ...(result.route ? { threadKey: result.route.threadKey, ...(result.route.opensThread ? { opensThread: true } : {}) } : {}),
     });
   }

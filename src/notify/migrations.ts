@@ -14,6 +14,7 @@ export const outboxMigrations: Migration[] = [
           actor         TEXT,
           thread_key    TEXT,
           opens_thread  INTEGER NOT NULL DEFAULT 0,
+          private_to    TEXT,
           created_at    INTEGER NOT NULL,
           attempts      INTEGER NOT NULL DEFAULT 0,
           next_at       INTEGER NOT NULL,

@@ -13,6 +13,8 @@ export interface Enqueue {
   actor?: string;
   threadKey?: string;
   opensThread?: boolean;
+  /** Only this actor should see it (an ephemeral message where the platform has them). */
+  privateTo?: string;
 }
 
 interface Row {
@@ -24,6 +26,7 @@ interface Row {
   actor: string | null;
   thread_key: string | null;
   opens_thread: number;
+  private_to: string | null;
   attempts: number;
   next_at: number;
 }
@@ -57,8 +60,8 @@ export function createOutbox(options: OutboxOptions) {
   let wakeAt = Number.POSITIVE_INFINITY;
 
   const insert = db.prepare(`
-    INSERT INTO outbox (lane, adapter, origin, reply, actor, thread_key, opens_thread, created_at, next_at)
-    VALUES (@lane, @adapter, @origin, @reply, @actor, @thread_key, @opens_thread, @now, @now)`);
+    INSERT INTO outbox (lane, adapter, origin, reply, actor, thread_key, opens_thread, private_to, created_at, next_at)
+    VALUES (@lane, @adapter, @origin, @reply, @actor, @thread_key, @opens_thread, @private_to, @now, @now)`);
   const lanesDue = db.prepare<[], { lane: string; adapter: string; next_at: number }>(`
     SELECT lane, adapter, MIN(next_at) AS next_at FROM (
       SELECT o.lane, o.adapter, o.next_at FROM outbox o
@@ -143,6 +146,7 @@ export function createOutbox(options: OutboxOptions) {
       ...(row.actor ? { actor: row.actor } : {}),
       ...(row.thread_key ? { threadKey: row.thread_key } : {}),
       ...(row.opens_thread ? { opensThread: true } : {}),
+      ...(row.private_to ? { privateTo: row.private_to } : {}),
     };
     try {
       const result = await adapter.deliver(message);
@@ -180,6 +184,7 @@ export function createOutbox(options: OutboxOptions) {
         actor: message.actor ?? null,
         thread_key: message.threadKey ?? null,
         opens_thread: message.opensThread ? 1 : 0,
+        private_to: message.privateTo ?? null,
         now: clock.now(),
       });
       queueMicrotask(pump);

@@ -15,6 +15,13 @@ export interface AccessRules extends RoleLists {
   names: Record<string, RoleLists>;
   executors: Record<string, RoleLists>;
   consoleIsAdmin: boolean;
+  /**
+   * Per adapter, the channels commands may come from, and the variable that lists them (for the refusal).
+   * An adapter absent here is not restricted by channel; an empty list denies every channel.
+   */
+  channels?: Record<string, { allowed: readonly string[]; setting: string }>;
+  /** Per adapter, the variable that grants users the member role, for refusal hints. */
+  userSettings?: Record<string, string>;
 }
 
 const RANK: Record<Role, number> = { none: 0, viewer: 1, member: 2, admin: 3 };
@@ -59,18 +66,30 @@ export function createAccess(rules: AccessRules) {
 
   function refuse(actor: Actor, what: string, needed: Role, scope: Scope): never {
     const list = `${needed}s`;
+    const platform = actor.id.split(':')[0] ?? '';
+    const userSetting = needed === 'member' ? rules.userSettings?.[platform] : undefined;
     const where = scope.name
       ? `\`access.${list}\` (or \`access.names.${scope.name}.${list}\`)`
       : scope.executor
         ? `\`access.${list}\` (or \`access.executors.${scope.executor}.${list}\`)`
         : `\`access.${list}\``;
     throw new SwitchboardError('forbidden', `${actor.id} may not ${what}: it needs the ${needed} role`, {
-      hint: `an admin can add \`${actor.id}\` under ${where} in switchboard.yaml`,
+      hint: `an admin can add \`${actor.id}\` under ${where} in switchboard.yaml${userSetting ? ` (or its id to ${userSetting})` : ''}`,
     });
   }
 
   return {
     roleOf,
+    /** Refuses commands from channels the adapter's allow-list does not name. */
+    requireChannel(origin: { adapter: string; channel: string }): void {
+      const rule = rules.channels?.[origin.adapter];
+      if (!rule || rule.allowed.includes('*') || rule.allowed.includes(origin.channel)) return;
+      throw new SwitchboardError('forbidden', `this channel (${origin.channel}) may not command Switchboard`, {
+        hint: rule.allowed.length
+          ? `an admin can add ${origin.channel} to ${rule.setting} (now: ${rule.allowed.join(', ')})`
+          : `no channel is allowed yet: set ${rule.setting}=${origin.channel} (comma-separated ids, or * for all)`,
+      });
+    },
     isAdmin(actor: Actor, scope: Scope = {}): boolean {
       return roleOf(actor, scope) === 'admin';
     },
