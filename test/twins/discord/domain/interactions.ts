@@ -105,7 +105,12 @@ export class InteractionService {
 
   /** Past the deadline without an acknowledgement: Discord shows "The application did not respond". */
   isExpired(record: InteractionRecord): boolean {
-    return !record.acknowledged && this.deps.world.now() - record.createdAt > this.deps.deadlineMs;
+    return !record.acknowledged && this.isPastDeadline(record);
+  }
+
+  /** The window for the first callback is over, whether or not the bot used it. */
+  isPastDeadline(record: InteractionRecord): boolean {
+    return this.deps.world.now() - record.createdAt > this.deps.deadlineMs;
   }
 
   callback(id: string, token: string, rawBody: unknown, files: UploadedFile[], withResponse: boolean): RouteResult {
