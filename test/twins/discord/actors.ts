@@ -199,7 +199,16 @@ export class UserActor {
     data: { componentType: ComponentType.Button } | { componentType: ComponentType.StringSelect; values: string[] },
   ): TwinInteraction {
     const record = this.deps.interactions.start(
-      { kind: 'component', guildId: this.channel.guildId, channelId: source.channelId, userId: this.userId, summary, customId, sourceMessageId: source.id },
+      {
+        kind: 'component',
+        guildId: this.channel.guildId,
+        channelId: source.channelId,
+        userId: this.userId,
+        summary,
+        customId,
+        componentType: data.componentType,
+        sourceMessageId: source.id,
+      },
       (r) => componentInteraction(this.deps.ctx, r, data),
     );
     return new TwinInteraction(this.deps, record);

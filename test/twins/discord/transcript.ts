@@ -64,7 +64,7 @@ function collect(world: World, channelId: string, isExpired: (r: InteractionReco
   if (options.includeUserActions !== false) {
     for (const i of world.interactions.values()) {
       if (i.channelId !== channelId || i.kind === 'autocomplete') continue;
-      lines.push({ seq: i.seq, who: nameOf(world, i.userId), body: i.kind === 'command' ? `/${i.summary}` : clickText(world, i) });
+      lines.push({ seq: i.seq, who: nameOf(world, i.userId), body: i.kind === 'command' ? `/${i.summary}` : clickText(i) });
       const rejected = i.callbacks.some((c) => c.errorCode === 10062);
       if ((rejected || isExpired(i)) && options.includeEphemeral !== false) {
         lines.push({ seq: i.seq + 0.5, who: `bot (only ${nameOf(world, i.userId)})`, body: 'The application did not respond' });
@@ -126,13 +126,10 @@ function renderComponents(components: readonly unknown[]): string[] {
   );
 }
 
-function clickText(world: World, i: InteractionRecord): string {
-  const source = world.messages.get(i.sourceMessageId ?? '');
-  const component = (source?.components as LooseComponent[] | undefined)
-    ?.flatMap((row) => row.components ?? [])
-    .find((c) => c.custom_id === i.customId);
-  if (component && component.type !== ComponentType.Button) return `selected ${i.summary} in [${component.placeholder ?? i.customId}]`;
-  return `clicked [${component?.label ?? i.customId}]`;
+/** The label is taken at click time: an update may remove the button from the message afterwards. */
+function clickText(i: InteractionRecord): string {
+  if (i.componentType === ComponentType.Button) return `clicked [${i.summary}]`;
+  return `selected [${i.summary}] in ${i.customId}`;
 }
 
 /** `<@id>` as `@name`, `<@&id>` as `@role`, `<#id>` as `#channel`: what the Discord client renders. */

@@ -28,9 +28,20 @@ export class ChangeSignal {
 
   constructor(private readonly defaultTimeoutMs: number) {}
 
+  private flushScheduled = false;
+
+  /**
+   * Probes run on the next turn of the event loop, not inside the change: a REST handler records its call after
+   * it changed the world, and a test woken by the change must see that record too.
+   */
   notify(): void {
-    // Copy first: a satisfied waiter removes itself while we iterate.
-    for (const waiter of [...this.waiters]) waiter.check();
+    if (this.flushScheduled || this.waiters.size === 0) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      // Copy first: a satisfied waiter removes itself while we iterate.
+      for (const waiter of [...this.waiters]) waiter.check();
+    });
   }
 
   waitUntil<R>(

@@ -130,6 +130,8 @@ export interface InteractionRecord {
   /** `sb send name:kumo` style, for transcripts and error messages. */
   summary: string;
   customId: string | null;
+  /** ComponentType of what was clicked or picked. */
+  componentType: number | null;
   /** The message whose component was clicked. */
   sourceMessageId: string | null;
   createdAt: number;

@@ -38,6 +38,7 @@ export interface InteractionStart {
   commandId?: string;
   commandName?: string;
   customId?: string;
+  componentType?: number;
   sourceMessageId?: string;
 }
 
@@ -77,6 +78,7 @@ export class InteractionService {
       commandName: start.commandName ?? null,
       summary: start.summary,
       customId: start.customId ?? null,
+      componentType: start.componentType ?? null,
       sourceMessageId: start.sourceMessageId ?? null,
       createdAt: world.now(),
       seq: world.nextSeq(),
@@ -92,15 +94,24 @@ export class InteractionService {
     world.interactions.set(record.id, record);
     world.interactionsByToken.set(record.token, record);
     this.deps.gateway.dispatch(GatewayDispatchEvents.InteractionCreate, payload);
-    // Wake waiters when the deadline passes, so waitForReply() fails at once with "did not respond".
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      world.emit({ kind: 'interaction-updated', interaction: record });
-    }, this.deps.deadlineMs + 1);
-    timer.unref();
-    this.timers.add(timer);
+    this.wakeAtDeadline(record);
     world.emit({ kind: 'interaction-created', interaction: record });
     return record;
+  }
+
+  /**
+   * Wake waiters when the deadline passes, so waitForReply() fails at once with "did not respond". Re-armed
+   * until the clock agrees, because timers and an injected clock need not tick together.
+   */
+  private wakeAtDeadline(record: InteractionRecord): void {
+    const remaining = record.createdAt + this.deps.deadlineMs + 1 - this.deps.world.now();
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      if (this.isPastDeadline(record)) this.deps.world.emit({ kind: 'interaction-updated', interaction: record });
+      else this.wakeAtDeadline(record);
+    }, Math.max(remaining, 1));
+    timer.unref();
+    this.timers.add(timer);
   }
 
   /** Past the deadline without an acknowledgement: Discord shows "The application did not respond". */
