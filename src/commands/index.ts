@@ -1,5 +1,9 @@
 import type { CommandDefinition } from './context.js';
 import { abort } from './verbs/abort.js';
+import { answer } from './verbs/answer.js';
+import { approve } from './verbs/approve.js';
+import { deny } from './verbs/deny.js';
+import { unwatch, watch } from './verbs/watch.js';
 import { agents } from './verbs/agents.js';
 import { attach } from './verbs/attach.js';
 import { forget } from './verbs/forget.js';
@@ -31,7 +35,12 @@ export const allCommands: readonly CommandDefinition[] = [
   status,
   todo,
   last,
+  watch,
+  unwatch,
   abort,
+  approve,
+  deny,
+  answer,
   agents,
   forget,
 ];

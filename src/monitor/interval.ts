@@ -11,7 +11,7 @@ export function parseInterval(raw: string): Interval {
   const simple = /^(\d{1,6})\s*([smh])$/i.exec(value);
   if (simple) {
     const ms = Number(simple[1]) * UNITS[simple[2]!.toLowerCase()]!;
-    if (ms < 10_000) throw new SwitchboardError('usage', `interval ${value} is too short: the shortest is 10s`);
+    if (ms < 2_000) throw new SwitchboardError('usage', `interval ${value} is too short: the shortest is 2s`);
     if (ms > 7 * 24 * 3_600_000) throw new SwitchboardError('usage', `interval ${value} is too long: the longest is 168h`);
     return { kind: 'every', ms, text: value.toLowerCase().replace(/\s+/g, '') };
   }

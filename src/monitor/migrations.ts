@@ -14,7 +14,7 @@ export const monitorMigrations: Migration[] = [
           last_report       TEXT,
           last_report_at    INTEGER,
           last_activity_at  INTEGER NOT NULL,
-          last_todo_hash    TEXT,
+          activity_hash     TEXT,
           stall_noticed     INTEGER NOT NULL DEFAULT 0,
           asked             TEXT NOT NULL DEFAULT '[]',
           next_tick_at      INTEGER NOT NULL,

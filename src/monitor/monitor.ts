@@ -1,14 +1,26 @@
+import cron from 'node-cron';
 import type { Services } from '../commands/context.js';
 import type { Config } from '../config/load.js';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
+import type { Origin } from '../core/origin.js';
+import { reply, text, type Reply } from '../core/reply.js';
+import { SwitchboardError } from '../errors.js';
 import type { Outbox } from '../notify/outbox.js';
+import type { OpencodeClient } from '../opencode/client.js';
+import type { ServerEvent } from '../opencode/event-stream.js';
+import type { MessageError, PermissionRequest, QuestionRequest } from '../opencode/schemas.js';
 import type { ServerDirectory } from '../opencode/server-directory.js';
+import type { ServerRef } from '../opencode/server-ref.js';
 import type { Db } from '../sessions/database.js';
-import type { Registry } from '../sessions/registry.js';
+import type { NameRecord, OpencodeTarget, Registry } from '../sessions/registry.js';
+import { assess, type Assessment, type CheckReason, type Observation } from './assess.js';
 import type { MonitorControl, WatchInfo, WatchRequest } from './control.js';
-import { parseInterval } from './interval.js';
-import { createWatchStore } from './watch-store.js';
+import { createEventHub, serverKeyOf } from './event-hub.js';
+import { cronMatches, parseDuration, parseInterval } from './interval.js';
+import { createLimiter } from './limiter.js';
+import { backNotice, finalReport, goneNotice, permissionAsk, questionAsk, stallNotice, unreachableNotice } from './reports.js';
+import { createWatchStore, type Watch } from './watch-store.js';
 
 export interface MonitorDeps {
   db: Db;
@@ -18,16 +30,398 @@ export interface MonitorDeps {
   registry: Registry;
   servers: ServerDirectory;
   outbox: Outbox;
+  /** Requests in flight at most, across all servers. */
+  maxInFlight?: number;
+  /** Least time between two todo-triggered progress reports. */
+  minProgressGapMs?: number;
+  /** Run the once-a-second scheduler (tests and benchmarks drive `tick()` by hand instead). */
+  schedule?: boolean;
+  /** Use the servers' event streams (the benchmark measures polling alone with false). */
+  streams?: boolean;
 }
 
 export type Monitor = MonitorControl & {
   attachServices(services: Services): void;
   start(): Promise<void>;
   stop(): Promise<void>;
+  /** Checks every watch that is due now (what the scheduler calls each second). */
+  tick(): Promise<void>;
+  /** Checks the given watches (all when omitted) at once, as after a restart. */
+  checkNow(names?: readonly string[], reason?: CheckReason): Promise<void>;
+  /** The most HTTP requests that were ever in flight at once. */
+  peakInFlight(): number;
 };
 
+interface Memory {
+  idleStreak: number;
+  sessionError?: MessageError;
+  lastEventAt?: number;
+}
+
+interface GroupData {
+  statuses: Record<string, { type: string; message?: unknown }>;
+  permissions: PermissionRequest[];
+  questions: QuestionRequest[];
+}
+
+const TRANSPORT_CODES = new Set(['unreachable', 'timeout', 'auth_failed', 'not_opencode']);
+
+/**
+ * Watches names and tells their channels how the work goes: progress on each tick while busy, permission
+ * requests and questions at once, one final output when the prompt is done, and one notice each when a
+ * server goes away and comes back. Events make it quick; polling makes it right.
+ */
 export function createMonitor(deps: MonitorDeps): Monitor {
-  const store = createWatchStore(deps.db, deps.clock);
+  const { db, clock, logger, config, registry, servers, outbox } = deps;
+  const store = createWatchStore(db, clock);
+  const limiter = createLimiter(deps.maxInFlight ?? 32);
+  const stallAfterMs = parseDuration(config.monitor.stallAfter);
+  const minProgressGapMs = deps.minProgressGapMs ?? 30_000;
+  const memory = new Map<string, Memory>();
+  const running = new Map<string, Promise<void>>();
+  const again = new Map<string, CheckReason>();
+  const bySession = new Map<string, string>();
+  const serverOf = new Map<string, ServerRef>();
+  let services: Services | undefined;
+  let scheduler: ReturnType<typeof cron.createTask> | undefined;
+  let stopped = false;
+
+  const healthGet = db.prepare<[string], { failures: number; down_noticed: number }>('SELECT failures, down_noticed FROM server_health WHERE server_key = ?');
+  const healthSet = db.prepare(
+    'INSERT INTO server_health (server_key, failures, down_noticed) VALUES (?, ?, ?) ON CONFLICT (server_key) DO UPDATE SET failures = excluded.failures, down_noticed = excluded.down_noticed',
+  );
+
+  const hub = createEventHub({
+    logger,
+    onEvent: (serverKey, event) => onServerEvent(serverKey, event),
+    onConnected: (serverKey) => {
+      for (const [key, name] of bySession) if (key.startsWith(`${serverKey}\u0001`)) request(name, 'reconcile');
+    },
+  });
+
+  const memoryOf = (name: string): Memory => {
+    let value = memory.get(name);
+    if (!value) memory.set(name, (value = { idleStreak: 0 }));
+    return value;
+  };
+
+  function opencodeOf(record: NameRecord): { target: OpencodeTarget; server: ServerRef; client: OpencodeClient } | undefined {
+    if (record.target.kind !== 'opencode') return undefined;
+    const server = servers.forStored(record.target.server, record.target.serverUrl);
+    return { target: record.target, server, client: servers.client(server) };
+  }
+
+  /** Rebuilds the session → name index and opens exactly the event streams the watches need. */
+  function refresh(): void {
+    bySession.clear();
+    serverOf.clear();
+    for (const watch of store.all()) {
+      const record = registry.get(watch.name);
+      const found = record && opencodeOf(record);
+      if (!found) continue;
+      const key = serverKeyOf(found.server);
+      bySession.set(`${key}\u0001${found.target.sessionId}`, watch.name);
+      serverOf.set(key, found.server);
+    }
+    if (deps.streams !== false && !stopped) hub.want(serverOf);
+  }
+
+  /**
+   * An idle or error event can arrive a moment before the reply it ends is readable over HTTP, so the
+   * check is repeated shortly after; checks of a finished watch cost nothing.
+   */
+  function requestSettled(name: string): void {
+    void request(name, 'event');
+    for (const delay of [300, 1_000, 3_000]) {
+      const timer = setTimeout(() => {
+        if (!stopped && store.get(name)) void request(name, 'event');
+      }, delay);
+      timer.unref();
+    }
+  }
+
+  function onServerEvent(serverKey: string, event: ServerEvent): void {
+    const sessionId = event.properties.sessionID;
+    if (typeof sessionId !== 'string') return;
+    const name = bySession.get(`${serverKey}\u0001${sessionId}`);
+    if (!name) return;
+    const mem = memoryOf(name);
+    mem.lastEventAt = clock.now();
+    switch (event.type) {
+      case 'session.error': {
+        const error = event.properties.error as MessageError | undefined;
+        if (error && typeof error.name === 'string') mem.sessionError = error;
+        requestSettled(name);
+        return;
+      }
+      case 'session.status': {
+        const status = event.properties.status as { type?: string } | undefined;
+        if (status?.type === 'idle') requestSettled(name);
+        return;
+      }
+      case 'session.idle':
+        requestSettled(name);
+        return;
+      case 'permission.asked':
+      case 'question.asked':
+      case 'session.deleted':
+        request(name, 'event');
+        return;
+      case 'todo.updated':
+        request(name, 'todo');
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** Runs one check per name at a time; a request during a check runs once more afterwards. */
+  function request(name: string, reason: CheckReason, group?: Map<string, Promise<GroupData>>): Promise<void> {
+    const current = running.get(name);
+    if (current) {
+      const queued = again.get(name);
+      // A tick or a todo change is worth a report; keep the reason that may post more.
+      if (!queued || queued === 'event' || queued === 'reconcile') again.set(name, reason);
+      return current;
+    }
+    const run = (async () => {
+      try {
+        await check(name, reason, group);
+      } catch (error) {
+        logger.error('monitor: check failed', { name, error: error instanceof Error ? error.message : String(error) });
+      } finally {
+        running.delete(name);
+        const next = again.get(name);
+        if (next && !stopped) {
+          again.delete(name);
+          void request(name, next);
+        }
+      }
+    })();
+    running.set(name, run);
+    return run;
+  }
+
+  function post(record: NameRecord, message: Reply): void {
+    outbox.enqueue({ origin: record.origin, reply: message, threadKey: record.name });
+  }
+
+  async function fetchGroup(client: OpencodeClient, directory: string): Promise<GroupData> {
+    const [statuses, permissions, questions] = await Promise.all([
+      limiter.run(() => client.status(directory)),
+      limiter.run(() => client.permissions(directory)),
+      limiter.run(() => client.questions(directory)),
+    ]);
+    return { statuses, permissions, questions };
+  }
+
+  async function check(name: string, reason: CheckReason, group?: Map<string, Promise<GroupData>>): Promise<void> {
+    const watch = store.get(name);
+    if (!watch || stopped) return;
+    const record = registry.get(name);
+    if (!record) {
+      store.remove(name);
+      refresh();
+      return;
+    }
+    const found = opencodeOf(record);
+    if (!found) return;
+    const { target, server, client } = found;
+    const groupKey = `${serverKeyOf(server)}\u0001${target.directory}`;
+    let observation: Observation;
+    try {
+      let shared = group?.get(groupKey);
+      if (!shared) {
+        shared = fetchGroup(client, target.directory);
+        group?.set(groupKey, shared);
+      }
+      const [data, todos, messages] = await Promise.all([
+        shared,
+        limiter.run(() => client.todo(target.sessionId)),
+        limiter.run(() => client.messages(target.sessionId, { limit: 30 })),
+      ]);
+      const status = data.statuses[target.sessionId];
+      observation = {
+        state: status?.type === 'busy' ? 'busy' : status?.type === 'retry' ? 'retry' : 'idle',
+        ...(status?.type === 'retry' && typeof status.message === 'string' ? { retryMessage: status.message } : {}),
+        todos,
+        messages,
+        permissions: data.permissions.filter((p) => p.sessionID === target.sessionId),
+        questions: data.questions.filter((q) => q.sessionID === target.sessionId),
+      };
+    } catch (error) {
+      if (error instanceof SwitchboardError && error.code === 'session_gone') {
+        store.transaction(() => {
+          post(record, goneNotice(name, target.sessionId, server.label));
+          store.remove(name);
+        });
+        memory.delete(name);
+        refresh();
+        return;
+      }
+      if (error instanceof SwitchboardError && TRANSPORT_CODES.has(error.code)) {
+        if (reason === 'tick' || reason === 'reconcile') serverFailed(server, error.message);
+        return;
+      }
+      throw error;
+    }
+    serverAnswered(server);
+    const mem = memoryOf(name);
+    mem.idleStreak = observation.state === 'idle' ? mem.idleStreak + 1 : 0;
+    const prompt = watch.promptId !== undefined ? registry.prompt(watch.promptId) : undefined;
+    const assessment = assess({
+      name,
+      watch,
+      observation,
+      ...(prompt ? { prompt: { text: prompt.text, sentAt: prompt.sentAt } } : {}),
+      now: clock.now(),
+      reason,
+      stallAfterMs,
+      minProgressGapMs,
+      idleStreak: mem.idleStreak,
+      ...(mem.sessionError ? { sessionError: mem.sessionError } : {}),
+      ...(mem.lastEventAt !== undefined ? { lastEventAt: mem.lastEventAt } : {}),
+    });
+    act(record, watch, target, server, observation, assessment);
+  }
+
+  function act(record: NameRecord, watch: Watch, target: OpencodeTarget, server: ServerRef, observation: Observation, a: Assessment): void {
+    const name = record.name;
+    if (a.finished) {
+      const finished = a.finished;
+      let done = false;
+      store.transaction(() => {
+        const claimed = store.claimFinal(`${serverKeyOf(server)}\u0001${target.sessionId}`, finished.userMessageId, name);
+        if (claimed) {
+          post(
+            record,
+            finalReport({
+              name,
+              ok: finished.ok,
+              ...(finished.output !== undefined ? { output: finished.output } : {}),
+              ...(finished.error ? { error: finished.error } : {}),
+              ...(finished.finish ? { finish: finished.finish } : {}),
+              ...(finished.problem ? { problem: finished.problem } : {}),
+              todos: observation.todos,
+              ...(finished.elapsedMs !== undefined ? { elapsedMs: finished.elapsedMs } : {}),
+            }),
+          );
+        }
+        // A watch started by `send` ends with its prompt; a hand-made watch waits for a turn not yet reported.
+        if (claimed || watch.promptId !== undefined) {
+          store.remove(name);
+          done = true;
+        }
+      });
+      if (done) {
+        memory.delete(name);
+        refresh();
+        return;
+      }
+    }
+    const asked = [...watch.asked];
+    for (const ask of a.asks) {
+      asked.push(ask.request.id);
+      post(record, askReply(record, watch, ask));
+    }
+    const patch: Partial<Watch> = { activityHash: a.activityHash, lastActivityAt: a.activityAt };
+    if (a.asks.length) patch.asked = asked;
+    if (a.progress) {
+      post(record, reply(a.progress));
+      patch.lastReport = a.progress;
+      patch.lastReportAt = clock.now();
+    }
+    if (a.stall) {
+      post(record, stallNotice(name, clock.now() - a.activityAt, observation.todos));
+      patch.stallNoticed = true;
+    } else if (watch.stallNoticed && a.activityAt > watch.lastActivityAt) {
+      patch.stallNoticed = false;
+    }
+    store.update(name, patch);
+  }
+
+  function askReply(record: NameRecord, watch: Watch, ask: Assessment['asks'][number]): Reply {
+    const name = record.name;
+    const sender = watch.sender ?? record.owner;
+    const offeredTo = { id: sender };
+    if (ask.kind === 'permission') {
+      const { prompt, note } = permissionAsk(name, ask.request, sender);
+      const block = services
+        ? services.choices.offer(offeredTo, record.origin, prompt, [
+            { label: 'Approve once', command: `approve ${name} once`, style: 'primary' },
+            { label: 'Always', command: `approve ${name} always` },
+            { label: 'Deny', command: `deny ${name}`, style: 'danger' },
+          ])
+        : text(prompt);
+      return reply([block, text(note)], { tone: 'warning' });
+    }
+    const { prompt, note } = questionAsk(name, ask.request);
+    const options = ask.request.questions[0]?.options ?? [];
+    const block =
+      services && options.length && ask.request.questions.length === 1
+        ? services.choices.offer(
+            offeredTo,
+            record.origin,
+            prompt,
+            options.map((o) => ({ label: o.label, ...(o.description ? { description: o.description } : {}), command: `answer ${name} ${o.label}` })),
+          )
+        : text(prompt);
+    return reply([block, text(note)], { tone: 'warning' });
+  }
+
+  function namesOn(server: ServerRef): Map<string, { origin: Origin; names: string[] }> {
+    const key = serverKeyOf(server);
+    const byOrigin = new Map<string, { origin: Origin; names: string[] }>();
+    for (const [sessionKey, name] of bySession) {
+      if (!sessionKey.startsWith(`${key}\u0001`)) continue;
+      const record = registry.get(name);
+      if (!record) continue;
+      const lane = `${record.origin.adapter}:${record.origin.channel}`;
+      const entry = byOrigin.get(lane) ?? { origin: { adapter: record.origin.adapter, channel: record.origin.channel }, names: [] };
+      entry.names.push(name);
+      byOrigin.set(lane, entry);
+    }
+    return byOrigin;
+  }
+
+  function serverFailed(server: ServerRef, reason: string): void {
+    const key = server.url;
+    const health = healthGet.get(key) ?? { failures: 0, down_noticed: 0 };
+    const failures = health.failures + 1;
+    let noticed = health.down_noticed;
+    if (failures >= config.monitor.unreachableAfter && !noticed) {
+      noticed = 1;
+      for (const { origin, names } of namesOn(server).values()) outbox.enqueue({ origin, reply: unreachableNotice(server.label, reason, names) });
+    }
+    healthSet.run(key, failures, noticed);
+  }
+
+  function serverAnswered(server: ServerRef): void {
+    const key = server.url;
+    const health = healthGet.get(key);
+    if (!health || (health.failures === 0 && !health.down_noticed)) return;
+    if (health.down_noticed) {
+      for (const { origin, names } of namesOn(server).values()) outbox.enqueue({ origin, reply: backNotice(server.label, names) });
+    }
+    healthSet.run(key, 0, 0);
+  }
+
+  async function checkMany(names: readonly string[], reason: CheckReason): Promise<void> {
+    const group = new Map<string, Promise<GroupData>>();
+    await Promise.all(names.map((name) => request(name, reason, group)));
+  }
+
+  function isDue(watch: Watch, now: number): boolean {
+    const interval = parseInterval(watch.interval);
+    if (interval.kind === 'every') return watch.nextTickAt <= now;
+    return cronMatches(interval.expression, new Date(now));
+  }
+
+  function nextTickAt(intervalText: string, now: number): number {
+    const interval = parseInterval(intervalText);
+    return interval.kind === 'every' ? now + interval.ms : now + 1_000;
+  }
+
   const info = (name: string): WatchInfo | undefined => {
     const watch = store.get(name);
     if (!watch) return undefined;
@@ -38,23 +432,66 @@ export function createMonitor(deps: MonitorDeps): Monitor {
       ...(watch.sender !== undefined ? { sender: watch.sender } : {}),
     };
   };
+
+  async function tick(): Promise<void> {
+    const now = clock.now();
+    const due = store.all().filter((watch) => isDue(watch, now));
+    for (const watch of due) store.update(watch.name, { nextTickAt: nextTickAt(watch.interval, now) });
+    if (due.length) await checkMany(due.map((w) => w.name), 'tick');
+  }
+
   return {
-    watch(request: WatchRequest) {
-      const interval = parseInterval(request.interval ?? deps.config.monitor.interval);
+    watch(watchRequest: WatchRequest) {
+      const interval = parseInterval(watchRequest.interval ?? config.monitor.interval);
+      const now = clock.now();
       store.put({
-        name: request.name,
+        name: watchRequest.name,
         interval: interval.text,
-        ...(request.promptId !== undefined ? { promptId: request.promptId } : {}),
-        ...(request.sender !== undefined ? { sender: request.sender } : {}),
-        ...(request.since !== undefined ? { since: request.since } : {}),
-        firstTickAt: deps.clock.now() + (interval.kind === 'every' ? interval.ms : 60_000),
+        ...(watchRequest.promptId !== undefined ? { promptId: watchRequest.promptId } : {}),
+        ...(watchRequest.sender !== undefined ? { sender: watchRequest.sender } : {}),
+        ...(watchRequest.since !== undefined ? { since: watchRequest.since } : {}),
+        firstTickAt: nextTickAt(interval.text, now),
       });
-      return info(request.name)!;
+      const mem = memoryOf(watchRequest.name);
+      mem.idleStreak = 0;
+      delete mem.sessionError;
+      refresh();
+      return info(watchRequest.name)!;
     },
-    unwatch: (name) => store.remove(name),
+    unwatch(name) {
+      const removed = store.remove(name);
+      memory.delete(name);
+      refresh();
+      return removed;
+    },
     watching: info,
-    attachServices() {},
-    async start() {},
-    async stop() {},
+    attachServices(value) {
+      services = value;
+    },
+    async start() {
+      stopped = false;
+      refresh();
+      // Whatever finished while Switchboard was down is reported now, once.
+      await checkMany(store.all().map((w) => w.name), 'reconcile');
+      if (deps.schedule !== false) {
+        scheduler = cron.createTask('* * * * * *', tick, { noOverlap: true, name: 'switchboard-monitor' });
+        await scheduler.start();
+      }
+    },
+    async stop() {
+      stopped = true;
+      if (scheduler) {
+        await scheduler.stop();
+        await scheduler.destroy();
+        scheduler = undefined;
+      }
+      hub.stop();
+      await Promise.allSettled([...running.values()]);
+    },
+    tick,
+    async checkNow(names, reason = 'reconcile') {
+      await checkMany(names ?? store.all().map((w) => w.name), reason);
+    },
+    peakInFlight: () => limiter.peak(),
   };
 }

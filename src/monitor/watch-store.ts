@@ -10,7 +10,7 @@ export interface Watch {
   lastReport?: string;
   lastReportAt?: number;
   lastActivityAt: number;
-  lastTodoHash?: string;
+  activityHash?: string;
   stallNoticed: boolean;
   /** Permission and question request ids already posted, so each is asked once. */
   asked: string[];
@@ -27,7 +27,7 @@ interface Row {
   last_report: string | null;
   last_report_at: number | null;
   last_activity_at: number;
-  last_todo_hash: string | null;
+  activity_hash: string | null;
   stall_noticed: number;
   asked: string;
   next_tick_at: number;
@@ -44,7 +44,7 @@ function fromRow(row: Row): Watch {
     ...(row.last_report !== null ? { lastReport: row.last_report } : {}),
     ...(row.last_report_at !== null ? { lastReportAt: row.last_report_at } : {}),
     lastActivityAt: row.last_activity_at,
-    ...(row.last_todo_hash !== null ? { lastTodoHash: row.last_todo_hash } : {}),
+    ...(row.activity_hash !== null ? { activityHash: row.activity_hash } : {}),
     stallNoticed: row.stall_noticed === 1,
     asked: JSON.parse(row.asked) as string[],
     nextTickAt: row.next_tick_at,
@@ -101,7 +101,7 @@ export function createWatchStore(db: Db, clock: Clock) {
       if (patch.lastReport !== undefined) columns.last_report = patch.lastReport;
       if (patch.lastReportAt !== undefined) columns.last_report_at = patch.lastReportAt;
       if (patch.lastActivityAt !== undefined) columns.last_activity_at = patch.lastActivityAt;
-      if (patch.lastTodoHash !== undefined) columns.last_todo_hash = patch.lastTodoHash;
+      if (patch.activityHash !== undefined) columns.activity_hash = patch.activityHash;
       if (patch.stallNoticed !== undefined) columns.stall_noticed = patch.stallNoticed ? 1 : 0;
       if (patch.asked !== undefined) columns.asked = JSON.stringify(patch.asked.slice(-50));
       if (patch.nextTickAt !== undefined) columns.next_tick_at = patch.nextTickAt;

@@ -1,5 +1,5 @@
 import { output, reply, text } from '../../core/reply.js';
-import { describeError, latestAssistantText, latestTurn } from '../../opencode/turns.js';
+import { describeError, finalOutput, latestAssistantText, latestTurn } from '../../opencode/turns.js';
 import type { CommandDefinition } from '../context.js';
 import { onSession, opencodeName, requireName } from '../targets.js';
 
@@ -16,7 +16,7 @@ export const last: CommandDefinition = {
     const target = opencodeName(ctx, record, 'last');
     const messages = await onSession(target, () => target.client.messages(target.target.sessionId, { limit: 50 }));
     const turn = latestTurn(messages);
-    const body = turn?.text || latestAssistantText(messages);
+    const body = (turn && finalOutput(turn)) ?? latestAssistantText(messages);
     if (!body) {
       const note = turn?.error ? ` (the last turn failed: ${describeError(turn.error)})` : '';
       return reply(`**${record.name}** has no assistant output yet${note}.`, { data: { name: record.name, output: null } });

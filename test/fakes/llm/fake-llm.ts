@@ -10,6 +10,7 @@ import { EventEmitter } from 'node:events';
  *   BASH       → a `bash` call (`echo hi-from-bash`), then the final text (the permission flow when bash is "ask")
  *   QUESTION   → a `question` call
  *   HOLD:<key> → the reply waits until the test calls `release(key)` (deterministic "busy" windows)
+ *   HOLDAFTER:<key> → like HOLD, but only the final text after a tool result waits (todos are out, still busy)
  *   SLOW       → 150 ms between streamed words
  *   BADREQ     → HTTP 400 (an agent error reply)
  *   anything else → the final text `Done: <first line of the prompt>`
@@ -78,6 +79,8 @@ export async function startFakeLlm(): Promise<FakeLlm> {
       return;
     }
     const slow = text.includes('SLOW');
+    const holdAfter = /HOLDAFTER:([\w-]+)/.exec(text);
+    if (holdAfter?.[1] && request.afterToolResult) await waitGate(holdAfter[1]);
     if (request.afterToolResult) return streamText(res, finalText(text), slow);
     if (text.includes('TODO')) return streamToolCall(res, 'todowrite', { todos: TODOS });
     if (text.includes('BASH')) return streamToolCall(res, 'bash', { command: 'echo hi-from-bash', description: 'Say hi' });

@@ -1,0 +1,298 @@
+/**
+ * The bash scripts Switchboard runs on an executor host, one exec each. They are static text; values come in as
+ * positional arguments ($1…), which the transport passes as separate argv words (locally) or POSIX-quoted
+ * (over SSH). Output is line based, `key value`, with anything free-form in base64, so parsing never guesses.
+ *
+ * They need bash ≥ 4.4, coreutils and /proc (Linux). perl is optional (the log filter).
+ */
+
+/**
+ * Script text as typed (raw: backslashes stay), except that bash's `$` + `{…}` must be typed with a backslash
+ * before the dollar sign, because JavaScript would read `$` + `{` as a placeholder; the backslash is dropped here.
+ */
+function bash(strings: TemplateStringsArray): string {
+  return strings.raw.join('').replaceAll('\\${', '${');
+}
+
+/** Shared functions: liveness from /proc (a zombie is dead: `kill -0` would say alive), and tree kills. */
+const FUNCTIONS = bash`
+now_ms() { date +%s%3N; }
+# Alive means a /proc entry whose state is not Z (zombie) or X (dead).
+alive() {
+  local s
+  { IFS= read -r s < "/proc/$1/stat"; } 2>/dev/null || return 1
+  s=\${s##*) }
+  case \${s:0:1} in Z|X) return 1 ;; esac
+  return 0
+}
+# The task's processes: the given roots, all their descendants, and every process carrying the task's marker
+# (SWITCHBOARD_TASK=<id>), which catches tool processes orphaned when claude was SIGKILLed.
+task_pids() {
+  local id=$1 f s pid c
+  shift
+  local -A children=() seen=()
+  local -a fields=() queue=("$@") found=()
+  for f in /proc/[0-9]*/stat; do
+    { IFS= read -r s < "$f"; } 2>/dev/null || continue
+    pid=\${f#/proc/}
+    pid=\${pid%/stat}
+    read -r -a fields <<< "\${s##*) }"
+    children[\${fields[1]}]+=" $pid"
+  done
+  while [ \${#queue[@]} -gt 0 ]; do
+    pid=\${queue[0]}
+    queue=("\${queue[@]:1}")
+    case $pid in '' | *[!0-9]*) continue ;; esac
+    [ -n "\${seen[$pid]:-}" ] && continue
+    seen[$pid]=1
+    found+=("$pid")
+    for c in \${children[$pid]:-}; do queue+=("$c"); done
+  done
+  if [ -n "$id" ]; then
+    for f in $(grep -lzx -- "SWITCHBOARD_TASK=$id" /proc/[0-9]*/environ 2>/dev/null); do
+      pid=\${f#/proc/}
+      pid=\${pid%/environ}
+      [ -n "\${seen[$pid]:-}" ] || { seen[$pid]=1; found+=("$pid"); }
+    done
+  fi
+  for pid in "\${found[@]}"; do alive "$pid" && printf '%s\n' "$pid"; done
+  return 0
+}
+# TERM, up to grace ms for them to go, then KILL whatever is left.
+stop_pids() {
+  local grace=$1 p
+  shift
+  [ $# -gt 0 ] || return 0
+  kill -TERM "$@" 2>/dev/null
+  local deadline=$(( $(now_ms) + grace ))
+  local -a left=()
+  while :; do
+    left=()
+    for p in "$@"; do alive "$p" && left+=("$p"); done
+    [ \${#left[@]} -eq 0 ] && break
+    if [ "$(now_ms)" -ge "$deadline" ]; then
+      kill -KILL "\${left[@]}" 2>/dev/null
+      forced=$((forced + \${#left[@]}))
+      break
+    fi
+    sleep 0.05
+  done
+  stopped=$((stopped + $#))
+}
+# Collect and stop until nothing of the task is left (a dying process may still fork once).
+stop_task() {
+  local id=$1 grace=$2 round
+  shift 2
+  local -a pids=()
+  for round in 1 2 3 4; do
+    mapfile -t pids < <(task_pids "$id" "$@")
+    [ \${#pids[@]} -eq 0 ] && return 0
+    stop_pids "$grace" "\${pids[@]}"
+  done
+  # Anything still alive after four rounds is reported, not hidden.
+  mapfile -t pids < <(task_pids "$id" "$@")
+  survivors=\${#pids[@]}
+}
+`;
+
+/**
+ * check | prepare. Finds tmux and claude (PATH, then a login shell's PATH), checks the workspace, and for
+ * prepare makes the task directory with mktemp -d, mode 0700.
+ * Args: mode, tmux name/path ('' = not needed), claude name/path ('' = not needed), workspace ('' = $HOME).
+ * Output: home, path, tmux, claude, workspace (absolute, empty when missing), dir.
+ */
+export const PREPARE_SCRIPT = bash`
+set -u
+mode=$1 tmux=$2 claude=$3 workspace=$4
+find_tool() {
+  local p
+  p=$(command -v -- "$1" 2>/dev/null) && [ -n "$p" ] && { printf '%s' "$p"; return 0; }
+  # A non-login exec gets a short PATH; a login shell may know more (nvm, ~/.local/bin).
+  p=$(bash -lc 'command -v -- "$1"' find_tool "$1" 2>/dev/null < /dev/null | tail -n 1) && [ -n "$p" ] && printf '%s' "$p"
+  return 0
+}
+printf 'home %s\n' "$HOME"
+printf 'path %s\n' "$PATH"
+ok=1
+if [ -n "$tmux" ]; then
+  found=$(find_tool "$tmux")
+  printf 'tmux %s\n' "$found"
+  [ -n "$found" ] || ok=0
+fi
+if [ -n "$claude" ]; then
+  found=$(find_tool "$claude")
+  printf 'claude %s\n' "$found"
+  [ -n "$found" ] || ok=0
+fi
+case $workspace in
+  '' | '~') workspace=$HOME ;;
+  '~/'*) workspace=$HOME/\${workspace:2} ;;
+esac
+if [ -d "$workspace" ]; then
+  printf 'workspace %s\n' "$(cd -- "$workspace" && pwd -P)"
+else
+  printf 'workspace \n'
+  ok=0
+fi
+# Only a task that can start gets a directory, so a refused start leaves nothing behind.
+if [ "$mode" = prepare ] && [ "$ok" = 1 ]; then
+  dir=$(mktemp -d "\${TMPDIR:-/tmp}/switchboard.XXXXXXXXXX") || exit 3
+  chmod 700 "$dir"
+  printf 'dir %s\n' "$dir"
+fi
+`;
+
+/**
+ * Starts one attempt in tmux: sweeps processes left by an earlier attempt, clears the outcome files, then either
+ * respawns the task's pane (keeping pipe-pane attached) or creates the session: new-session running the wrapper
+ * as the pane's command, remain-on-exit, pipe-pane into the log filter, then wait-for -S to let the wrapper go.
+ * Args: tmux, socket, session, dir, channel, attempt, task id, grace ms.
+ */
+export const LAUNCH_SCRIPT =
+  FUNCTIONS +
+  bash`
+set -u
+tmux=$1 sock=$2 session=$3 dir=$4 channel=$5 attempt=$6 id=$7 grace=$8
+stopped=0 forced=0 survivors=0
+cd -- "$dir" || { echo "no task directory $dir" >&2; exit 3; }
+stop_task "$id" "$grace"
+printf 'swept %s\n' "$stopped"
+rm -f done exit_code pid wrapper_pid
+printf '%s\n' "$attempt" > attempt.tmp && mv -f attempt.tmp attempt
+if "$tmux" -L "$sock" has-session -t "=$session" 2>/dev/null; then
+  "$tmux" -L "$sock" respawn-pane -k -t "=$session:" || exit 4
+  echo 'launched respawn'
+  exit 0
+fi
+printf '%s' "$tmux" > tmux_path
+printf '%s' "$channel" > wait_channel
+# The pane's command is given as argv (two words), so tmux runs it without a shell; pipe-pane's command does go
+# through sh, so the directory is single-quoted there. -e puts the marker in the wrapper's own environment.
+quoted=\${dir//\'/\'\\\'\'}
+"$tmux" -L "$sock" new-session -d -s "$session" -x 200 -y 50 -e "SWITCHBOARD_TASK=$id" "$dir/wrapper.sh" "$dir" \; \
+  set-option -w -t "=$session:" remain-on-exit on \; \
+  pipe-pane -O -t "=$session:" "exec '$quoted/logfilter.sh'" || exit 4
+"$tmux" -L "$sock" wait-for -S "$channel" || exit 4
+echo 'launched new'
+`;
+
+/**
+ * One exec for every task on a host. Args: tmux ('' when not tmux), socket, procs (1: report /proc liveness of
+ * pid and wrapper_pid; 0 in containers, whose pids are in another namespace), then pairs of dir and session.
+ */
+export const PROBE_SCRIPT = bash`
+set -u
+tmux=$1 sock=$2 procs=$3
+shift 3
+# A pid file holds "<pid> <start time>"; a process with that pid but another start time is someone else.
+proc_line() {
+  local line pid start s
+  local -a fields=()
+  [ -f "$1" ] || return 0
+  IFS= read -r line < "$1" || true
+  pid=\${line%% *}
+  start=\${line#* }
+  case $pid in '' | *[!0-9]*) return 0 ;; esac
+  if { IFS= read -r s < "/proc/$pid/stat"; } 2>/dev/null; then
+    read -r -a fields <<< "\${s##*) }"
+    if [ "$start" = "$line" ] || [ "\${fields[19]}" = "$start" ]; then
+      printf 'proc %s %s %s\n' "$2" "$pid" "\${fields[0]}"
+      return 0
+    fi
+  fi
+  printf 'proc %s %s -\n' "$2" "$pid"
+}
+printf 'now %s\n' "$(date +%s%3N)"
+if [ -n "$tmux" ]; then
+  panes=$("$tmux" -L "$sock" list-panes -a -F '#{session_name} #{pane_dead} #{pane_pid} #{pane_dead_status}' 2>/dev/null)
+  printf 'panes %s\n' "$(printf '%s' "$panes" | base64 -w0)"
+fi
+i=0
+while [ $# -ge 2 ]; do
+  dir=$1 session=$2
+  shift 2
+  printf 'task %s\n' "$i"
+  i=$((i + 1))
+  if [ ! -d "$dir" ]; then
+    echo 'gone'
+    continue
+  fi
+  for f in attempt done exit_code; do
+    if [ -f "$dir/$f" ]; then
+      v=
+      IFS= read -r v < "$dir/$f" || true
+      printf 'file %s %s\n' "$f" "$v"
+    fi
+  done
+  if [ "$procs" = 1 ]; then
+    proc_line "$dir/pid" child
+    proc_line "$dir/wrapper_pid" wrapper
+  fi
+  for f in events.jsonl output.log; do
+    [ -f "$dir/$f" ] && printf 'size %s %s\n' "$f" "$(stat -c '%s %.3Y' "$dir/$f")"
+  done
+  if [ -n "$tmux" ] && [ -n "$session" ]; then
+    printf 'pane %s\n' "$("$tmux" -L "$sock" capture-pane -p -J -t "=$session:" 2>/dev/null | base64 -w0)"
+  fi
+done
+`;
+
+/**
+ * A signal to the process named by a pid file ("<pid> <start time>"), only if it is still that process: pids get
+ * reused. Args: pid file, signal name.
+ */
+export const SIGNAL_SCRIPT = bash`
+set -u
+file=$1 signal=$2
+line=
+IFS= read -r line < "$file" 2>/dev/null || { echo gone; exit 0; }
+pid=\${line%% *}
+start=\${line#* }
+s=
+{ IFS= read -r s < "/proc/$pid/stat"; } 2>/dev/null || { echo gone; exit 0; }
+read -r -a fields <<< "\${s##*) }"
+if [ "$start" != "$line" ] && [ "\${fields[19]}" != "$start" ]; then echo gone; exit 0; fi
+kill "-$signal" "$pid" 2>/dev/null && echo sent || echo gone
+`;
+
+/**
+ * Stops a task completely: its tmux pane's process tree plus everything with its marker, TERM then KILL after
+ * the grace period, then the tmux session. Args: tmux ('' = no tmux), socket, session, dir, task id, grace ms.
+ */
+export const KILL_SCRIPT =
+  FUNCTIONS +
+  bash`
+set -u
+tmux=$1 sock=$2 session=$3 dir=$4 id=$5 grace=$6
+stopped=0 forced=0 survivors=0
+roots=()
+if [ -n "$tmux" ]; then
+  pane=$("$tmux" -L "$sock" list-panes -t "=$session" -F '#{pane_pid}' 2>/dev/null | head -n 1)
+  [ -n "$pane" ] && roots+=("$pane")
+fi
+# Pid files are not used as roots: a pid from an old attempt may belong to someone else by now. The pane pid
+# is current, and every process of the task carries the marker.
+stop_task "$id" "$grace" "\${roots[@]}"
+if [ -n "$tmux" ]; then "$tmux" -L "$sock" kill-session -t "=$session" 2>/dev/null; fi
+printf 'stopped %s\nforced %s\nsurvivors %s\n' "$stopped" "$forced" "$survivors"
+`;
+
+/** Ends the tmux session of a finished task (its pane is dead; remain-on-exit kept it). Args: tmux, socket, session. */
+export const END_SESSION_SCRIPT = bash`
+"$1" -L "$2" kill-session -t "=$3" 2>/dev/null
+exit 0
+`;
+
+/**
+ * Removes a task directory. Refuses anything that is not a Switchboard mktemp directory, so a corrupted row can
+ * never turn into rm -rf of something else. Args: dir.
+ */
+export const REMOVE_DIR_SCRIPT = bash`
+set -u
+dir=$1
+case \${dir##*/} in
+  switchboard.??????????) ;;
+  *) echo "refusing to remove $dir: not a Switchboard task directory" >&2; exit 2 ;;
+esac
+rm -rf -- "$dir"
+`;

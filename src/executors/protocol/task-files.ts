@@ -1,0 +1,126 @@
+import { SwitchboardError } from '../../errors.js';
+import { LOG_FILTER_SCRIPT, WRAPPER_SCRIPT } from './wrapper.js';
+import { shellQuote } from './quote.js';
+
+/**
+ * The task directory (made by mktemp -d, mode 0700) and what goes in it. Pure: builds names, bytes and modes;
+ * the runtime uploads them.
+ *
+ *   wrapper.sh, logfilter.sh   0700  static programs (protocol/wrapper.ts)
+ *   task_id, kind, workspace   0600  parameters the wrapper reads
+ *   env                        0600  `export K='v'` lines the wrapper sources (tmux executors)
+ *   container.env              0600  `K=v` lines for `--env-file` (container executors)
+ *   task.json                  0600  who this task is, for a human looking at the host
+ *   prompt, argv               0600  per attempt: claude's stdin (or the shell command text); claude's argv
+ *   attempt                          written by the launcher
+ *   events.jsonl, output.log, manifest.json, wrapper_pid, pid, exit_code, done   written by the wrapper
+ */
+export interface TaskFile {
+  name: string;
+  data: string | Uint8Array;
+  mode: number;
+}
+
+export type TaskKind = 'claude' | 'shell';
+
+export const FILE = {
+  events: 'events.jsonl',
+  output: 'output.log',
+  manifest: 'manifest.json',
+  pid: 'pid',
+  prompt: 'prompt',
+  argv: 'argv',
+  containerEnv: 'container.env',
+  wrapper: 'wrapper.sh',
+} as const;
+
+export interface StaticFilesInput {
+  taskId: string;
+  name: string;
+  executor: string;
+  kind: TaskKind;
+  /** Absolute, already checked on the host; '' lets a container start in its image's working directory. */
+  workspace: string;
+  env: Readonly<Record<string, string>>;
+  /** Container executors pass env through --env-file instead of the sourced file. */
+  envStyle: 'shell' | 'docker';
+}
+
+export function staticTaskFiles(input: StaticFilesInput): TaskFile[] {
+  const env = { ...input.env, SWITCHBOARD_TASK: input.taskId };
+  const files: TaskFile[] = [
+    { name: 'wrapper.sh', data: WRAPPER_SCRIPT, mode: 0o700 },
+    { name: 'logfilter.sh', data: LOG_FILTER_SCRIPT, mode: 0o700 },
+    { name: 'task_id', data: `${input.taskId}\n`, mode: 0o600 },
+    { name: 'kind', data: `${input.kind}\n`, mode: 0o600 },
+    { name: 'workspace', data: `${input.workspace}\n`, mode: 0o600 },
+    {
+      name: 'task.json',
+      data: `${JSON.stringify({ task_id: input.taskId, name: input.name, executor: input.executor, kind: input.kind })}\n`,
+      mode: 0o600,
+    },
+  ];
+  if (input.envStyle === 'shell') files.push({ name: 'env', data: shellEnvFile(env), mode: 0o600 });
+  else files.push({ name: FILE.containerEnv, data: dockerEnvFile(env), mode: 0o600 });
+  return files;
+}
+
+/** One attempt's input: what claude reads on stdin (or the shell command), and claude's argv. */
+export function attemptFiles(input: { kind: TaskKind; text: string; argv?: readonly string[] }): TaskFile[] {
+  const files: TaskFile[] = [{ name: FILE.prompt, data: input.text, mode: 0o600 }];
+  if (input.kind === 'claude') {
+    if (!input.argv) throw new Error('a claude attempt needs argv');
+    files.push({ name: FILE.argv, data: nulSeparated(input.argv), mode: 0o600 });
+  }
+  return files;
+}
+
+export interface ClaudeArgs {
+  claudePath: string;
+  sessionId: string;
+  /** false: the first attempt (`--session-id`); true: a resume or follow-up (`--resume`). Never `-c`. */
+  resume: boolean;
+  model?: string | undefined;
+  maxTurns?: number | undefined;
+}
+
+/** The prompt is not here: it goes on stdin. */
+export function claudeArgv(args: ClaudeArgs): string[] {
+  const argv = [
+    args.claudePath,
+    '-p',
+    ...(args.resume ? ['--resume', args.sessionId] : ['--session-id', args.sessionId]),
+    '--output-format',
+    'stream-json',
+    '--verbose',
+    '--dangerously-skip-permissions',
+  ];
+  if (args.model) argv.push('--model', args.model);
+  if (args.maxTurns !== undefined) argv.push('--max-turns', String(args.maxTurns));
+  return argv;
+}
+
+export function shellEnvFile(env: Readonly<Record<string, string>>): string {
+  return Object.entries(env)
+    .map(([key, value]) => `export ${key}=${shellQuote(value)}\n`)
+    .join('');
+}
+
+/** docker/podman's --env-file format takes each line literally, so a newline in a value cannot be expressed. */
+export function dockerEnvFile(env: Readonly<Record<string, string>>): string {
+  return Object.entries(env)
+    .map(([key, value]) => {
+      if (/[\r\n\0]/.test(value)) {
+        throw new SwitchboardError('config_invalid', `env ${key}: a container env value cannot contain a newline`);
+      }
+      return `${key}=${value}\n`;
+    })
+    .join('');
+}
+
+function nulSeparated(argv: readonly string[]): string {
+  for (const word of argv) {
+    if (word.includes('\0')) throw new SwitchboardError('usage', 'an argument contains a NUL byte');
+  }
+  return argv.map((word) => `${word}\0`).join('');
+}

@@ -1,0 +1,111 @@
+/**
+ * The two small programs Switchboard puts in every task directory. Both are static text: everything that varies
+ * (which command, which attempt, the prompt) is read from files next to them, so nothing is ever interpolated.
+ */
+
+/**
+ * Runs one attempt of a task and leaves its outcome in files. It is the tmux pane's own command (or the
+ * container's), never typed into a shell.
+ *
+ * Files it reads from the task directory ($1): kind (claude|shell), attempt, task_id, workspace, env (sourced:
+ * `export K='v'` lines we wrote), argv (NUL-separated claude argv), prompt (claude's stdin, or the shell
+ * command text), and on first launch wait_channel + tmux_path.
+ * Files it writes, in this order: wrapper_pid, pid, exit_code, manifest.json, and `done` (holding the attempt
+ * number) last, so whoever sees `done` for this attempt can trust the others.
+ */
+export const WRAPPER_SCRIPT = `#!/usr/bin/env bash
+# Switchboard task wrapper: one attempt of one task. Parameters come from files in the task directory ($1);
+# the task's text never appears on a command line.
+set -u
+dir=$1
+
+# First launch: wait until the launcher has attached pipe-pane, so the log misses nothing. tmux remembers a
+# signal sent before the wait starts.
+if [ -f "$dir/wait_channel" ]; then
+  channel=$(<"$dir/wait_channel")
+  rm -f "$dir/wait_channel"
+  "$(<"$dir/tmux_path")" wait-for "$channel"
+fi
+
+# Not in tmux (a container): keep a copy of the output in output.log ourselves.
+if [ -z "\${TMUX:-}" ]; then
+  exec > >(tee -a "$dir/output.log") 2>&1
+fi
+
+attempt=$(<"$dir/attempt")
+kind=$(<"$dir/kind")
+workspace=$(<"$dir/workspace")
+now_ms() { date +%s%3N; }
+put() { printf '%s\\n' "$2" > "$dir/$1.tmp" && mv -f "$dir/$1.tmp" "$dir/$1"; }
+manifest() {
+  printf '{"attempt":%s,"kind":"%s","status":"%s","wrapper_pid":%s,"pid":%s,"started_at":%s,"finished_at":%s,"exit_code":%s}\\n' \\
+    "$attempt" "$kind" "$1" "$$" "\${child:-null}" "$started" "\${finished:-null}" "\${code:-null}" > "$dir/manifest.json.tmp"
+  mv -f "$dir/manifest.json.tmp" "$dir/manifest.json"
+}
+finish() {
+  code=$1
+  finished=$(now_ms)
+  put exit_code "$code"
+  manifest exited
+  put done "$attempt"
+  exit "$code"
+}
+
+# "<pid> <start time>": the start time (field 22 of /proc/<pid>/stat) tells a reused pid from ours.
+pid_line() {
+  local s=
+  local -a f=()
+  { IFS= read -r s < "/proc/$1/stat"; } 2>/dev/null
+  read -r -a f <<< "\${s##*) }"
+  printf '%s %s' "$1" "\${f[19]:-}"
+}
+
+started=$(now_ms)
+put wrapper_pid "$(pid_line "$$")"
+# Every process of the task carries this marker, so kill finds orphans that left the process tree.
+export SWITCHBOARD_TASK=$(<"$dir/task_id")
+if [ -f "$dir/env" ]; then . "$dir/env"; fi
+printf '{"type":"switchboard","subtype":"attempt","attempt":%s,"kind":"%s","at":%s}\\n' "$attempt" "$kind" "$started" >> "$dir/events.jsonl"
+
+if [ -n "$workspace" ] && ! cd -- "$workspace"; then
+  echo "switchboard: workspace $workspace does not exist or is not a directory" >&2
+  finish 96
+fi
+
+case $kind in
+  claude)
+    mapfile -d '' -t argv < "$dir/argv"
+    if [ "\${#argv[@]}" -eq 0 ]; then
+      echo "switchboard: the argv file is empty" >&2
+      finish 94
+    fi
+    "\${argv[@]}" < "$dir/prompt" >> "$dir/events.jsonl" &
+    ;;
+  shell)
+    IFS= read -r -d '' command < "$dir/prompt"
+    bash -c "$command" < /dev/null &
+    ;;
+  *)
+    echo "switchboard: unknown task kind $kind" >&2
+    finish 95
+    ;;
+esac
+child=$!
+put pid "$(pid_line "$child")"
+manifest running
+wait "$child"
+finish $?
+`;
+
+/**
+ * pipe-pane's command: the pane's output, unbuffered ($|=1, or perl holds ~4 KB back and the log looks stale),
+ * minus terminal control sequences, appended to output.log. Without perl the bytes go in raw; readers strip
+ * them again anyway.
+ */
+export const LOG_FILTER_SCRIPT = `#!/bin/sh
+out="$(dirname "$0")/output.log"
+if command -v perl >/dev/null 2>&1; then
+  exec perl -pe 'BEGIN{$|=1} s/\\e\\[[0-?]*[ -\\/]*[@-~]//g; s/\\e\\][^\\a\\e]*(?:\\a|\\e\\\\)//g; s/\\e[()][0-9A-Za-z]//g; s/\\e[=>78DEHMNOZc]//g; s/\\r(?!\\n)/\\n/g; s/\\r//g' >> "$out"
+fi
+exec cat >> "$out"
+`;

@@ -1,0 +1,87 @@
+import type { Logger } from '../core/logger.js';
+import { retryDelayMs } from '../notify/backoff.js';
+import { openEventStream, type EventStream, type ServerEvent } from '../opencode/event-stream.js';
+import type { ServerRef } from '../opencode/server-ref.js';
+
+export interface EventHubOptions {
+  logger: Logger;
+  /** An event that concerns one session. */
+  onEvent(serverKey: string, event: ServerEvent): void;
+  /** A stream (re)opened: whatever happened while it was down must be reconciled by polling. */
+  onConnected(serverKey: string): void;
+  open?: typeof openEventStream;
+}
+
+interface Connection {
+  server: ServerRef;
+  stream?: EventStream;
+  wanted: boolean;
+  failures: number;
+  timer?: NodeJS.Timeout;
+}
+
+export function serverKeyOf(server: ServerRef): string {
+  return `${server.url}\u0000${server.username}`;
+}
+
+export type EventHub = ReturnType<typeof createEventHub>;
+
+/**
+ * One event-stream connection per OpenCode server, however many sessions are watched there. A dropped
+ * stream is reopened with backoff; every (re)open triggers a reconciliation by the monitor.
+ */
+export function createEventHub(options: EventHubOptions) {
+  const open = options.open ?? openEventStream;
+  const connections = new Map<string, Connection>();
+
+  function connect(key: string, connection: Connection): void {
+    if (!connection.wanted) return;
+    const openedAt = Date.now();
+    const stream = open(connection.server, {
+      onOpen: () => {
+        connection.failures = 0;
+        options.onConnected(key);
+      },
+      onEvent: (event) => options.onEvent(key, event),
+    });
+    connection.stream = stream;
+    void stream.ended.then(({ reason }) => {
+      connection.stream = undefined;
+      if (!connection.wanted) return;
+      // A stream that lived a while was healthy: start the backoff over.
+      if (Date.now() - openedAt > 30_000) connection.failures = 0;
+      connection.failures++;
+      const wait = retryDelayMs(connection.failures, 500, 30_000);
+      options.logger.debug('event stream ended; reconnecting', { server: connection.server.label, reason, inMs: wait });
+      connection.timer = setTimeout(() => connect(key, connection), wait);
+      connection.timer.unref();
+    });
+  }
+
+  /** Opens streams for these servers and closes the ones no longer needed. */
+  function want(servers: ReadonlyMap<string, ServerRef>): void {
+      for (const [key, server] of servers) {
+        if (connections.has(key)) continue;
+        const connection: Connection = { server, wanted: true, failures: 0 };
+        connections.set(key, connection);
+        connect(key, connection);
+      }
+      for (const [key, connection] of connections) {
+        if (servers.has(key)) continue;
+        connection.wanted = false;
+        clearTimeout(connection.timer);
+        connection.stream?.close();
+        connections.delete(key);
+      }
+  }
+
+  return {
+    want,
+    isOpen(key: string): boolean {
+      return connections.get(key)?.stream !== undefined;
+    },
+    stop(): void {
+      want(new Map());
+    },
+  };
+}

@@ -1,0 +1,105 @@
+import { output, reply, text, type Reply } from '../core/reply.js';
+import type { MessageError, PermissionRequest, QuestionRequest, Todo } from '../opencode/schemas.js';
+import { activeTodo, countTodos, describeError, summarize, todoFraction } from '../opencode/turns.js';
+
+/** Pure renderings of what the monitor posts. Kept apart so they are unit-tested and stable. */
+
+export function formatDuration(ms: number): string {
+  const seconds = Math.max(0, Math.round(ms / 1000));
+  if (seconds < 60) return `${seconds}s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes}m ${String(seconds % 60).padStart(2, '0')}s`;
+  const hours = Math.floor(minutes / 60);
+  return `${hours}h ${String(minutes % 60).padStart(2, '0')}m`;
+}
+
+function todoCounts(todos: readonly Todo[]): string {
+  const c = countTodos(todos);
+  const parts = [`✅ ${c.completed}`, `🔄 ${c.inProgress}`, `🔲 ${c.pending}`];
+  if (c.cancelled) parts.push(`❌ ${c.cancelled}`);
+  return parts.join(' · ');
+}
+
+/**
+ * A progress report. It holds no clock time, so two reports of the same state are identical and the
+ * second is not posted.
+ */
+export function progressReport(name: string, todos: readonly Todo[], latestText: string | undefined, retrying?: string): string {
+  const lines = [`⚙️ **${name}** is working${todos.length ? ` · todo ${todoFraction(todos)} (${todoCounts(todos)})` : ''}`];
+  const active = activeTodo(todos);
+  if (active) lines.push(`🔄 ${active.content}`);
+  if (retrying) lines.push(`↻ ${retrying}`);
+  if (latestText) lines.push(`💬 ${summarize(latestText, 240)}`);
+  return lines.join('\n');
+}
+
+export interface FinalReportInput {
+  name: string;
+  ok: boolean;
+  output?: string;
+  error?: MessageError;
+  finish?: string;
+  problem?: string;
+  todos: readonly Todo[];
+  elapsedMs?: number;
+}
+
+/** Why a finished turn counts as a failure, in words; undefined when it succeeded. */
+export function failureOf(error: MessageError | undefined, finish: string | undefined): string | undefined {
+  if (error) return describeError(error);
+  if (finish === 'length') return 'the output hit the model’s length limit';
+  if (finish === 'tool-calls') return 'it stopped after a tool call (a permission was denied?)';
+  if (finish && !['stop', 'end_turn', 'end-turn'].includes(finish)) return `it ended with “${finish}”`;
+  return undefined;
+}
+
+export function finalReport(input: FinalReportInput): Reply {
+  const facts = [
+    input.ok ? '✅' : '❌',
+    input.todos.length ? `todo ${todoFraction(input.todos)}` : '',
+    input.elapsedMs !== undefined ? formatDuration(input.elapsedMs) : '',
+  ].filter(Boolean);
+  const blocks = [text(`📋 **${input.name}** ${input.ok ? 'finished' : 'failed'} · ${facts.join(' · ')}`)];
+  if (input.output) blocks.push(output(input.output));
+  const problem = input.problem ?? (input.ok ? undefined : failureOf(input.error, input.finish));
+  if (problem) blocks.push(text(`❌ ${problem}`));
+  if (!input.output && input.ok) blocks.push(text('(no text output)'));
+  return reply(blocks, { tone: input.ok ? 'success' : 'error', data: { name: input.name, ok: input.ok, output: input.output ?? null } });
+}
+
+export function permissionAsk(name: string, request: PermissionRequest, sender: string | undefined): { prompt: string; note: string } {
+  const what = [request.permission, ...request.patterns].join(' ').trim();
+  return {
+    prompt: `🔐 **${name}** asks permission: \`${what}\``,
+    note: `Answer with \`approve ${name} [once|always]\` or \`deny ${name} [message]\`${sender ? `; only ${sender} or an admin may answer` : ''}.`,
+  };
+}
+
+export function questionAsk(name: string, request: QuestionRequest): { prompt: string; note: string } {
+  const asked = request.questions
+    .map((q) => `${q.question}${q.options.length ? ` (${q.options.map((o) => o.label).join(' / ')})` : ''}`)
+    .join('\n');
+  return {
+    prompt: `❓ **${name}** asks: ${asked}`,
+    note: `Answer with \`answer ${name} <choice>\`, or \`deny ${name}\` to decline.`,
+  };
+}
+
+export function stallNotice(name: string, quietMs: number, todos: readonly Todo[]): Reply {
+  const active = activeTodo(todos);
+  return reply(`⏳ **${name}** is still busy; last activity ${formatDuration(quietMs)} ago${active ? ` (🔄 ${active.content})` : ''}. \`abort ${name}\` stops it.`, { tone: 'warning' });
+}
+
+export function unreachableNotice(serverLabel: string, reason: string, names: readonly string[]): Reply {
+  return reply(`⚠️ server ${serverLabel} is unreachable (${reason}); watching ${names.join(', ')} resumes when it is back.`, { tone: 'warning' });
+}
+
+export function backNotice(serverLabel: string, names: readonly string[]): Reply {
+  return reply(`✅ server ${serverLabel} is back; watching ${names.join(', ')} again.`, { tone: 'success' });
+}
+
+export function goneNotice(name: string, sessionId: string, serverLabel: string): Reply {
+  return reply(`🗑 the OpenCode session ${sessionId} of **${name}** was deleted on ${serverLabel}; no longer watching. \`forget ${name}\` drops the name.`, {
+    tone: 'warning',
+  });
+}

@@ -1,0 +1,95 @@
+import got from 'got';
+import { createParser } from 'eventsource-parser';
+import { z } from 'zod';
+import type { ServerRef } from './server-ref.js';
+
+/** One event of `GET /global/event`, unwrapped. `sync` duplicates are dropped before they get here. */
+export interface ServerEvent {
+  directory?: string;
+  type: string;
+  properties: Record<string, unknown>;
+}
+
+const frameSchema = z.object({
+  directory: z.string().optional(),
+  payload: z.object({ type: z.string(), properties: z.record(z.string(), z.unknown()).default({}) }).loose(),
+});
+
+export interface EventStreamHandlers {
+  onOpen(): void;
+  onEvent(event: ServerEvent): void;
+}
+
+export interface EventStream {
+  /** Resolves when the stream ends for any reason (closed by the server, error, silence, or `close()`). */
+  ended: Promise<{ reason: string }>;
+  close(): void;
+}
+
+/**
+ * Opens the server-wide event stream. The server sends a heartbeat every 10 s, so silence for
+ * `silenceMs` means the connection is dead even if TCP has not noticed; the stream then ends and the caller
+ * reconnects. The stream is best-effort: callers reconcile by polling after every (re)connect.
+ */
+export function openEventStream(server: ServerRef, handlers: EventStreamHandlers, options: { silenceMs?: number } = {}): EventStream {
+  const silenceMs = options.silenceMs ?? 35_000;
+  const controller = new AbortController();
+  let silenceTimer: NodeJS.Timeout | undefined;
+  let finish!: (value: { reason: string }) => void;
+  const ended = new Promise<{ reason: string }>((resolve) => (finish = resolve));
+  let done = false;
+  const end = (reason: string) => {
+    if (done) return;
+    done = true;
+    clearTimeout(silenceTimer);
+    controller.abort();
+    finish({ reason });
+  };
+  const armSilence = () => {
+    clearTimeout(silenceTimer);
+    silenceTimer = setTimeout(() => end(`no event or heartbeat for ${Math.round(silenceMs / 1000)} s`), silenceMs);
+    silenceTimer.unref();
+  };
+
+  const authorization = server.password
+    ? `Basic ${Buffer.from(`${server.username}:${server.password}`).toString('base64')}`
+    : undefined;
+  const stream = got.stream(`${server.url}/global/event`, {
+    headers: { accept: 'text/event-stream', ...(authorization ? { authorization } : {}) },
+    timeout: { connect: 5_000, response: 10_000 },
+    retry: { limit: 0 },
+    signal: controller.signal,
+  });
+
+  const parser = createParser({
+    onEvent(message) {
+      armSilence();
+      let frame;
+      try {
+        frame = frameSchema.safeParse(JSON.parse(message.data));
+      } catch {
+        return;
+      }
+      if (!frame.success) return;
+      const { payload, directory } = frame.data;
+      if (payload.type === 'sync') return;
+      handlers.onEvent({ ...(directory ? { directory } : {}), type: payload.type, properties: payload.properties });
+    },
+  });
+
+  stream.on('response', (response: { statusCode: number; headers: Record<string, string | string[] | undefined> }) => {
+    const type = String(response.headers['content-type'] ?? '');
+    if (response.statusCode !== 200 || !type.includes('text/event-stream')) {
+      end(response.statusCode === 401 ? 'authentication failed' : `unexpected reply ${response.statusCode} ${type.split(';')[0]}`);
+      return;
+    }
+    armSilence();
+    handlers.onOpen();
+  });
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk: string) => parser.feed(chunk));
+  stream.on('end', () => end('the server closed the stream'));
+  stream.on('error', (error: Error & { code?: string }) => end(error.code ?? error.message));
+
+  return { ended, close: () => end('closed') };
+}

@@ -1,0 +1,192 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeLlm, type FakeLlm } from '../fakes/llm/fake-llm.js';
+import { startConsoleBot, type ConsoleBot } from '../helpers/console-bot.js';
+import { removeServerRoot, startOpencodeServer, type OpencodeServer } from '../helpers/opencode-server.js';
+
+/**
+ * The monitor end to end: the real bot process, the real `opencode` binary, the scripted LLM. With the
+ * default 5-minute interval, anything that arrives within seconds came from the event stream.
+ */
+let llm: FakeLlm;
+let server: OpencodeServer;
+const dirs: string[] = [];
+
+function workdir(yaml: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'sb-monitor-'));
+  writeFileSync(join(dir, 'switchboard.yaml'), yaml);
+  dirs.push(dir);
+  return dir;
+}
+
+function count(haystack: string, needle: string): number {
+  return haystack.split(needle).length - 1;
+}
+
+async function sessionIdle(url: string, sessionId: string): Promise<void> {
+  for (;;) {
+    const statuses = (await (await fetch(`${url}/session/status`)).json()) as Record<string, unknown>;
+    const messages = (await (await fetch(`${url}/session/${sessionId}/message?limit=1`)).json()) as Array<{ info: { role: string; time: { completed?: number } } }>;
+    const last = messages[messages.length - 1];
+    if (!statuses[sessionId] && last?.info.role === 'assistant' && last.info.time.completed) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+beforeAll(async () => {
+  llm = await startFakeLlm();
+  server = await startOpencodeServer({ llmBaseUrl: llm.baseUrl, permission: { bash: 'ask' } });
+});
+
+afterAll(async () => {
+  await server?.stop();
+  await llm?.close();
+  if (server) removeServerRoot(server);
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('monitor with the default 5-minute interval (the event stream does the work)', () => {
+  let bot: ConsoleBot;
+  let cwd: string;
+
+  beforeAll(async () => {
+    cwd = workdir(`servers:\n  - name: lab\n    url: ${server.url}\n`);
+    bot = await startConsoleBot({ cwd });
+    await bot.exec('new kumo lab --agent build', /Send it work/);
+  });
+  afterAll(async () => {
+    await bot?.end();
+  });
+
+  it('posts progress when todos change and the final output once, within seconds of going idle', async () => {
+    await bot.exec('send kumo TODO HOLDAFTER:p1 Fix parse()', /^TODO HOLDAFTER:p1 Fix parse\(\)$/m);
+    const progress = await bot.waitFor(/⚙️ \*\*kumo\*\* is working.*\n🔄 .*/, 15_000);
+    expect(progress).toContain('todo 2/4 (✅ 2 · 🔄 1 · 🔲 1)');
+    expect(progress).toContain('🔄 Fix parse() and run the tests');
+    const releasedAt = Date.now();
+    llm.release('p1');
+    const final = await bot.waitFor(/📋 \*\*kumo\*\* finished.*\n.*/, 15_000);
+    expect(Date.now() - releasedAt).toBeLessThan(10_000);
+    expect(final).toMatch(/📋 \*\*kumo\*\* finished · ✅ · todo 2\/4 · \d+s\nDone: TODO HOLDAFTER:p1 Fix parse\(\)/);
+    const check = await bot.exec('status kumo', /\*\*kumo\*\* · OpenCode.*/);
+    expect(check).not.toContain('watched');
+  });
+
+  it('reports an agent error reply once, with ❌ and its message', async () => {
+    await bot.exec('send kumo BADREQ please', /^BADREQ please$/m);
+    const final = await bot.waitFor(/📋 \*\*kumo\*\* failed.*\n.*/, 15_000);
+    expect(final).toContain('❌ APIError: fake invalid request: context too long');
+  });
+
+  it('asks for permission, and `approve` (only by the sender or an admin) lets the tool run', async () => {
+    await bot.exec('send kumo BASH list the files', /^BASH list the files$/m);
+    const ask = await bot.waitFor(/🔐 \*\*kumo\*\* asks permission: `bash echo hi-from-bash`[\s\S]*?only console:tester or an admin may answer\./, 15_000);
+    expect(ask).toMatch(/1\) Approve once\n {2}2\) Always\n {2}3\) Deny/);
+    await bot.exec('approve kumo once', /✅ approved once for \*\*kumo\*\*: `bash echo hi-from-bash`/);
+    const final = await bot.waitFor(/📋 \*\*kumo\*\* finished.*\n.*/, 15_000);
+    expect(final).toContain('Done: BASH list the files');
+    expect(await bot.exec('approve kumo', /❌.*/)).toContain('**kumo** is not waiting for a permission');
+  });
+
+  it('takes a typed choice for a permission, and `deny` with no pending request is a clear error', async () => {
+    await bot.exec('send kumo BASH again please', /^BASH again please$/m);
+    await bot.waitFor(/3\) Deny/, 15_000);
+    await bot.exec('3', /🚫 denied for \*\*kumo\*\*/);
+    const final = await bot.waitFor(/📋 \*\*kumo\*\* (finished|failed).*\n.*/, 15_000);
+    expect(final).toContain('failed');
+    expect(await bot.exec('deny kumo', /❌.*/)).toContain('not waiting for a permission or an answer');
+  });
+
+  it('reports an abort from elsewhere once', async () => {
+    await bot.exec('send kumo HOLD:ab1 take your time', /^HOLD:ab1 take your time$/m);
+    await llm.waitForRequest('HOLD:ab1');
+    const sessionId = /\*\*kumo\*\* → OpenCode session `(ses_\w+)`/.exec(bot.stdout())![1]!;
+    await fetch(`${server.url}/session/${sessionId}/abort`, { method: 'POST' });
+    const final = await bot.waitFor(/📋 \*\*kumo\*\* failed.*\n.*/, 15_000);
+    expect(final).toContain('❌ aborted');
+    llm.release('ab1');
+  });
+
+  it('reports a session deleted on the server, once, and stops watching', async () => {
+    await bot.exec('new goner lab --agent build', /Send it work/);
+    const sessionId = /\*\*goner\*\* → OpenCode session `(ses_\w+)`/.exec(bot.stdout())![1]!;
+    await bot.exec('send goner HOLD:gone1 slow work', /^HOLD:gone1 slow work$/m);
+    await llm.waitForRequest('HOLD:gone1');
+    await fetch(`${server.url}/session/${sessionId}/abort`, { method: 'POST' });
+    await bot.waitFor(/📋 \*\*goner\*\* failed/, 15_000);
+    await bot.exec('watch goner', /👀 watching \*\*goner\*\* every 5m/);
+    await fetch(`${server.url}/session/${sessionId}`, { method: 'DELETE' });
+    const notice = await bot.waitFor(/🗑 the OpenCode session .* of \*\*goner\*\* was deleted/, 15_000);
+    expect(notice).toContain('`forget goner` drops the name');
+    expect(await bot.exec('unwatch goner', /❌.*/)).toContain('is not being watched');
+    llm.release('gone1');
+  });
+
+  it('posts the final output of work that finished while Switchboard was down, exactly once', async () => {
+    await bot.exec('new later lab --agent build', /Send it work/);
+    const sessionId = /\*\*later\*\* → OpenCode session `(ses_\w+)`/.exec(bot.stdout())![1]!;
+    await bot.exec('send later HOLD:down1 finish while I am away', /^HOLD:down1 finish while I am away$/m);
+    await llm.waitForRequest('HOLD:down1');
+    expect(await bot.end()).toBe(0);
+    llm.release('down1');
+    await sessionIdle(server.url, sessionId);
+
+    bot = await startConsoleBot({ cwd });
+    const final = await bot.waitFor(/📋 \*\*later\*\* finished.*\n.*/, 15_000);
+    expect(final).toContain('Done: HOLD:down1 finish while I am away');
+    expect(await bot.end()).toBe(0);
+    bot = await startConsoleBot({ cwd });
+    await bot.exec('sessions', /later/);
+    await bot.exec('help watch', /usage: watch/);
+    expect(count(bot.stdout(), '📋 **later**')).toBe(0);
+  });
+});
+
+describe('monitor with a short interval: ticks, the stall watchdog, and a server that dies', () => {
+  let bot: ConsoleBot;
+  let flaky: OpencodeServer;
+
+  beforeAll(async () => {
+    flaky = await startOpencodeServer({ llmBaseUrl: llm.baseUrl });
+    const cwd = workdir(`servers:\n  - name: flaky\n    url: ${flaky.url}\nmonitor:\n  interval: 2s\n  stallAfter: 4s\n  unreachableAfter: 2\n`);
+    bot = await startConsoleBot({ cwd });
+    await bot.exec('new tick flaky --agent build', /Send it work/);
+  });
+  afterAll(async () => {
+    await bot?.end();
+    await flaky?.stop();
+    if (flaky) removeServerRoot(flaky);
+  });
+
+  it('does not repeat an identical progress report, and notices a stall once', async () => {
+    await bot.exec('send tick TODO HOLDAFTER:t1 long job', /^TODO HOLDAFTER:t1 long job$/m);
+    await bot.waitFor(/⚙️ \*\*tick\*\* is working/, 15_000);
+    const stall = await bot.waitFor(/⏳ \*\*tick\*\* is still busy; last activity \d+s ago \(🔄 Fix parse\(\) and run the tests\)/, 20_000);
+    expect(stall).toContain('`abort tick` stops it');
+    // Several ticks have passed since: the same report was not posted again, and the stall only once.
+    await bot.exec('status tick', /\*\*tick\*\* · OpenCode.*/);
+    expect(count(bot.stdout(), '⚙️ **tick** is working')).toBe(1);
+    expect(count(bot.stdout(), '⏳ **tick** is still busy')).toBe(1);
+    llm.release('t1');
+    await bot.waitFor(/📋 \*\*tick\*\* finished/, 15_000);
+  });
+
+  it('says once that the server is unreachable and once that it is back, then reports the broken run', async () => {
+    await bot.exec('send tick HOLD:k1 survive a crash', /^HOLD:k1 survive a crash$/m);
+    await llm.waitForRequest('HOLD:k1');
+    await flaky.stop();
+    const down = await bot.waitFor(/⚠️ server flaky is unreachable .*/, 30_000);
+    expect(down).toContain('watching tick resumes when it is back');
+    const port = flaky.port;
+    const root = flaky.root;
+    flaky = await startOpencodeServer({ llmBaseUrl: llm.baseUrl, root, port });
+    await bot.waitFor(/✅ server flaky is back; watching tick again\./, 30_000);
+    const final = await bot.waitFor(/📋 \*\*tick\*\* failed.*\n[\s\S]*?❌ .*/, 60_000);
+    expect(final).toMatch(/❌ (the run stopped before it completed|aborted|.*Error)/);
+    llm.release('k1');
+    expect(count(bot.stdout(), '⚠️ server flaky is unreachable')).toBe(1);
+    expect(count(bot.stdout(), '✅ server flaky is back')).toBe(1);
+  });
+});
