@@ -367,9 +367,11 @@ describe('discord.js 14 against the Discord twin', () => {
 
   it('recovers from op 7 Reconnect with RESUME and still delivers a message sent meanwhile', async () => {
     const fault = discord.forceReconnect();
+    // Send while the bot has no socket at all, so only the RESUME replay can deliver it.
+    await discord.waitFor(() => (discord.connectionCount() === 0 ? true : undefined), { description: 'the client to close its socket' });
     const ping = await discord.channel(GENERAL).user(BOB).sendMessage('!ping');
     const resumed = await fault.waitForResume();
-    expect(resumed.accepted).toBe(true);
+    expect(resumed).toMatchObject({ accepted: true, replayed: 1 });
     expect(await ping.waitForBotReply()).toMatchObject({ content: 'pong', replyTo: { messageId: ping.id } });
     expect(discord.identifies()).toHaveLength(1);
   });

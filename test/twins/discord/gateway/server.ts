@@ -157,6 +157,7 @@ export class GatewayServer {
       return;
     }
     this.record(connection, 'in', frame.op, null, null);
+    this.deps.changed();
     switch (frame.op) {
       case GatewayOpcodes.Heartbeat:
         if (connection.acking) this.send(connection, { op: GatewayOpcodes.HeartbeatAck });
