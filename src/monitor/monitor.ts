@@ -85,6 +85,8 @@ export function createMonitor(deps: MonitorDeps): Monitor {
   let services: Services | undefined;
   let scheduler: ReturnType<typeof cron.createTask> | undefined;
   let stopped = false;
+  /** The watch names the session index was built from, to notice changes made by other processes. */
+  let indexed = '';
 
   const healthGet = db.prepare<[string], { failures: number; down_noticed: number }>('SELECT failures, down_noticed FROM server_health WHERE server_key = ?');
   const healthSet = db.prepare(
@@ -115,7 +117,9 @@ export function createMonitor(deps: MonitorDeps): Monitor {
   function refresh(): void {
     bySession.clear();
     serverOf.clear();
-    for (const watch of store.all()) {
+    const watches = store.all();
+    indexed = watches.map((w) => w.name).join('\u0000');
+    for (const watch of watches) {
       const record = registry.get(watch.name);
       const found = record && opencodeOf(record);
       if (!found) continue;
@@ -435,7 +439,11 @@ export function createMonitor(deps: MonitorDeps): Monitor {
 
   async function tick(): Promise<void> {
     const now = clock.now();
-    const due = store.all().filter((watch) => isDue(watch, now));
+    const watches = store.all();
+    // Another process (the `switchboard` CLI) may have added or removed watches in the same database.
+    const names = watches.map((w) => w.name).join('\u0000');
+    if (names !== indexed) refresh();
+    const due = watches.filter((watch) => isDue(watch, now));
     for (const watch of due) store.update(watch.name, { nextTickAt: nextTickAt(watch.interval, now) });
     if (due.length) await checkMany(due.map((w) => w.name), 'tick');
   }

@@ -1,0 +1,6 @@
+#!/usr/bin/env node
+// The `switchboard` command: runs the TypeScript sources through tsx, so there is no build step to forget.
+import { register } from 'tsx/esm/api';
+
+register();
+await import('../src/cli.ts');

@@ -1,0 +1,54 @@
+/** What `switchboard config --init` writes: every section, commented, safe to start from. */
+export const SAMPLE_CONFIG = `# switchboard.yaml — Switchboard's configuration. Secrets never go here: name environment variables instead.
+
+# OpenCode servers that \`new\` and \`agents\` accept by name (any URL works too, for admins).
+servers:
+  - name: lab
+    url: http://127.0.0.1:4096
+    # username: opencode          # default user of \`opencode serve\`
+    # passwordEnv: LAB_PASSWORD   # the variable holding OPENCODE_SERVER_PASSWORD of that server
+
+# How the monitor reports on watched names.
+monitor:
+  interval: 5m        # progress report period while busy: 30s, 5m, 1h or a cron expression
+  stallAfter: 10m     # "still busy" notice after this long without any activity
+  unreachableAfter: 3 # ticks without an answer before a server counts as unreachable
+
+# Who may do what. Actors: slack:U123, discord:456, discord-role:789, console:alice (or console:*).
+access:
+  admins: []          # everything, including \`forget\`, unconfigured server URLs, others' work
+  members: []         # send, start, run, watch, abort and answer their own work
+  viewers: []         # sessions, status, todo, last, logs
+  consoleIsAdmin: true
+  allowMetadataAddresses: false
+  # names: { kumo: { members: [slack:U777] } }
+  # executors: { crib: { members: [discord-role:42] } }
+
+limits:
+  promptMaxChars: 100000
+  commandsPerMinute: 30
+
+# Machines that run Claude Code and shell tasks (see the README).
+defaults:
+  maxTurns: 100
+  claudePath: claude
+  model: sonnet
+  maxRetries: 3
+  # webhookUrl: https://example.test/hook   # completion records are POSTed here, signed with WEBHOOK_SECRET
+models:
+  opus: claude-opus-4-6
+  sonnet: claude-sonnet-4-6
+  haiku: claude-haiku-4-5
+executors:
+  - name: local
+    type: local
+  # - name: crib
+  #   type: ssh
+  #   host: 192.168.0.152
+  #   port: 22
+  #   user: jimmy
+  #   identityFile: ~/.ssh/id_ed25519    # or agent: true
+  #   hostKey: SHA256:…                  # pinned; or insecureAcceptNewHostKey: true
+  #   labels: [rust, heavy-compute]
+  #   maxConcurrent: 2
+`;
