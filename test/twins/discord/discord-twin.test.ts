@@ -9,6 +9,7 @@ import {
   MessageFlags,
   Routes,
   SlashCommandBuilder,
+  StringSelectMenuBuilder,
   type ChatInputCommandInteraction,
   type Message,
 } from 'discord.js';
@@ -98,7 +99,14 @@ const sb = new SlashCommandBuilder()
       .setDescription('Show progress')
       .addStringOption((o) => o.setName('name').setDescription('Session name').setRequired(true)),
   )
-  .addSubcommand((s) => s.setName('whoami').setDescription('Show your roles'));
+  .addSubcommand((s) => s.setName('whoami').setDescription('Show your roles'))
+  .addSubcommand((s) =>
+    s
+      .setName('assign')
+      .setDescription('Hand a session over')
+      .addUserOption((o) => o.setName('who').setDescription('New owner').setRequired(true))
+      .addChannelOption((o) => o.setName('where').setDescription('Where to report')),
+  );
 
 describe('discord.js 14 against the Discord twin', () => {
   let discord: DiscordTwin;
@@ -154,6 +162,19 @@ describe('discord.js 14 against the Discord twin', () => {
           ],
         });
         return;
+      case '!pick':
+        await msg.channel.send({
+          content: 'Which session?',
+          components: [
+            new ActionRowBuilder<StringSelectMenuBuilder>().addComponents(
+              new StringSelectMenuBuilder()
+                .setCustomId('session')
+                .setPlaceholder('Pick a session')
+                .addOptions({ label: 'kumo', value: 'kumo' }, { label: 'hetc', value: 'hetc' }),
+            ),
+          ],
+        });
+        return;
       case '!thread': {
         const thread = await msg.startThread({ name: text || 'work' });
         await thread.send('step 1 of 2');
@@ -174,6 +195,10 @@ describe('discord.js 14 against the Discord twin', () => {
     } else if (name === 'whoami') {
       const roles = interaction.inCachedGuild() ? interaction.member.roles.cache.filter((r) => r.id !== GUILD).map((r) => r.name) : [];
       await interaction.reply({ content: `roles: ${roles.join(', ') || 'none'}`, flags: MessageFlags.Ephemeral });
+    } else if (name === 'assign') {
+      const who = interaction.options.getUser('who', true);
+      const where = interaction.options.getChannel('where');
+      await interaction.reply(`${who.username} takes over, reporting in ${where?.name ?? 'here'}`);
     }
   }
 
@@ -210,6 +235,8 @@ describe('discord.js 14 against the Discord twin', () => {
           await interaction.respond(['kumo', 'hetc', 'kiwi'].filter((n) => n.startsWith(typed)).map((n) => ({ name: n, value: n })));
         } else if (interaction.isChatInputCommand()) {
           await onSlash(interaction);
+        } else if (interaction.isStringSelectMenu()) {
+          await interaction.update({ content: `picked ${interaction.values.join(', ')}`, components: [] });
         } else if (interaction.isButton()) {
           if (interaction.customId === 'approve') await interaction.update({ content: `Approved by <@${interaction.user.id}>`, components: [] });
           else await interaction.reply({ content: 'Denied', flags: MessageFlags.Ephemeral });
@@ -245,7 +272,7 @@ describe('discord.js 14 against the Discord twin', () => {
     expect(discord.restCalls({ route: 'GET /gateway/bot' })).toHaveLength(1);
     const [command] = discord.registeredCommands(GUILD);
     expect(command).toMatchObject({ name: 'sb', application_id: discord.applicationId, guild_id: GUILD });
-    expect(command!.options?.map((o) => o.name)).toEqual(['send', 'status', 'whoami']);
+    expect(command!.options?.map((o) => o.name)).toEqual(['send', 'status', 'whoami', 'assign']);
   });
 
   it('answers a ! message with msg.reply and channel.send, and ignores its own echo', async () => {
@@ -325,6 +352,21 @@ describe('discord.js 14 against the Discord twin', () => {
       alice: clicked [Deny]
       bot (only alice): Denied
       bob: clicked [Approve]"
+    `);
+  });
+
+  it('resolves user and channel options, and delivers select menu picks', async () => {
+    const ops = discord.channel(OPS);
+    const assign = await ops.user(ALICE).slash('sb', { subcommand: 'assign', options: { who: BOB, where: GENERAL } });
+    expect((await assign.waitForReply()).content).toBe('bob takes over, reporting in general');
+    const ask = await ops.user(ALICE).sendMessage('!pick');
+    const menu = await ask.waitForBotReply({ text: 'Which session?' });
+    const pick = await ops.user(ALICE).selectMenu(menu, 'session', ['hetc']);
+    expect(await pick.waitForReply()).toMatchObject({ id: menu.id, content: 'picked hetc', components: [] });
+    expect(ops.transcript().split('\n').slice(-3).join('\n')).toMatchInlineSnapshot(`
+      "alice: !pick
+      bot: picked hetc (edited)
+      alice: selected [hetc] in session"
     `);
   });
 

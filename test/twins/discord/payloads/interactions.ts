@@ -1,6 +1,7 @@
 import {
   ApplicationCommandType,
   ApplicationIntegrationType,
+  ChannelType,
   ComponentType,
   InteractionContextType,
   InteractionType,
@@ -64,7 +65,11 @@ function resolved(world: World, guildId: string, refs: BuiltOptions<InteractionT
     const channel = world.channels.get(id);
     if (!channel) continue;
     const api = apiChannel(world, channel);
-    (out.channels ??= {})[id] = { id, type: api.type, name: api.name, permissions: '0', ...('parent_id' in api && api.parent_id ? { parent_id: api.parent_id } : {}) } as never;
+    const permissions = memberPermissions(world, world.member(guildId, world.botUser.id)!);
+    (out.channels ??= {})[id] =
+      api.type === ChannelType.GuildText
+        ? { id, type: api.type, name: api.name, permissions }
+        : { id, type: api.type, name: api.name, permissions, parent_id: api.parent_id, thread_metadata: api.thread_metadata };
   }
   return out;
 }
