@@ -6,6 +6,7 @@ import { deny } from './verbs/deny.js';
 import { unwatch, watch } from './verbs/watch.js';
 import { agents } from './verbs/agents.js';
 import { attach } from './verbs/attach.js';
+import { audit } from './verbs/audit.js';
 import { forget } from './verbs/forget.js';
 import { help } from './verbs/help.js';
 import { last } from './verbs/last.js';
@@ -43,4 +44,5 @@ export const allCommands: readonly CommandDefinition[] = [
   answer,
   agents,
   forget,
+  audit,
 ];
