@@ -18,7 +18,7 @@ import { assess, type Assessment, type CheckReason, type Observation } from './a
 import type { MonitorControl, WatchInfo, WatchRequest } from './control.js';
 import { createEventHub, serverKeyOf } from './event-hub.js';
 import { cronMatches, parseDuration, parseInterval } from './interval.js';
-import { createLimiter } from './limiter.js';
+import { createLimiter } from '../core/limiter.js';
 import { backNotice, finalReport, goneNotice, permissionAsk, questionAsk, stallNotice, unreachableNotice } from './reports.js';
 import { createWatchStore, type Watch } from './watch-store.js';
 

@@ -1,3 +1,4 @@
+import { createLimiter } from '../../core/limiter.js';
 import { reply } from '../../core/reply.js';
 import { SwitchboardError } from '../../errors.js';
 import type { OpencodeClient } from '../../opencode/client.js';
@@ -15,17 +16,9 @@ interface Line {
 }
 
 /** Runs `work` over items with at most `limit` in flight, so a fleet of names never floods a server. */
-async function mapLimited<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await work(items[index]!);
-    }
-  });
-  await Promise.all(workers);
-  return results;
+function mapLimited<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const limiter = createLimiter(limit);
+  return Promise.all(items.map((item) => limiter.run(() => work(item))));
 }
 
 async function describeOpencodeNames(ctx: CommandContext, records: NameRecord[]): Promise<Line[]> {
