@@ -1,6 +1,7 @@
 import type { Adapter } from '../src/core/adapter.js';
 import type { Switchboard } from '../src/core/switchboard.js';
 import type { Logger } from '../src/core/logger.js';
+import { slackAdapterFactory } from './slack/factory.js';
 
 export interface AdapterContext {
   core: Switchboard;
@@ -19,4 +20,4 @@ export interface AdapterFactory {
   create(context: AdapterContext): Promise<Adapter>;
 }
 
-export const platformAdapters: readonly AdapterFactory[] = [];
+export const platformAdapters: readonly AdapterFactory[] = [slackAdapterFactory];

@@ -1,0 +1,106 @@
+import type { AddressInfo } from 'node:net';
+import { App, type Receiver, type webApi } from '@slack/bolt';
+import type { Adapter } from '../../src/core/adapter.js';
+import type { Logger } from '../../src/core/logger.js';
+import { SwitchboardError } from '../../src/errors.js';
+import { boltLoggerFor } from './bolt-logger.js';
+import { platformErrorCode } from './errors.js';
+import { registerInbound, type SlackCore } from './inbound.js';
+import { createOutbound } from './outbound.js';
+import { receiverFor } from './receiver.js';
+import type { RenderLimits } from './render/limits.js';
+import { slackSettingsFromEnv, type SlackSettings } from './settings.js';
+
+export { slackSettingsFromEnv, SLACK_ENV, type SlackSettings } from './settings.js';
+export type { SlackCore } from './inbound.js';
+
+export interface SlackAdapterOptions {
+  settings: SlackSettings;
+  logger: Logger;
+  /** Use this receiver instead of the one the settings describe (tests: Socket Mode with a short ping timeout). */
+  receiver?: Receiver;
+  /** Laid over the WebClient options below (tests: quicker retries). */
+  clientOptions?: webApi.WebClientOptions;
+  limits?: RenderLimits;
+}
+
+export interface SlackAdapter extends Adapter {
+  /** HTTP mode: the port Bolt listens on once started (SLACK_PORT=0 lets the OS choose). */
+  readonly port: number | undefined;
+}
+
+/** Slack allows about one message a second per channel; the outbox spaces each channel's lane by this. */
+const MIN_INTERVAL_MS = 1_000;
+
+/**
+ * The Slack adapter: the real Bolt App, a receiver (Socket Mode or HTTP), handlers that turn slash commands,
+ * button presses and mentions into core calls, and `deliver`, which renders Replies as Block Kit.
+ */
+export function createSlackAdapter(core: SlackCore, options: SlackAdapterOptions): SlackAdapter {
+  const { settings, logger } = options;
+  const boltLogger = boltLoggerFor(logger);
+  const clientOptions: webApi.WebClientOptions = {
+    ...(settings.apiUrl ? { slackApiUrl: settings.apiUrl } : {}),
+    // A 429 comes straight back as an error carrying Retry-After, and the outbox waits that long for that
+    // channel only; web-api on its own would pause every call of the client and retry for up to 30 minutes.
+    rejectRateLimitedCalls: true,
+    // Network trouble: a couple of quick retries here, then the outbox's own backoff takes over.
+    retryConfig: { retries: 2, factor: 2, minTimeout: 500, maxTimeout: 2_000 },
+    ...options.clientOptions,
+  };
+  const receiver = options.receiver ?? receiverFor(settings, boltLogger, clientOptions);
+  const app = new App({ token: settings.botToken, receiver, clientOptions, logger: boltLogger, deferInitialization: true });
+
+  const inFlight = new Set<Promise<unknown>>();
+  registerInbound(app, {
+    core,
+    command: settings.command,
+    logger,
+    background(work) {
+      const running: Promise<unknown> = work()
+        .catch((error: unknown) => logger.error('slack: handling an event failed', { error: error instanceof Error ? error.message : String(error) }))
+        .finally(() => inFlight.delete(running));
+      inFlight.add(running);
+    },
+  });
+  const deliver = createOutbound({ client: app.client, threads: settings.threads, logger, ...(options.limits ? { limits: options.limits } : {}) });
+
+  let port: number | undefined;
+  let started = false;
+  return {
+    name: 'slack',
+    minIntervalMs: MIN_INTERVAL_MS,
+    get port() {
+      return port;
+    },
+    async start() {
+      try {
+        // auth.test: a wrong or revoked token stops start-up here, with Slack's reason, not at the first event.
+        await app.init();
+      } catch (error) {
+        const code = platformErrorCode(error);
+        throw new SwitchboardError(
+          'config_invalid',
+          code ? `Slack rejected SLACK_BOT_TOKEN (${code})` : `cannot reach Slack: ${error instanceof Error ? error.message : String(error)}`,
+          { cause: error },
+        );
+      }
+      if (settings.mode === 'http') {
+        const server = await app.start({ port: settings.port, ...(settings.host ? { host: settings.host } : {}) });
+        port = (server.address() as AddressInfo | null)?.port;
+        logger.info('slack: listening for events over HTTP', { port, path: '/slack/events' });
+      } else {
+        await app.start();
+        logger.info('slack: connected in Socket Mode');
+      }
+      started = true;
+    },
+    async stop() {
+      if (started) await app.stop();
+      started = false;
+      // Commands already acked still get their replies queued before we report stopped.
+      await Promise.allSettled([...inFlight]);
+    },
+    deliver,
+  };
+}
