@@ -57,6 +57,8 @@ export interface DiscordTwinOptions {
   /** Largest upload accepted per file; Discord's default for bots is 10 MiB. */
   maxUploadBytes?: number;
   clock?: TwinClock;
+  /** How long waits (`waitForMessage`, `waitForReply` …) wait when not told; 5 s. */
+  defaultTimeoutMs?: number;
   /** Called for every protocol event the twin finds worth a line (unknown routes, bad payloads). */
   log?: (line: string) => void;
 }
@@ -75,6 +77,7 @@ export interface ResolvedOptions {
   maxConcurrency: number;
   maxUploadBytes: number;
   clock: TwinClock;
+  defaultTimeoutMs: number;
   log: (line: string) => void;
 }
 
@@ -97,6 +100,7 @@ export function resolveOptions(options: DiscordTwinOptions): ResolvedOptions {
     maxConcurrency: options.maxConcurrency ?? 1,
     maxUploadBytes: options.maxUploadBytes ?? 10 * 1024 * 1024,
     clock: options.clock ?? { now: () => Date.now() },
+    defaultTimeoutMs: options.defaultTimeoutMs ?? 5000,
     log: options.log ?? (() => {}),
   };
   validateIds(resolved);

@@ -109,7 +109,8 @@ export function messageSnapshot(ctx: MessageContext, m: MessageRecord): TwinMess
       contentType: a.contentType,
       description: a.description,
       size: a.bytes.length,
-      bytes: Buffer.from(a.bytes),
+      // Shared, not copied: the twin never mutates stored bytes, and copies would make every probe O(bytes).
+      bytes: a.bytes,
       url: attachmentUrl(ctx.baseUrl, m.channelId, a.id, a.filename),
     })),
     allowedMentions: m.allowedMentions ? structuredClone(m.allowedMentions) : undefined,

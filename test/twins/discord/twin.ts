@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { APIApplicationCommand, GatewayGuildMembersChunkDispatchData, GatewayRequestGuildMembersData } from 'discord-api-types/v10';
+import type { APIApplicationCommand } from 'discord-api-types/v10';
 import { ChannelHandle, type ActorDeps, type ChannelQueries } from './actors.js';
 import { CommandRegistry } from './domain/commands.js';
 import { InteractionService } from './domain/interactions.js';
@@ -9,7 +9,8 @@ import { ThreadService } from './domain/threads.js';
 import { GatewayServer, type GatewayLogEntry, type IdentifyRecord, type ResumeRecord } from './gateway/server.js';
 import { createSnowflakeFactory, createTokenFactory } from './ids.js';
 import { resolveOptions, type DiscordTwinOptions, type ResolvedOptions } from './options.js';
-import { apiMember, apiUser, guildCreatePayload, noFlags } from './payloads/entities.js';
+import { guildCreatePayload } from './payloads/entities.js';
+import { membersChunkPayload, readyPayload } from './payloads/gateway.js';
 import type { MessageContext } from './payloads/messages.js';
 import {
   describeMessage,
@@ -23,7 +24,8 @@ import {
   type ThreadFilter,
 } from './queries.js';
 import { FailureInjector, type FailureSpec, type InjectedFailure } from './rest/failures.js';
-import { buildRoutes, APPLICATION_FLAGS } from './rest/routes.js';
+import { serveAttachment } from './rest/attachments.js';
+import { buildRoutes } from './rest/routes.js';
 import type { RouteMatcher } from './rest/routing.js';
 import { createRestHandler, writeResult, type RestCall } from './rest/server.js';
 import { interactionSnapshot, messageSnapshot, threadSnapshot, type TwinInteractionState, type TwinMessage, type TwinThread } from './snapshots.js';
@@ -32,7 +34,7 @@ import { ChangeSignal, describeFilter, describeList, type WaitOptions } from './
 import { World, type FileRecord } from './world.js';
 
 /** Starts a Discord twin on 127.0.0.1 (port 0 unless told otherwise) and resolves once it accepts connections. */
-export async function startDiscordTwin(options: DiscordTwinOptions & { defaultTimeoutMs?: number } = {}): Promise<DiscordTwin> {
+export async function startDiscordTwin(options: DiscordTwinOptions = {}): Promise<DiscordTwin> {
   const resolved = resolveOptions(options);
   const server = createServer();
   await new Promise<void>((resolve, reject) => {
@@ -42,7 +44,7 @@ export async function startDiscordTwin(options: DiscordTwinOptions & { defaultTi
       resolve();
     });
   });
-  return new DiscordTwin(server, resolved, options.defaultTimeoutMs ?? 5000);
+  return new DiscordTwin(server, resolved);
 }
 
 /** A handle on a fault the test injected into the gateway, to wait for the client's recovery. */
@@ -54,7 +56,7 @@ export interface GatewayFault {
   waitForResume(options?: WaitOptions): Promise<ResumeRecord>;
 }
 
-export type TwinFile = Omit<FileRecord, 'bytes'> & { bytes: Buffer };
+export type TwinFile = FileRecord;
 
 export class DiscordTwin {
   readonly port: number;
@@ -85,7 +87,6 @@ export class DiscordTwin {
   constructor(
     private readonly server: Server,
     options: ResolvedOptions,
-    readonly defaultTimeoutMs: number,
   ) {
     const address = server.address() as AddressInfo;
     this.port = address.port;
@@ -101,7 +102,7 @@ export class DiscordTwin {
       options.log(line);
     };
     this.world = new World(options, createSnowflakeFactory(options.clock));
-    this.signal = new ChangeSignal(defaultTimeoutMs);
+    this.signal = new ChangeSignal(options.defaultTimeoutMs);
     this.world.onChange(() => this.signal.notify());
     this.ctx = { world: this.world, baseUrl: this.url };
 
@@ -112,17 +113,9 @@ export class DiscordTwin {
       heartbeatIntervalMs: options.heartbeatIntervalMs,
       clock: options.clock,
       newSessionId: createTokenFactory('twin_session'),
-      ready: (sessionId, shard) => ({
-        v: 10,
-        user: { ...apiUser(world.botUser), verified: true, mfa_enabled: false, flags: noFlags() },
-        guilds: [...world.guilds.keys()].map((id) => ({ id, unavailable: true })),
-        session_id: sessionId,
-        resume_gateway_url: this.gatewayUrl,
-        ...(shard ? { shard } : {}),
-        application: { id: options.applicationId, flags: APPLICATION_FLAGS, flags_new: String(APPLICATION_FLAGS) },
-      }),
+      ready: (sessionId, shard) => readyPayload(world, sessionId, shard, this.gatewayUrl),
       guildCreates: () => [...world.guilds.values()].map((g) => guildCreatePayload(world, g)),
-      membersChunk: (request) => this.membersChunk(request),
+      membersChunk: (request) => membersChunkPayload(world, request),
       changed: () => this.signal.notify(),
       log,
     });
@@ -189,7 +182,7 @@ export class DiscordTwin {
       if (url.pathname.startsWith('/api/v10/')) {
         void handleApi(request, response, url);
       } else if (url.pathname.startsWith('/attachments/')) {
-        this.serveAttachment(url, response);
+        serveAttachment(world, url, response);
       } else {
         log(`HTTP ${request.method} ${url.pathname}: not a Discord twin path (expected /api/v10/...)`);
         writeResult(response, { status: 404, body: { message: '404: Not Found', code: 0 } });
@@ -236,7 +229,7 @@ export class DiscordTwin {
   files(filter: { channel?: string; filename?: string; uploadedBy?: 'bot' | 'user' } = {}): TwinFile[] {
     return this.world.files
       .filter((f) => (filter.channel === undefined || f.channelId === filter.channel) && (filter.filename === undefined || f.filename === filter.filename) && (filter.uploadedBy === undefined || f.uploadedBy === filter.uploadedBy))
-      .map((f) => ({ ...f, bytes: Buffer.from(f.bytes) }));
+      .map((f) => ({ ...f }));
   }
 
   /** The commands as registered (global without a guild id), with the ids Discord assigned. */
@@ -406,31 +399,5 @@ export class DiscordTwin {
     const anchor = this.world.messages.get(filter.afterId);
     if (!anchor) throw new Error(`afterId ${filter.afterId}: no such message`);
     return anchor.seq;
-  }
-
-  private membersChunk(request: GatewayRequestGuildMembersData): GatewayGuildMembersChunkDispatchData {
-    const ids = 'user_ids' in request && request.user_ids ? [request.user_ids].flat() : undefined;
-    const query = 'query' in request ? (request.query ?? '') : '';
-    const members = [...this.world.members.values()].filter(
-      (m) => m.guildId === request.guild_id && (ids ? ids.includes(m.userId) : this.world.userName(m.userId).startsWith(query)),
-    );
-    return {
-      guild_id: request.guild_id,
-      members: members.map((m) => apiMember(this.world, m)),
-      chunk_index: 0,
-      chunk_count: 1,
-      ...(request.nonce ? { nonce: request.nonce } : {}),
-    };
-  }
-
-  private serveAttachment(url: URL, response: ServerResponse): void {
-    const [, , channelId, attachmentId] = url.pathname.split('/');
-    const file = this.world.files.find((f) => f.channelId === channelId && f.attachmentId === attachmentId);
-    if (!file) {
-      writeResult(response, { status: 404, body: { message: '404: Not Found', code: 0 } });
-      return;
-    }
-    response.writeHead(200, { 'Content-Type': file.contentType ?? 'application/octet-stream', 'Content-Length': String(file.size) });
-    response.end(file.bytes);
   }
 }

@@ -169,9 +169,7 @@ export type WorldChange =
   | { kind: 'message-created' | 'message-updated' | 'message-deleted'; message: MessageRecord }
   | { kind: 'channel-created' | 'channel-updated'; channel: ChannelRecord }
   | { kind: 'interaction-created' | 'interaction-updated'; interaction: InteractionRecord }
-  | { kind: 'commands-changed' }
-  | { kind: 'gateway' }
-  | { kind: 'rest-call' };
+  | { kind: 'commands-changed' };
 
 export type WorldListener = (change: WorldChange) => void;
 

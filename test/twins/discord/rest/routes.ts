@@ -1,6 +1,4 @@
 import {
-  ApplicationFlags,
-  type APIApplication,
   type APIGatewayBotInfo,
   type APIGatewayInfo,
   type RESTPatchAPIChannelJSONBody,
@@ -11,6 +9,7 @@ import type { CommandRegistry, CommandScope } from '../domain/commands.js';
 import type { InteractionService } from '../domain/interactions.js';
 import type { MessageBody, MessageService } from '../domain/messages.js';
 import type { ThreadService } from '../domain/threads.js';
+import { application } from '../payloads/application.js';
 import { apiChannel, apiGuild, apiMember, apiRole, apiUser } from '../payloads/entities.js';
 import { apiMessage, type MessageContext } from '../payloads/messages.js';
 import type { World } from '../world.js';
@@ -211,23 +210,3 @@ export function buildRoutes(deps: RouteDeps): RouteDef[] {
     ),
   ];
 }
-
-function application(world: World): APIApplication {
-  return {
-    id: world.applicationId,
-    name: world.botUser.username,
-    icon: null,
-    description: '',
-    bot_public: false,
-    bot_require_code_grant: false,
-    summary: '',
-    verify_key: '0'.repeat(64),
-    team: null,
-    flags: APPLICATION_FLAGS,
-    flags_new: String(APPLICATION_FLAGS),
-    bot: { ...apiUser(world.botUser) },
-  };
-}
-
-/** Privileged intents granted, as a bot that reads message content must have in the Developer Portal. */
-export const APPLICATION_FLAGS = ApplicationFlags.GatewayGuildMembers | ApplicationFlags.GatewayMessageContent;
