@@ -270,6 +270,20 @@ describe('interactions', () => {
     `);
   });
 
+  it('expires the webhook token after interactionTokenTtlMs with 401 50027', async () => {
+    let now = Date.parse('2025-01-01T00:00:00Z');
+    const { discord, socket } = await withSlash({ clock: { now: () => now }, interactionTokenTtlMs: 60_000 });
+    const from = socket.frames.length;
+    await discord.channel(GENERAL).user(ALICE).slash('sb', { subcommand: 'send', options: { name: 'kumo', prompt: 'hi' } });
+    const i = await interactionFrame(socket, from);
+    expect((await api(discord, 'POST', `/interactions/${i.id}/${i.token}/callback`, { type: 5 }, null)).status).toBe(204);
+    now += 60_001;
+    expect(await api(discord, 'PATCH', `/webhooks/${discord.applicationId}/${i.token}/messages/@original`, { content: 'late' }, null)).toMatchObject({
+      status: 401,
+      body: { code: 50027 },
+    });
+  });
+
   it('answers webhook calls before an acknowledgement with Discord errors', async () => {
     const { discord, socket } = await withSlash();
     const from = socket.frames.length;
@@ -359,6 +373,29 @@ describe('messages and limits', () => {
     expect(discord.files()).toMatchObject([{ filename: 'report.md', contentType: 'text/markdown', size: 7, uploadedBy: 'bot' }]);
     expect(discord.restCalls()[0]!.files).toEqual([{ field: 'files[0]', filename: 'upload.bin', contentType: 'text/markdown', size: 7 }]);
     expect(await (await fetch(message.attachments[0].url)).text()).toBe('# done\n');
+  });
+
+  it('rejects uploads over maxUploadBytes with 413 40005', async () => {
+    const discord = await start({ maxUploadBytes: 4 });
+    const form = new FormData();
+    form.append('payload_json', JSON.stringify({ content: 'big' }));
+    form.append('files[0]', new Blob(['12345']), 'big.bin');
+    const response = await fetch(`${discord.restApi}/v10/channels/${GENERAL}/messages`, { method: 'POST', headers: { authorization: `Bot ${discord.botToken}` }, body: form });
+    expect(response.status).toBe(413);
+    expect(await response.json()).toMatchObject({ code: 40005 });
+    expect(discord.files()).toEqual([]);
+  });
+
+  it('records reactions and dispatches them to sessions with the reactions intent', async () => {
+    const discord = await start();
+    const socket = await connect(discord, ALL | (1 << 10));
+    const from = socket.frames.length;
+    const user = await discord.channel(GENERAL).user(ALICE).sendMessage('deploy?');
+    expect((await api(discord, 'PUT', `/channels/${GENERAL}/messages/${user.id}/reactions/${encodeURIComponent('✅')}/%40me`)).status).toBe(204);
+    const reaction = (await socket.dispatch('MESSAGE_REACTION_ADD', from)).d as any;
+    expect(reaction).toMatchObject({ message_id: user.id, user_id: discord.botUserId, emoji: { id: null, name: '✅' }, message_author_id: ALICE });
+    expect(discord.message(user.id)?.reactions).toEqual([{ emoji: '✅', userId: discord.botUserId }]);
+    expect(discord.channel(GENERAL).transcript()).toBe('alice: deploy? [reactions: ✅]');
   });
 
   it('lets a bot edit and delete its messages but not edit a user message', async () => {
