@@ -16,7 +16,8 @@ function bash(strings: TemplateStringsArray): string {
 
 /** Shared functions: liveness from /proc (a zombie is dead: `kill -0` would say alive), and tree kills. */
 const FUNCTIONS = bash`
-now_ms() { date +%s%3N; }
+# Forks cost ~10 ms each on small VMs, so these scripts use builtins where they can: EPOCHREALTIME, not date.
+set_now() { now=\${EPOCHREALTIME//[!0-9]/}; now=\${now:0:13}; }
 # Alive means a /proc entry whose state is not Z (zombie) or X (dead).
 alive() {
   local s
@@ -64,13 +65,16 @@ stop_pids() {
   shift
   [ $# -gt 0 ] || return 0
   kill -TERM "$@" 2>/dev/null
-  local deadline=$(( $(now_ms) + grace ))
+  local now
+  set_now
+  local deadline=$((now + grace))
   local -a left=()
   while :; do
     left=()
     for p in "$@"; do alive "$p" && left+=("$p"); done
     [ \${#left[@]} -eq 0 ] && break
-    if [ "$(now_ms)" -ge "$deadline" ]; then
+    set_now
+    if [ "$now" -ge "$deadline" ]; then
       kill -KILL "\${left[@]}" 2>/dev/null
       forced=$((forced + \${#left[@]}))
       break
@@ -202,10 +206,13 @@ proc_line() {
   fi
   printf 'proc %s %s -\n' "$2" "$pid"
 }
-printf 'now %s\n' "$(date +%s%3N)"
+now=\${EPOCHREALTIME//[!0-9]/}
+printf 'now %s\n' "\${now:0:13}"
+# base64 keeps whatever a task printed from being read as probe lines; no $(…), each one is a fork.
 if [ -n "$tmux" ]; then
-  panes=$("$tmux" -L "$sock" list-panes -a -F '#{session_name} #{pane_dead} #{pane_pid} #{pane_dead_status}' 2>/dev/null)
-  printf 'panes %s\n' "$(printf '%s' "$panes" | base64 -w0)"
+  printf 'panes '
+  "$tmux" -L "$sock" list-panes -a -F '#{session_name} #{pane_dead} #{pane_pid} #{pane_dead_status}' 2>/dev/null | base64 -w0
+  echo
 fi
 i=0
 while [ $# -ge 2 ]; do
@@ -213,26 +220,26 @@ while [ $# -ge 2 ]; do
   shift 2
   printf 'task %s\n' "$i"
   i=$((i + 1))
-  if [ ! -d "$dir" ]; then
+  if ! cd -- "$dir" 2>/dev/null; then
     echo 'gone'
     continue
   fi
   for f in attempt done exit_code; do
-    if [ -f "$dir/$f" ]; then
+    if [ -f "$f" ]; then
       v=
-      IFS= read -r v < "$dir/$f" || true
+      IFS= read -r v < "$f" || true
       printf 'file %s %s\n' "$f" "$v"
     fi
   done
   if [ "$procs" = 1 ]; then
-    proc_line "$dir/pid" child
-    proc_line "$dir/wrapper_pid" wrapper
+    proc_line pid child
+    proc_line wrapper_pid wrapper
   fi
-  for f in events.jsonl output.log; do
-    [ -f "$dir/$f" ] && printf 'size %s %s\n' "$f" "$(stat -c '%s %.3Y' "$dir/$f")"
-  done
+  stat -c 'size %n %s %.3Y' events.jsonl output.log 2>/dev/null
   if [ -n "$tmux" ] && [ -n "$session" ]; then
-    printf 'pane %s\n' "$("$tmux" -L "$sock" capture-pane -p -J -t "=$session:" 2>/dev/null | base64 -w0)"
+    printf 'pane '
+    "$tmux" -L "$sock" capture-pane -p -J -t "=$session:" 2>/dev/null | base64 -w0
+    echo
   fi
 done
 `;
