@@ -95,7 +95,7 @@ export class TwinInteraction {
     return this.deps.signal.waitUntil(
       () => {
         const message = this.deps.ctx.world.messages.get(this.record.originalMessageId ?? '');
-        if (this.record.answered && message) {
+        if (message && (this.record.answered || this.editedAfterDeferredUpdate(message.editedAt))) {
           if (message.deleted) throw new InteractionFailedError(`${this.label()}: the reply was deleted`);
           const snapshot = messageSnapshot(this.deps.ctx, message);
           if (!options.predicate || options.predicate(snapshot)) return snapshot;
@@ -122,6 +122,12 @@ export class TwinInteraction {
       },
       { timeoutMs: options.timeoutMs, describeTimeout: (ms) => this.describe(`follow-up #${index}`, ms) },
     );
+  }
+
+  /** After deferUpdate (type 6) the bot may edit the message through the channel route instead of @original. */
+  private editedAfterDeferredUpdate(editedAt: number | null): boolean {
+    const ack = this.record.callbacks.find((c) => c.status >= 200 && c.status < 300);
+    return ack?.type === 6 && editedAt !== null && editedAt >= ack.at;
   }
 
   protected failIfUnanswerable(): void {

@@ -295,6 +295,31 @@ describe('interactions', () => {
     expect((await api(discord, 'POST', `/webhooks/${discord.applicationId}/nope`, { content: 'x' }, null)).body).toMatchObject({ code: 10015 });
   });
 
+  it('accepts deferUpdate on a click, then sees the edit through either route', async () => {
+    const { discord, socket } = await withSlash();
+    const posted = (await api(discord, 'POST', `/channels/${GENERAL}/messages`, {
+      content: 'Deploy?',
+      components: [{ type: 1, components: [{ type: 2, style: 1, label: 'Go', custom_id: 'go' }] }],
+    })).body!;
+    const from = socket.frames.length;
+    const click = await discord.channel(GENERAL).user(ALICE).clickButton(posted.id, 'go');
+    const i = await interactionFrame(socket, from);
+    expect(i).toMatchObject({ type: 3, data: { custom_id: 'go', component_type: 2 }, message: { id: posted.id } });
+    expect((await api(discord, 'POST', `/interactions/${i.id}/${i.token}/callback`, { type: 6 }, null)).status).toBe(204);
+    await api(discord, 'PATCH', `/channels/${GENERAL}/messages/${posted.id}`, { content: 'Deploying…', components: [] });
+    expect(await click.waitForReply()).toMatchObject({ id: posted.id, content: 'Deploying…', edited: true });
+    await expect(discord.channel(GENERAL).user(ALICE).clickButton(posted.id, 'go')).rejects.toThrow('No button with custom_id "go"');
+  });
+
+  it('refuses callback types that do not fit the interaction', async () => {
+    const { discord, socket } = await withSlash();
+    const from = socket.frames.length;
+    await discord.channel(GENERAL).user(ALICE).slash('sb', { subcommand: 'send', options: { name: 'kumo', prompt: 'hi' } });
+    const i = await interactionFrame(socket, from);
+    expect((await api(discord, 'POST', `/interactions/${i.id}/${i.token}/callback`, { type: 6 }, null)).body).toMatchObject({ code: 50035 });
+    expect((await api(discord, 'POST', `/interactions/${i.id}/wrong-token/callback`, { type: 4, data: { content: 'x' } }, null)).body).toMatchObject({ code: 10062 });
+  });
+
   it('validates slash invocations against the registered command', async () => {
     const { discord } = await withSlash();
     const alice = discord.channel(GENERAL).user(ALICE);

@@ -284,6 +284,7 @@ export class DiscordTwin {
     });
   }
 
+  /** The first `count` messages matching the filter (messages already there count; use `afterId` to exclude them). */
   waitForMessages(count: number, filter: MessageFilter & WaitOptions = {}): Promise<TwinMessage[]> {
     return this.signal.waitUntil(
       () => {
