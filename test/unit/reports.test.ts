@@ -1,0 +1,177 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { replyToPlainText } from '../../src/core/reply.js';
+import {
+  backNotice,
+  failureOf,
+  finalReport,
+  formatDuration,
+  goneNotice,
+  permissionAsk,
+  progressReport,
+  questionAsk,
+  stallNotice,
+  unreachableNotice,
+} from '../../src/monitor/reports.js';
+import { todo } from './helpers/messages.js';
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('formatDuration', () => {
+  it.each([
+    [0, '0s'],
+    [-5_000, '0s'],
+    [499, '0s'],
+    [500, '1s'],
+    [59_000, '59s'],
+    [59_500, '1m 00s'],
+    [61_000, '1m 01s'],
+    [65_000, '1m 05s'],
+    [3_599_000, '59m 59s'],
+    [3_600_000, '1h 00m'],
+    [3_661_000, '1h 01m'],
+    [26 * 3_600_000 + 5 * 60_000, '26h 05m'],
+  ])('%i ms → %s', (ms, expected) => {
+    expect(formatDuration(ms)).toBe(expected);
+  });
+});
+
+describe('progressReport', () => {
+  const todos = [todo('read', 'completed'), todo('fix the cache', 'in_progress'), todo('test', 'pending'), todo('rust', 'cancelled')];
+
+  it('shows the fraction, the counts, the active item and a summary of the latest text', () => {
+    expect(progressReport('kumo', todos, 'I found the bug.\n\nMore detail here.')).toBe(
+      ['⚙️ **kumo** is working · todo 1/3 (✅ 1 · 🔄 1 · 🔲 1 · ❌ 1)', '🔄 fix the cache', '💬 I found the bug.'].join('\n'),
+    );
+  });
+
+  it('is one line without todos or text, and leaves out zero cancelled', () => {
+    expect(progressReport('kumo', [], undefined)).toBe('⚙️ **kumo** is working');
+    expect(progressReport('kumo', [todo('a', 'pending')], undefined)).toBe('⚙️ **kumo** is working · todo 0/1 (✅ 0 · 🔄 0 · 🔲 1)');
+  });
+
+  it('mentions a retry', () => {
+    expect(progressReport('kumo', [], undefined, 'rate limited')).toBe('⚙️ **kumo** is working\n↻ rate limited');
+  });
+
+  it('holds no clock time: the same state renders the same at different times', () => {
+    vi.useFakeTimers();
+    vi.setSystemTime(new Date('2030-01-01T08:15:00Z'));
+    const morning = progressReport('kumo', todos, 'text');
+    vi.setSystemTime(new Date('2030-06-30T23:59:59Z'));
+    const night = progressReport('kumo', todos, 'text');
+    expect(night).toBe(morning);
+    expect(morning).not.toMatch(/\d{1,2}:\d{2}/);
+    expect(morning).not.toMatch(/20\d\d/);
+  });
+
+  it('summarizes long text', () => {
+    const report = progressReport('kumo', [], 'word '.repeat(200));
+    const line = report.split('\n')[1]!;
+    expect(line.startsWith('💬 ')).toBe(true);
+    expect(line.endsWith('…')).toBe(true);
+    expect(line.length).toBeLessThanOrEqual(3 + 241);
+  });
+});
+
+describe('failureOf', () => {
+  it('names the reason a turn failed, or nothing when it succeeded', () => {
+    expect(failureOf(undefined, undefined)).toBeUndefined();
+    expect(failureOf(undefined, 'stop')).toBeUndefined();
+    expect(failureOf(undefined, 'end_turn')).toBeUndefined();
+    expect(failureOf(undefined, 'end-turn')).toBeUndefined();
+    expect(failureOf(undefined, 'length')).toBe('the output hit the model’s length limit');
+    expect(failureOf(undefined, 'tool-calls')).toBe('it stopped after a tool call (a permission was denied?)');
+    expect(failureOf(undefined, 'content-filter')).toBe('it ended with “content-filter”');
+    expect(failureOf({ name: 'MessageAbortedError', data: { message: 'Aborted' } }, 'stop')).toBe('aborted');
+    expect(failureOf({ name: 'APIError', data: { message: 'overloaded' } }, undefined)).toBe('APIError: overloaded');
+  });
+});
+
+describe('finalReport', () => {
+  const todos = [todo('a', 'completed'), todo('b', 'completed'), todo('c', 'pending')];
+
+  it('a success: ✅ headline with todo and time, then the output', () => {
+    const result = finalReport({ name: 'kumo', ok: true, output: 'All green.', todos, elapsedMs: 65_000 });
+    expect(result.blocks).toEqual([
+      { type: 'text', text: '📋 **kumo** finished · ✅ · todo 2/3 · 1m 05s' },
+      { type: 'output', text: 'All green.' },
+    ]);
+    expect(result.tone).toBe('success');
+    expect(result.data).toEqual({ name: 'kumo', ok: true, output: 'All green.' });
+  });
+
+  it('a success without text says so', () => {
+    const result = finalReport({ name: 'kumo', ok: true, todos: [] });
+    expect(result.blocks).toEqual([
+      { type: 'text', text: '📋 **kumo** finished · ✅' },
+      { type: 'text', text: '(no text output)' },
+    ]);
+    expect(result.data).toEqual({ name: 'kumo', ok: true, output: null });
+  });
+
+  it('a failure: ❌ headline, the partial output and a ❌ line with the reason', () => {
+    const result = finalReport({ name: 'kumo', ok: false, output: 'partial', finish: 'length', todos, elapsedMs: 5_000 });
+    expect(result.blocks).toEqual([
+      { type: 'text', text: '📋 **kumo** failed · ❌ · todo 2/3 · 5s' },
+      { type: 'output', text: 'partial' },
+      { type: 'text', text: '❌ the output hit the model’s length limit' },
+    ]);
+    expect(result.tone).toBe('error');
+  });
+
+  it('an explicit problem wins over the error', () => {
+    const result = finalReport({
+      name: 'kumo',
+      ok: false,
+      problem: 'the prompt never started',
+      error: { name: 'APIError', data: { message: 'x' } },
+      todos: [],
+    });
+    expect(replyToPlainText(result)).toBe('📋 **kumo** failed · ❌\n❌ the prompt never started');
+  });
+
+  it('a failure from an error carries its description', () => {
+    const result = finalReport({ name: 'kumo', ok: false, error: { name: 'MessageAbortedError' }, todos: [] });
+    expect(result.blocks.at(-1)).toEqual({ type: 'text', text: '❌ aborted' });
+    expect(result.blocks).toHaveLength(2);
+  });
+});
+
+describe('asks and notices', () => {
+  it('permissionAsk shows the permission with its patterns and who may answer', () => {
+    const ask = permissionAsk('kumo', { id: 'per_1', sessionID: 's', permission: 'bash', patterns: ['rm -rf build', 'git push'] }, 'slack:U1');
+    expect(ask.prompt).toBe('🔐 **kumo** asks permission: `bash rm -rf build git push`');
+    expect(ask.note).toBe('Answer with `approve kumo [once|always]` or `deny kumo [message]`; only slack:U1 or an admin may answer.');
+    expect(permissionAsk('kumo', { id: 'p', sessionID: 's', permission: 'edit', patterns: [] }, undefined)).toEqual({
+      prompt: '🔐 **kumo** asks permission: `edit`',
+      note: 'Answer with `approve kumo [once|always]` or `deny kumo [message]`.',
+    });
+  });
+
+  it('questionAsk lists each question with its options', () => {
+    const ask = questionAsk('kumo', {
+      id: 'que_1',
+      sessionID: 's',
+      questions: [
+        { question: 'Which colour?', options: [{ label: 'Blue' }, { label: 'Red' }] },
+        { question: 'Why?', options: [] },
+      ],
+    });
+    expect(ask.prompt).toBe('❓ **kumo** asks: Which colour? (Blue / Red)\nWhy?');
+    expect(ask.note).toBe('Answer with `answer kumo <choice>`, or `deny kumo` to decline.');
+  });
+
+  it('notices', () => {
+    expect(replyToPlainText(stallNotice('kumo', 610_000, [todo('fix', 'in_progress')]))).toBe(
+      '⏳ **kumo** is still busy; last activity 10m 10s ago (🔄 fix). `abort kumo` stops it.',
+    );
+    expect(stallNotice('kumo', 1, []).tone).toBe('warning');
+    expect(replyToPlainText(unreachableNotice('lab', 'refused', ['kumo', 'hetc']))).toBe(
+      '⚠️ server lab is unreachable (refused); watching kumo, hetc resumes when it is back.',
+    );
+    expect(replyToPlainText(backNotice('lab', ['kumo']))).toBe('✅ server lab is back; watching kumo again.');
+    expect(replyToPlainText(goneNotice('kumo', 'ses_1', 'lab'))).toContain('ses_1 of **kumo** was deleted on lab');
+  });
+});
