@@ -168,7 +168,7 @@ describe('planning a reply into Slack messages', () => {
     );
     everyMessageFits(plan);
     const blocks = plan.messages[0]!.blocks;
-    const actions = blocks.find((b) => b.type === 'actions') as { elements: Array<Record<string, unknown>> };
+    const actions = blocks.find((b) => b.type === 'actions') as unknown as { elements: Array<Record<string, unknown>> };
     expect(actions.elements.map((e) => [e['action_id'], e['value'], e['style']])).toEqual([
       ['sb_choice_0', 'abc123:0', 'primary'],
       ['sb_choice_1', 'abc123:1', undefined],

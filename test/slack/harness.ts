@@ -1,0 +1,206 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Receiver, webApi } from '@slack/bolt';
+import { createSlackAdapter, type SlackAdapter } from '../../adapters/slack/index.js';
+import { slackAdapterFactory } from '../../adapters/slack/factory.js';
+import { decodeEntities } from '../../adapters/slack/render/mrkdwn.js';
+import { slackSettingsFromEnv } from '../../adapters/slack/settings.js';
+import { allMigrations, createApp, type App } from '../../src/app.js';
+import { loadConfig } from '../../src/config/load.js';
+import { systemClock } from '../../src/core/clock.js';
+import type { Logger } from '../../src/core/logger.js';
+import { openDatabase, type Db } from '../../src/sessions/database.js';
+import {
+  startSlackTwin,
+  type EphemeralMessage,
+  type InvocationResult,
+  type SlackMessage,
+  type SlackTwin,
+  type ViaOption,
+} from '../twins/slack/index.js';
+
+/**
+ * The whole bot as a Slack workspace sees it: the Slack twin, the real core (createApp on a temp SQLite file)
+ * and the Slack adapter built by its real factory from an environment object, with the real Bolt App inside.
+ * Tests act as users through the twin and assert on what the channel shows.
+ */
+export const SECRET = 'slack-adapter-test-signing-secret';
+export const BOT_TOKEN = 'xoxb-slack-adapter-test';
+export const APP_TOKEN = 'xapp-slack-adapter-test';
+
+/** People: two members, an admin from switchboard.yaml, and someone nobody allowed. */
+export const ALICE = 'UALICE';
+export const BOB = 'UBOB';
+export const ADMIN = 'UADMIN';
+export const EVE = 'UEVE';
+/** Channels: two allowed, one not. */
+export const WORK = 'CWORK';
+export const OTHER = 'COTHER';
+export const BLOCKED = 'CBLOCKED';
+
+export interface RecordingLogger extends Logger {
+  readonly lines: string[];
+}
+
+export function recordingLogger(): RecordingLogger {
+  const lines: string[] = [];
+  const at = (level: string) => (message: string, fields?: Record<string, unknown>) => {
+    lines.push(`${level} ${message}${fields ? ` ${JSON.stringify(fields)}` : ''}`);
+  };
+  return { lines, debug: () => undefined, info: at('info'), warn: at('warn'), error: at('error') };
+}
+
+export interface HarnessOptions {
+  mode: 'http' | 'socket';
+  /** `servers:` entries for switchboard.yaml, e.g. `{ lab: server.url }`. */
+  servers?: Record<string, string>;
+  env?: Record<string, string>;
+  /** A receiver to use instead of the one the environment describes (Socket Mode reconnect tests). */
+  receiver?: (slack: SlackTwin) => Receiver;
+  clientOptions?: webApi.WebClientOptions;
+}
+
+export interface Harness {
+  slack: SlackTwin;
+  app: App;
+  db: Db;
+  adapter: SlackAdapter;
+  logger: RecordingLogger;
+  env: Record<string, string>;
+  /** A user runs `/sb <text>`. The text goes out as Slack sends it: `&`, `<` and `>` escaped. */
+  sb(user: string, text: string, options?: { channel?: string; via?: ViaOption }): Promise<InvocationResult>;
+  /** A high-water mark: the waits below only match what happens after it. */
+  mark(): number;
+  /** The first bot message after `mark` matching the filter. */
+  botMessage(after: number, filter?: { channel?: string; text?: string | RegExp; threadTs?: string; topLevel?: boolean; timeoutMs?: number }): Promise<SlackMessage>;
+  ephemeral(after: number, filter: { user: string; channel?: string; text?: string | RegExp; timeoutMs?: number }): Promise<EphemeralMessage>;
+  stop(): Promise<void>;
+}
+
+/** What Slack does to typed slash-command text before sending it to the app. */
+export function asSlackSends(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+export async function startHarness(options: HarnessOptions): Promise<Harness> {
+  const dir = mkdtempSync(join(tmpdir(), 'sb-slack-'));
+  const slack = await startSlackTwin({
+    signingSecret: SECRET,
+    botToken: BOT_TOKEN,
+    appToken: APP_TOKEN,
+    defaultTimeoutMs: 20_000,
+    users: [
+      { id: ALICE, name: 'alice' },
+      { id: BOB, name: 'bob' },
+      { id: ADMIN, name: 'admin' },
+      { id: EVE, name: 'eve' },
+    ],
+    channels: [{ id: WORK, name: 'work' }, { id: OTHER, name: 'other' }, { id: BLOCKED, name: 'blocked' }],
+  });
+  const servers = Object.entries(options.servers ?? {});
+  writeFileSync(
+    join(dir, 'switchboard.yaml'),
+    [
+      ...(servers.length ? ['servers:', ...servers.flatMap(([name, url]) => [`  - name: ${name}`, `    url: ${url}`])] : []),
+      'access:',
+      `  admins: [slack:${ADMIN}]`,
+      'limits:',
+      '  commandsPerMinute: 1000',
+    ].join('\n'),
+  );
+  const env: Record<string, string> = {
+    SLACK_BOT_TOKEN: BOT_TOKEN,
+    SLACK_API_URL: slack.apiUrl,
+    SLACK_ALLOWED_USERS: `${ALICE},${BOB}`,
+    SLACK_ALLOWED_CHANNELS: `${WORK},${OTHER}`,
+    ...(options.mode === 'socket'
+      ? { SLACK_APP_TOKEN: APP_TOKEN }
+      : { SLACK_SIGNING_SECRET: SECRET, SLACK_PORT: '0', SLACK_HOST: '127.0.0.1' }),
+    ...options.env,
+  };
+  const logger = recordingLogger();
+  const config = loadConfig(dir, env);
+  const db = openDatabase(join(dir, 'switchboard.db'), allMigrations);
+  const app = createApp({ config, env, db, clock: systemClock, logger, requestTimeoutMs: 3_000 });
+  const adapter = (
+    options.receiver || options.clientOptions
+      ? createSlackAdapter(app.switchboard, {
+          settings: slackSettingsFromEnv(env),
+          logger,
+          ...(options.receiver ? { receiver: options.receiver(slack) } : {}),
+          ...(options.clientOptions ? { clientOptions: options.clientOptions } : {}),
+        })
+      : await slackAdapterFactory.create({ core: app.switchboard, env, logger })
+  ) as SlackAdapter;
+  app.switchboard.register(adapter);
+  await adapter.start();
+  await app.monitor.start();
+  if (options.mode === 'http') slack.setEventsUrl(`http://127.0.0.1:${adapter.port}/slack/events`);
+
+  const mark = () =>
+    Math.max(0, ...slack.messages({ includeDeleted: true }).map((m) => m.seq), ...slack.ephemerals().map((e) => e.seq), ...slack.invocations().map((i) => i.seq));
+
+  return {
+    slack,
+    app,
+    db,
+    adapter,
+    logger,
+    env,
+    sb: (user, text, opts = {}) =>
+      slack.user(user).command('/sb', asSlackSends(text), { channel: opts.channel ?? WORK, ...(opts.via ? { via: opts.via } : {}) }),
+    mark,
+    botMessage: (after, filter = {}) => {
+      const { timeoutMs, text, ...rest } = filter;
+      return slack.waitForMessage({
+        channel: WORK,
+        user: 'bot',
+        ...rest,
+        ...(timeoutMs ? { timeoutMs } : {}),
+        predicate: (m) => m.seq > after && matchesShown(m.visibleText, text),
+      });
+    },
+    ephemeral: (after, filter) => {
+      const { timeoutMs, text, ...rest } = filter;
+      return slack.waitForEphemeral({
+        channel: WORK,
+        ...rest,
+        ...(timeoutMs ? { timeoutMs } : {}),
+        predicate: (e) => e.seq > after && matchesShown(e.visibleText, text),
+      });
+    },
+    async stop() {
+      // Let deliveries under way finish, so nothing touches the database after it is closed.
+      await Promise.race([app.switchboard.idle('slack'), new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);
+      await adapter.stop();
+      await app.stop();
+      await slack.close();
+      db.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Text filters match what a person reads: the rendered blocks with Slack's entities decoded. */
+function matchesShown(visible: string, expected: string | RegExp | undefined): boolean {
+  if (expected === undefined) return true;
+  const decoded = decodeEntities(visible);
+  return typeof expected === 'string' ? decoded.includes(expected) : expected.test(decoded);
+}
+
+/** Re-runs `probe` until it returns something (a state that arrives in its own time), failing after `timeoutMs`. */
+export async function eventually<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
