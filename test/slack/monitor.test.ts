@@ -1,0 +1,108 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeEntities } from '../../adapters/slack/render/mrkdwn.js';
+import { startFakeLlm, type FakeLlm } from '../fakes/llm/fake-llm.js';
+import { removeServerRoot, startOpencodeServer, type OpencodeServer } from '../helpers/opencode-server.js';
+import { listButtons, type SlackMessage } from '../twins/slack/index.js';
+import { ADMIN, ALICE, BOB, WORK, startHarness, type Harness } from './harness.js';
+import { liveMarkup, sectionTexts } from './slack-render.js';
+
+/**
+ * What the monitor posts, as Slack shows it: progress and final outputs in the name's thread, long outputs
+ * split with markers, and permission requests as buttons that only the sender (or an admin) can use.
+ */
+let llm: FakeLlm;
+let server: OpencodeServer;
+let h: Harness;
+
+beforeAll(async () => {
+  llm = await startFakeLlm();
+  server = await startOpencodeServer({ llmBaseUrl: llm.baseUrl, permission: { bash: 'ask' } });
+  h = await startHarness({ mode: 'http', servers: { lab: server.url } });
+});
+
+afterAll(async () => {
+  await h?.stop();
+  await server?.stop();
+  await llm?.close();
+  if (server) removeServerRoot(server);
+});
+
+function shown(message: SlackMessage): string {
+  return decodeEntities(message.visibleText);
+}
+
+/** Creates `name` and sends it `prompt`; resolves with the echo, which opens the name's thread. */
+async function startWork(name: string, prompt: string, by = ALICE): Promise<SlackMessage> {
+  let at = h.mark();
+  await h.sb(by, `new ${name} lab --agent build`);
+  await h.botMessage(at, { text: `🆕 *${name}*` });
+  at = h.mark();
+  await h.sb(by, `send ${name} ${prompt}`);
+  const echo = await h.botMessage(at, { text: `📨 *${name}*`, topLevel: true });
+  return echo;
+}
+
+describe('monitor reports in Slack', () => {
+  it('posts progress and the final output in the thread the prompt echo opened', async () => {
+    const echo = await startWork('prog', 'TODO tidy the parser');
+    const final = await h.botMessage(echo.seq, { threadTs: echo.ts, text: /📋 \*prog\* finished · ✅/ });
+    expect(shown(final)).toContain('Done: TODO tidy the parser');
+    const progress = h.slack.messages({ channel: WORK, threadTs: echo.ts, text: /is working/ });
+    for (const report of progress) {
+      expect(shown(report)).toMatch(/⚙️ \*prog\* is working · todo \d\/4/);
+      expect(report.seq).toBeLessThan(final.seq);
+    }
+    // The monitor speaks for nobody: no attribution, no mention.
+    expect(liveMarkup(final.visibleText)).toEqual([]);
+    expect(h.slack.messages({ channel: WORK, topLevel: true, predicate: (m) => m.seq > echo.seq && /prog\* (finished|is working)/.test(m.visibleText) })).toEqual([]);
+  });
+
+  it('splits a 10 000-character final output over numbered messages in the thread, losing nothing', async () => {
+    const line = Array.from({ length: 2_500 }, (_, i) => `r${i}`).join(' ');
+    const prompt = `${`LONGOUT ${line}`.slice(0, 9_999)}Z`;
+    expect(prompt).toHaveLength(10_000);
+    const echo = await startWork('bulk', prompt);
+    const first = await h.botMessage(echo.seq, { threadTs: echo.ts, text: /^\(1\/\d\)\n📋 \*bulk\* finished/ });
+    const count = Number(/^\(1\/(\d)\)/.exec(first.visibleText)![1]);
+    expect(count).toBeGreaterThan(1);
+    const pieces = await h.slack.waitForMessages(count, { channel: WORK, threadTs: echo.ts, predicate: (m) => m.seq >= first.seq });
+    pieces.forEach((m, i) => expect(m.visibleText.startsWith(`(${i + 1}/${count})\n`)).toBe(true));
+    const body = pieces.flatMap((m) => sectionTexts(m.blocks)).filter((t) => !t.startsWith('📋'));
+    expect(decodeEntities(body.join(''))).toBe(`Done: ${prompt}`);
+  });
+
+  it('asks permission with buttons; another member is refused privately, the sender approves', async () => {
+    const echo = await startWork('perm', 'BASH say hi');
+    const ask = await h.botMessage(echo.seq, { threadTs: echo.ts, text: /🔐 \*perm\* asks permission/ });
+    expect(listButtons(ask.blocks).map((b) => [b.label, b.style])).toEqual([
+      ['Approve once', 'primary'],
+      ['Always', undefined],
+      ['Deny', 'danger'],
+    ]);
+
+    const before = h.mark();
+    await h.slack.user(BOB).clickButton(ask, { actionId: 'sb_choice_0' });
+    const refusal = await h.ephemeral(before, { user: BOB });
+    expect(refusal.threadTs).toBe(echo.ts);
+    expect(decodeEntities(refusal.visibleText)).toContain(`slack:${BOB} may not answer the permission requests of perm: it belongs to slack:${ALICE}`);
+    // Nothing was approved, and the buttons are still there for the sender.
+    expect(h.slack.messages({ channel: WORK, threadTs: echo.ts, text: /approved/ })).toEqual([]);
+    expect(listButtons(h.slack.message(WORK, ask.ts)!.blocks)).toHaveLength(3);
+
+    await h.slack.user(ALICE).clickButton(ask, { actionId: 'sb_choice_0' });
+    const approved = await h.botMessage(before, { threadTs: echo.ts, text: /✅ approved once for \*perm\*/ });
+    expect(shown(approved)).toContain('`bash echo hi-from-bash`');
+    const final = await h.botMessage(approved.seq, { threadTs: echo.ts, text: /📋 \*perm\* finished · ✅/ });
+    expect(shown(final)).toContain('Done: BASH say hi');
+    expect(listButtons(h.slack.message(WORK, ask.ts)!.blocks)).toEqual([]);
+  });
+
+  it('lets an admin answer someone else’s permission request', async () => {
+    const echo = await startWork('perm2', 'BASH again please', BOB);
+    const ask = await h.botMessage(echo.seq, { threadTs: echo.ts, text: /🔐 \*perm2\* asks permission/ });
+    await h.slack.user(ADMIN).clickButton(ask, { actionId: 'sb_choice_2' });
+    const denied = await h.botMessage(ask.seq, { threadTs: echo.ts, text: /🚫 denied for \*perm2\*/ });
+    expect(shown(denied)).toContain(`(by slack:${ADMIN})`);
+    expect(denied.visibleText).toContain(`requested by <@${ADMIN}>`);
+  });
+});
