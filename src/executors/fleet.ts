@@ -11,7 +11,7 @@ import { isValidModelName, resolveModel, type ExecutorConfig, type ExecutorDefau
 import { createExecutorHandles, type ExecutorHandle } from './executor.js';
 import { lastLines, stripAnsi } from './protocol/ansi.js';
 import type { TaskProbe } from './protocol/probe.js';
-import { attemptFiles, claudeArgv, FILE, staticTaskFiles, type TaskKind } from './protocol/task-files.js';
+import { claudeArgv, FILE, resumeFiles, runFiles, staticTaskFiles, type TaskKind } from './protocol/task-files.js';
 import type { TaskRef } from './runtime/runtime.js';
 import {
   ACTIVE_STATUSES,
@@ -131,10 +131,11 @@ const OUTPUT_TAIL_BYTES = 256 * 1024;
 const LOG_TAIL_KEEP_LINES = 200;
 const START_GRACE_MS = 15_000;
 
-function resumePrompt(reason: string): string {
+/** What a resumed claude reads first; the wrapper appends the run's prompt after it. */
+export function resumePreamble(reason: string): string {
   return (
-    `Switchboard resumed this session because the previous run was interrupted (${reason}). ` +
-    'Continue the task from where you left off; do not start over.'
+    `[Switchboard] This session was interrupted (${reason}) and has been resumed. If you had already started on ` +
+    'the request below, continue from where you left off instead of starting over. The request was:\n\n'
   );
 }
 
@@ -350,12 +351,13 @@ export function createFleet(deps: FleetDeps): Fleet {
       workspace: prepared.workspace,
       env: h.config.env,
       envStyle: h.config.type === 'container' ? 'docker' : 'shell',
+      sessionId: task.sessionId,
     });
     const argv =
       task.kind === 'claude'
         ? claudeArgv({ claudePath: prepared.claudePath ?? claudePathFor(h), sessionId: task.sessionId!, resume: false, model: task.model ?? undefined, maxTurns: task.maxTurns ?? undefined })
         : undefined;
-    await h.runtime.writeFiles(prepared.dir, [...files, ...attemptFiles({ kind: task.kind, text, ...(argv ? { argv } : {}) })]);
+    await h.runtime.writeFiles(prepared.dir, [...files, ...runFiles({ kind: task.kind, text, ...(argv ? { argv } : {}) })]);
   }
 
   /**
@@ -426,12 +428,21 @@ export function createFleet(deps: FleetDeps): Fleet {
       store.update(task.id, { remoteDir: prepared.dir, claudePath: prepared.claudePath ?? task.claudePath });
       await h.runtime.writeFiles(
         prepared.dir,
-        staticTaskFiles({ taskId: task.id, name: task.name, executor: h.name, kind: 'claude', workspace: prepared.workspace, env: h.config.env, envStyle: h.config.type === 'container' ? 'docker' : 'shell' }),
+        staticTaskFiles({
+          taskId: task.id,
+          name: task.name,
+          executor: h.name,
+          kind: 'claude',
+          workspace: prepared.workspace,
+          env: h.config.env,
+          envStyle: h.config.type === 'container' ? 'docker' : 'shell',
+          sessionId: task.sessionId,
+        }),
       );
     }
     const fresh = store.get(task.id)!;
     const argv = claudeArgv({ claudePath: fresh.claudePath ?? claudePathFor(h), sessionId: fresh.sessionId!, resume: true, model: fresh.model ?? undefined, maxTurns: fresh.maxTurns ?? undefined });
-    await h.runtime.writeFiles(fresh.remoteDir!, attemptFiles({ kind: 'claude', text, argv }));
+    await h.runtime.writeFiles(fresh.remoteDir!, runFiles({ kind: 'claude', text, argv }));
     const queued = store.update(task.id, { status: 'queued', queueSeq: store.nextQueueSeq(), resumeReason: 'followup', reason: null }, task.status);
     if (!queued) throw new SwitchboardError('task_busy', `${name} changed state meanwhile; try again`);
     const failure = await h.exclusive(() => launchQueued(h, [], task.id));
@@ -459,13 +470,7 @@ export function createFleet(deps: FleetDeps): Fleet {
         store.update(task.id, { status: 'stopping', pending, reason: 'being killed' });
         const report = await h.runtime.stop(refOf(task), graceMs);
         if (report.survivors > 0) logger.warn('processes survived a kill', { task: name, survivors: report.survivors });
-        let exitCode: number | null = null;
-        try {
-          const [probe] = await h.runtime.probe([refOf(task)]);
-          if (probe && probe.done === task.attempt) exitCode = probe.exitCode;
-        } catch {
-          // the kill happened; the exit code is a detail
-        }
+        const exitCode = report.done === task.attempt ? report.exitCode : null;
         finalize(h, store.get(task.id)!, { kind: 'killed', exitCode }, events, report.survivors > 0 ? `${report.survivors} process(es) survived SIGKILL` : null);
       }
       await launchQueued(h, events);
@@ -480,7 +485,7 @@ export function createFleet(deps: FleetDeps): Fleet {
     if (task.kind === 'shell') return outputLines;
     const events = await h.runtime.readFile(ref, FILE.events, { tailBytes: EVENTS_TAIL_BYTES });
     const transcript = events ? renderTranscript(dropPartialFirstLine(events.data.toString('utf8'), events.offset > 0).join('\n')) : [];
-    return outputLines.length > 0 ? [...transcript, '── stderr ──', ...outputLines] : transcript;
+    return outputLines.some((l) => l.trim() !== '') ? [...transcript, '── stderr ──', ...outputLines] : transcript;
   }
 
   async function logs(name: string, lines = 50): Promise<string> {
@@ -694,8 +699,8 @@ export function createFleet(deps: FleetDeps): Fleet {
     const attempt = task.attempt + 1;
     const cause = task.resumeReason ?? 'crash';
     const why = task.reason?.split('; resuming in')[0] ?? cause;
-    const argv = claudeArgv({ claudePath: task.claudePath ?? claudePathFor(h), sessionId: task.sessionId!, resume: true, model: task.model ?? undefined, maxTurns: task.maxTurns ?? undefined });
-    await h.runtime.writeFiles(task.remoteDir!, attemptFiles({ kind: 'claude', text: resumePrompt(why), argv }));
+    const args = { claudePath: task.claudePath ?? claudePathFor(h), sessionId: task.sessionId!, model: task.model ?? undefined, maxTurns: task.maxTurns ?? undefined };
+    await h.runtime.writeFiles(task.remoteDir!, resumeFiles({ preamble: resumePreamble(why), argv: claudeArgv({ ...args, resume: true }), freshArgv: claudeArgv({ ...args, resume: false }) }));
     const now = clock.now();
     store.update(task.id, { status: 'running', attempt, attemptStartedAt: now, resumeAt: null, reason: null, pending: null });
     store.startAttempt(task.id, attempt, cause, now);

@@ -108,23 +108,31 @@ stop_task() {
 export const PREPARE_SCRIPT = bash`
 set -u
 mode=$1 tmux=$2 claude=$3 workspace=$4
+# Sets found to the tool's absolute path, or empty. hash is a builtin: no fork unless the login-shell fallback runs.
 find_tool() {
-  local p
-  p=$(command -v -- "$1" 2>/dev/null) && [ -n "$p" ] && { printf '%s' "$p"; return 0; }
-  # A non-login exec gets a short PATH; a login shell may know more (nvm, ~/.local/bin).
-  p=$(bash -lc 'command -v -- "$1"' find_tool "$1" 2>/dev/null < /dev/null | tail -n 1) && [ -n "$p" ] && printf '%s' "$p"
+  found=
+  case $1 in
+    */*) [ -x "$1" ] && [ ! -d "$1" ] && found=$1 ;;
+    *) hash -- "$1" 2>/dev/null && found=\${BASH_CMDS[$1]} ;;
+  esac
+  if [ -z "$found" ] && [ "\${1#*/}" = "$1" ]; then
+    # A bare name: a non-login exec gets a short PATH; a login shell may know more (nvm, ~/.local/bin).
+    found=$(bash -lc 'command -v -- "$1"' find_tool "$1" 2>/dev/null < /dev/null | tail -n 1)
+    case $found in /*) ;; *) found= ;; esac
+  fi
   return 0
 }
 printf 'home %s\n' "$HOME"
 printf 'path %s\n' "$PATH"
 ok=1
 if [ -n "$tmux" ]; then
-  found=$(find_tool "$tmux")
+  find_tool "$tmux"
   printf 'tmux %s\n' "$found"
   [ -n "$found" ] || ok=0
 fi
 if [ -n "$claude" ]; then
-  found=$(find_tool "$claude")
+  case $claude in '~/'*) claude=$HOME/\${claude:2} ;; esac
+  find_tool "$claude"
   printf 'claude %s\n' "$found"
   [ -n "$found" ] || ok=0
 fi
@@ -132,16 +140,15 @@ case $workspace in
   '' | '~') workspace=$HOME ;;
   '~/'*) workspace=$HOME/\${workspace:2} ;;
 esac
-if [ -d "$workspace" ]; then
-  printf 'workspace %s\n' "$(cd -- "$workspace" && pwd -P)"
+if [ -d "$workspace" ] && cd -P -- "$workspace" 2>/dev/null; then
+  printf 'workspace %s\n' "$PWD"
 else
   printf 'workspace \n'
   ok=0
 fi
-# Only a task that can start gets a directory, so a refused start leaves nothing behind.
+# Only a task that can start gets a directory, so a refused start leaves nothing behind. mktemp -d makes it 0700.
 if [ "$mode" = prepare ] && [ "$ok" = 1 ]; then
   dir=$(mktemp -d "\${TMPDIR:-/tmp}/switchboard.XXXXXXXXXX") || exit 3
-  chmod 700 "$dir"
   printf 'dir %s\n' "$dir"
 fi
 `;
@@ -159,11 +166,14 @@ set -u
 tmux=$1 sock=$2 session=$3 dir=$4 channel=$5 attempt=$6 id=$7 grace=$8
 stopped=0 forced=0 survivors=0
 cd -- "$dir" || { echo "no task directory $dir" >&2; exit 3; }
-stop_task "$id" "$grace"
-printf 'swept %s\n' "$stopped"
+if [ "$attempt" -gt 1 ]; then
+  # Tool processes orphaned by a crashed attempt (claude SIGKILLed) would run on next to the resumed one.
+  stop_task "$id" "$grace"
+  printf 'swept %s\n' "$stopped"
+fi
 rm -f done exit_code pid wrapper_pid
 printf '%s\n' "$attempt" > attempt.tmp && mv -f attempt.tmp attempt
-if "$tmux" -L "$sock" has-session -t "=$session" 2>/dev/null; then
+if [ "$attempt" -gt 1 ] && "$tmux" -L "$sock" has-session -t "=$session" 2>/dev/null; then
   "$tmux" -L "$sock" respawn-pane -k -t "=$session:" || exit 4
   echo 'launched respawn'
   exit 0
@@ -172,22 +182,28 @@ printf '%s' "$tmux" > tmux_path
 printf '%s' "$channel" > wait_channel
 # The pane's command is given as argv (two words), so tmux runs it without a shell; pipe-pane's command does go
 # through sh, so the directory is single-quoted there. -e puts the marker in the wrapper's own environment.
+# One tmux client does it all; wait-for -S comes last, after pipe-pane is attached.
 quoted=\${dir//\'/\'\\\'\'}
 "$tmux" -L "$sock" new-session -d -s "$session" -x 200 -y 50 -e "SWITCHBOARD_TASK=$id" "$dir/wrapper.sh" "$dir" \; \
   set-option -w -t "=$session:" remain-on-exit on \; \
-  pipe-pane -O -t "=$session:" "exec '$quoted/logfilter.sh'" || exit 4
-"$tmux" -L "$sock" wait-for -S "$channel" || exit 4
+  pipe-pane -O -t "=$session:" "exec '$quoted/logfilter.sh'" \; \
+  wait-for -S "$channel" || exit 4
 echo 'launched new'
 `;
 
 /**
- * One exec for every task on a host. Args: tmux ('' when not tmux), socket, procs (1: report /proc liveness of
- * pid and wrapper_pid; 0 in containers, whose pids are in another namespace), then pairs of dir and session.
+ * One exec for every task on a host, with as few processes as possible (bash builtins read the small files
+ * and /proc; one stat, two tmux clients and one base64 cover all tasks).
+ * Args: tmux ('' when not tmux), socket, procs (1: report /proc liveness of pid and wrapper_pid; 0 in containers,
+ * whose pids are in another namespace), nonce (separates the panes' captured text, which a task could forge
+ * otherwise), then pairs of dir and session.
+ * Output: `now <ms>`; per task `task <i>` then `gone` | `file <name> <value>`, `proc <which> <pid> <state|->`;
+ * then `stat <path> <size> <mtime>` lines; `pane <session> <dead> <pid> <dead status>` lines; `captures <base64>`.
  */
 export const PROBE_SCRIPT = bash`
 set -u
-tmux=$1 sock=$2 procs=$3
-shift 3
+tmux=$1 sock=$2 procs=$3 nonce=$4
+shift 4
 # A pid file holds "<pid> <start time>"; a process with that pid but another start time is someone else.
 proc_line() {
   local line pid start s
@@ -208,40 +224,53 @@ proc_line() {
 }
 now=\${EPOCHREALTIME//[!0-9]/}
 printf 'now %s\n' "\${now:0:13}"
-# base64 keeps whatever a task printed from being read as probe lines; no $(…), each one is a fork.
-if [ -n "$tmux" ]; then
-  printf 'panes '
-  "$tmux" -L "$sock" list-panes -a -F '#{session_name} #{pane_dead} #{pane_pid} #{pane_dead_status}' 2>/dev/null | base64 -w0
-  echo
-fi
+stats=()
+sessions=()
 i=0
 while [ $# -ge 2 ]; do
   dir=$1 session=$2
   shift 2
   printf 'task %s\n' "$i"
   i=$((i + 1))
-  if ! cd -- "$dir" 2>/dev/null; then
+  if [ ! -d "$dir" ]; then
     echo 'gone'
     continue
   fi
   for f in attempt done exit_code; do
-    if [ -f "$f" ]; then
+    if [ -f "$dir/$f" ]; then
       v=
-      IFS= read -r v < "$f" || true
+      IFS= read -r v < "$dir/$f" || true
       printf 'file %s %s\n' "$f" "$v"
     fi
   done
   if [ "$procs" = 1 ]; then
-    proc_line pid child
-    proc_line wrapper_pid wrapper
+    proc_line "$dir/pid" child
+    proc_line "$dir/wrapper_pid" wrapper
   fi
-  stat -c 'size %n %s %.3Y' events.jsonl output.log 2>/dev/null
-  if [ -n "$tmux" ] && [ -n "$session" ]; then
-    printf 'pane '
-    "$tmux" -L "$sock" capture-pane -p -J -t "=$session:" 2>/dev/null | base64 -w0
+  stats+=("$dir/events.jsonl" "$dir/output.log")
+  [ -n "$session" ] && sessions+=("$session")
+done
+[ \${#stats[@]} -gt 0 ] && stat -c 'stat %n %s %.3Y' -- "\${stats[@]}" 2>/dev/null
+if [ -n "$tmux" ]; then
+  panes=$("$tmux" -L "$sock" list-panes -a -F '#{session_name} #{pane_dead} #{pane_pid} #{pane_dead_status}' 2>/dev/null)
+  declare -A live=()
+  while read -r name dead pid status; do
+    [ -n "$name" ] || continue
+    printf 'pane %s %s %s %s\n' "$name" "$dead" "$pid" "$status"
+    [ "$dead" = 0 ] && live[$name]=1
+  done <<< "$panes"
+  # One tmux client captures every live pane (a missing target would stop the chain, so only live ones).
+  chain=()
+  for s in "\${sessions[@]}"; do
+    [ -n "\${live[$s]:-}" ] && chain+=(display-message -p "$nonce $s" \; capture-pane -p -J -t "=$s:" \;)
+  done
+  if [ \${#chain[@]} -gt 0 ]; then
+    printf 'captures '
+    "$tmux" -L "$sock" "\${chain[@]}" 2>/dev/null | base64 -w0
     echo
   fi
-done
+fi
+exit 0
 `;
 
 /**
@@ -282,6 +311,11 @@ fi
 stop_task "$id" "$grace" "\${roots[@]}"
 if [ -n "$tmux" ]; then "$tmux" -L "$sock" kill-session -t "=$session" 2>/dev/null; fi
 printf 'stopped %s\nforced %s\nsurvivors %s\n' "$stopped" "$forced" "$survivors"
+# What the wrapper managed to record (it records nothing when it was killed itself).
+for f in done exit_code; do
+  if [ -f "$dir/$f" ]; then v=; IFS= read -r v < "$dir/$f" || true; printf '%s %s\n' "$f" "$v"; fi
+done
+exit 0
 `;
 
 /** Ends the tmux session of a finished task (its pane is dead; remain-on-exit kept it). Args: tmux, socket, session. */

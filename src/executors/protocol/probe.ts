@@ -73,10 +73,15 @@ export function emptyProbe(hostNow: number): TaskProbe {
 
 const PANE_TAIL_LINES = 12;
 
-/** Parses PROBE_SCRIPT output for `count` tasks whose tmux sessions are named `sessions[i]`. */
-export function parseProbeOutput(stdout: string, sessions: readonly string[]): ProbeOutput {
+/**
+ * Parses PROBE_SCRIPT output. `refs` are the (dir, session) pairs passed in, in order; `nonce` is the one given
+ * to the script, which marks where each pane's capture starts.
+ */
+export function parseProbeOutput(stdout: string, refs: ReadonlyArray<{ dir: string; session: string }>, nonce: string): ProbeOutput {
   let hostNow = 0;
   const panes = new Map<string, PaneInfo>();
+  const captures = new Map<string, string>();
+  const stats = new Map<string, FileStat>();
   const tasks: TaskProbe[] = [];
   let current: TaskProbe | undefined;
   let sawPanes = false;
@@ -88,14 +93,6 @@ export function parseProbeOutput(stdout: string, sessions: readonly string[]): P
     switch (key) {
       case 'now':
         hostNow = Number(value);
-        break;
-      case 'panes':
-        sawPanes = true;
-        for (const row of decode(value).split('\n')) {
-          const [name, dead, pid, status] = row.split(' ');
-          if (!name) continue;
-          panes.set(name, { dead: dead === '1', pid: toInt(pid), deadStatus: toInt(status) });
-        }
         break;
       case 'task':
         current = emptyProbe(hostNow);
@@ -116,34 +113,50 @@ export function parseProbeOutput(stdout: string, sessions: readonly string[]): P
       case 'proc': {
         if (!current) break;
         const [which, pid, state] = value.split(' ');
-        const info: ProcInfo = {
-          pid: toInt(pid) ?? 0,
-          state: state && state !== '-' ? state : null,
-          alive: !!state && state !== '-' && state !== 'Z' && state !== 'X',
-        };
+        const known = !!state && state !== '-';
+        const info: ProcInfo = { pid: toInt(pid) ?? 0, state: known ? state : null, alive: known && state !== 'Z' && state !== 'X' };
         if (which === 'child') current.child = info;
         else if (which === 'wrapper') current.wrapper = info;
         break;
       }
-      case 'size': {
-        if (!current) break;
-        const [name, size, mtime] = value.split(' ');
-        const stat = { size: toInt(size) ?? 0, mtimeMs: Math.round(Number(mtime) * 1000) };
-        if (name === 'events.jsonl') current.events = stat;
-        else if (name === 'output.log') current.output = stat;
+      case 'stat': {
+        // The path may hold spaces: size and mtime are the last two words.
+        const words = value.split(' ');
+        const mtime = Number(words.pop());
+        const size = toInt(words.pop());
+        stats.set(words.join(' '), { size: size ?? 0, mtimeMs: Math.round(mtime * 1000) });
         break;
       }
-      case 'pane':
-        if (current) current.paneTail = tailLines(decode(value), PANE_TAIL_LINES);
+      case 'pane': {
+        sawPanes = true;
+        const [name, dead, pid, status] = value.split(' ');
+        if (name) panes.set(name, { dead: dead === '1', pid: toInt(pid), deadStatus: toInt(status) });
         break;
+      }
+      case 'captures': {
+        let session: string | undefined;
+        for (const captured of decode(value).split('\n')) {
+          if (captured.startsWith(`${nonce} `)) {
+            session = captured.slice(nonce.length + 1);
+            captures.set(session, '');
+          } else if (session !== undefined) {
+            captures.set(session, `${captures.get(session)}${captured}\n`);
+          }
+        }
+        break;
+      }
       default:
         break;
     }
   }
   tasks.forEach((task, index) => {
     task.hostNow = hostNow;
-    const session = sessions[index];
-    if (sawPanes && session) task.pane = panes.get(session) ?? null;
+    const ref = refs[index];
+    if (!ref) return;
+    task.events = stats.get(`${ref.dir}/events.jsonl`) ?? null;
+    task.output = stats.get(`${ref.dir}/output.log`) ?? null;
+    if (sawPanes || panes.size > 0) task.pane = panes.get(ref.session) ?? null;
+    task.paneTail = tailLines(captures.get(ref.session) ?? '', PANE_TAIL_LINES);
   });
   return { hostNow, tasks };
 }

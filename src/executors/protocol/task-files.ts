@@ -11,7 +11,10 @@ import { shellQuote } from './quote.js';
  *   env                        0600  `export K='v'` lines the wrapper sources (tmux executors)
  *   container.env              0600  `K=v` lines for `--env-file` (container executors)
  *   task.json                  0600  who this task is, for a human looking at the host
- *   prompt, argv               0600  per attempt: claude's stdin (or the shell command text); claude's argv
+ *   session_id                 0600  claude's session uuid
+ *   prompt                     0600  per run: claude's prompt (its stdin), or the shell command text
+ *   argv, attempt_mode         0600  per attempt: claude's argv (NUL-separated); run | resume
+ *   input, argv_fresh          0600  per resume: the preamble before the prompt; the argv to start afresh
  *   attempt                          written by the launcher
  *   events.jsonl, output.log, manifest.json, wrapper_pid, pid, exit_code, done   written by the wrapper
  */
@@ -44,6 +47,8 @@ export interface StaticFilesInput {
   env: Readonly<Record<string, string>>;
   /** Container executors pass env through --env-file instead of the sourced file. */
   envStyle: 'shell' | 'docker';
+  /** Claude's session uuid (claude tasks). */
+  sessionId?: string | null;
 }
 
 export function staticTaskFiles(input: StaticFilesInput): TaskFile[] {
@@ -60,19 +65,39 @@ export function staticTaskFiles(input: StaticFilesInput): TaskFile[] {
       mode: 0o600,
     },
   ];
+  if (input.sessionId) files.push({ name: 'session_id', data: `${input.sessionId}\n`, mode: 0o600 });
   if (input.envStyle === 'shell') files.push({ name: 'env', data: shellEnvFile(env), mode: 0o600 });
   else files.push({ name: FILE.containerEnv, data: dockerEnvFile(env), mode: 0o600 });
   return files;
 }
 
-/** One attempt's input: what claude reads on stdin (or the shell command), and claude's argv. */
-export function attemptFiles(input: { kind: TaskKind; text: string; argv?: readonly string[] }): TaskFile[] {
-  const files: TaskFile[] = [{ name: FILE.prompt, data: input.text, mode: 0o600 }];
+/**
+ * A run's first attempt (a start, or a follow-up): the prompt (claude's stdin) or the shell command, and claude's
+ * argv. The prompt file stays for the whole run, so a resume can still show it.
+ */
+export function runFiles(input: { kind: TaskKind; text: string; argv?: readonly string[] }): TaskFile[] {
+  const files: TaskFile[] = [
+    { name: FILE.prompt, data: input.text, mode: 0o600 },
+    { name: 'attempt_mode', data: 'run\n', mode: 0o600 },
+  ];
   if (input.kind === 'claude') {
-    if (!input.argv) throw new Error('a claude attempt needs argv');
+    if (!input.argv) throw new Error('a claude run needs argv');
     files.push({ name: FILE.argv, data: nulSeparated(input.argv), mode: 0o600 });
   }
   return files;
+}
+
+/**
+ * A resume after a crash or hang: `--resume` argv with a preamble before the run's prompt, and the argv to
+ * start afresh (`--session-id`) that the wrapper uses when claude never saved the session.
+ */
+export function resumeFiles(input: { preamble: string; argv: readonly string[]; freshArgv: readonly string[] }): TaskFile[] {
+  return [
+    { name: 'input', data: input.preamble, mode: 0o600 },
+    { name: FILE.argv, data: nulSeparated(input.argv), mode: 0o600 },
+    { name: 'argv_fresh', data: nulSeparated(input.freshArgv), mode: 0o600 },
+    { name: 'attempt_mode', data: 'resume\n', mode: 0o600 },
+  ];
 }
 
 export interface ClaudeArgs {

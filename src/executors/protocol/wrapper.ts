@@ -8,8 +8,9 @@
  * container's), never typed into a shell.
  *
  * Files it reads from the task directory ($1): kind (claude|shell), attempt, task_id, workspace, env (sourced:
- * `export K='v'` lines we wrote), argv (NUL-separated claude argv), prompt (claude's stdin, or the shell
- * command text), and on first launch wait_channel + tmux_path.
+ * `export K='v'` lines we wrote), prompt (the run's prompt, or the shell command text), and for claude
+ * session_id, attempt_mode (run|resume), argv and argv_fresh (NUL-separated), input (a resume's preamble);
+ * on first launch also wait_channel + tmux_path.
  * Files it writes, in this order: wrapper_pid, pid, exit_code, manifest.json, and `done` (holding the attempt
  * number) last, so whoever sees `done` for this attempt can trust the others.
  */
@@ -74,12 +75,26 @@ fi
 
 case $kind in
   claude)
-    mapfile -d '' -t argv < "$dir/argv"
+    # A resume continues the session with --resume when claude saved it. If claude died before saving it
+    # (killed during its first request), there is nothing to resume: start it afresh, same session id, same
+    # prompt. A resume's stdin is a short preamble followed by the run's prompt, so a follow-up that was never
+    # saved is not lost either.
+    argv_file=$dir/argv
+    stdin=("$dir/prompt")
+    if [ "$(<"$dir/attempt_mode")" = resume ]; then
+      sid=$(<"$dir/session_id")
+      if compgen -G "\${CLAUDE_CONFIG_DIR:-$HOME/.claude}/projects/*/$sid.jsonl" > /dev/null; then
+        stdin=("$dir/input" "$dir/prompt")
+      else
+        argv_file=$dir/argv_fresh
+      fi
+    fi
+    mapfile -d '' -t argv < "$argv_file"
     if [ "\${#argv[@]}" -eq 0 ]; then
       echo "switchboard: the argv file is empty" >&2
       finish 94
     fi
-    "\${argv[@]}" < "$dir/prompt" >> "$dir/events.jsonl" &
+    cat -- "\${stdin[@]}" | "\${argv[@]}" >> "$dir/events.jsonl" &
     ;;
   shell)
     IFS= read -r -d '' command < "$dir/prompt"

@@ -137,8 +137,8 @@ export function createContainerRuntime(options: ContainerRuntimeOptions): TaskRu
 
     async probe(refs: readonly TaskRef[]): Promise<TaskProbe[]> {
       if (refs.length === 0) return [];
-      const files = await transport.exec(PROBE_SCRIPT, { args: ['', '', '0', ...refs.flatMap((r) => [r.dir, ''])] });
-      const probes = parseProbeOutput(files.stdout, []).tasks;
+      const files = await transport.exec(PROBE_SCRIPT, { args: ['', '', '0', '-', ...refs.flatMap((r) => [r.dir, ''])] });
+      const probes = parseProbeOutput(files.stdout, refs, '-').tasks;
       const states = await inspect(refs);
       refs.forEach((ref, i) => {
         const probe = probes[i];
@@ -162,7 +162,14 @@ export function createContainerRuntime(options: ContainerRuntimeOptions): TaskRu
       await cli(['stop', '-t', String(Math.ceil(graceMs / 1000)), ref.session], `stop ${ref.session}`, true);
       await cli(['rm', '-f', ref.session], `remove ${ref.session}`, true);
       const after = await inspect([ref]);
-      return { stopped: wasRunning ? 1 : 0, forced: 0, survivors: after.get(ref.session)?.running ? 1 : 0 };
+      const [files] = await this.probe([ref]).catch(() => []);
+      return {
+        stopped: wasRunning ? 1 : 0,
+        forced: 0,
+        survivors: after.get(ref.session)?.running ? 1 : 0,
+        done: files?.done ?? null,
+        exitCode: files?.exitCode ?? null,
+      };
     },
 
     async release(ref: TaskRef) {

@@ -63,4 +63,7 @@ export interface StopReport {
   forced: number;
   /** Processes still alive after TERM and KILL (reported, never hidden). */
   survivors: number;
+  /** The attempt number in `done` and the exit code the wrapper recorded, if it got to. */
+  done: number | null;
+  exitCode: number | null;
 }

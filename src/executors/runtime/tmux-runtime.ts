@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { SwitchboardError } from '../../errors.js';
 import {
   END_SESSION_SCRIPT,
@@ -99,9 +100,10 @@ export function createTmuxRuntime(options: TmuxRuntimeOptions): TaskRuntime {
     async probe(refs: readonly TaskRef[]): Promise<TaskProbe[]> {
       if (refs.length === 0) return [];
       const binary = await tmuxBinary();
-      const args = [binary, options.tmuxSocket, '1', ...refs.flatMap((ref) => [ref.dir, ref.session])];
+      const nonce = `@${randomBytes(9).toString('hex')}`;
+      const args = [binary, options.tmuxSocket, '1', nonce, ...refs.flatMap((ref) => [ref.dir, ref.session])];
       const stdout = await run(PROBE_SCRIPT, args, 'probe its tasks');
-      return parseProbeOutput(stdout, refs.map((ref) => ref.session)).tasks;
+      return parseProbeOutput(stdout, refs, nonce).tasks;
     },
 
     readFile(ref: TaskRef, name: string, range?: ReadRange): Promise<ReadResult | null> {
@@ -126,6 +128,8 @@ export function createTmuxRuntime(options: TmuxRuntimeOptions): TaskRuntime {
         stopped: Number(fields.get('stopped') ?? 0),
         forced: Number(fields.get('forced') ?? 0),
         survivors: Number(fields.get('survivors') ?? 0),
+        done: fields.has('done') ? Number(fields.get('done')) : null,
+        exitCode: fields.has('exit_code') ? Number(fields.get('exit_code')) : null,
       };
     },
 

@@ -17,8 +17,9 @@ import { EventEmitter } from 'node:events';
  *   SLOW          → 150 ms between streamed words
  *   anything else → the final text `Done: <first line of the latest user text>`
  *
- * HOLD and FAIL500 act on the first request of a turn; tool results move a script on. Requests the
- * CLI makes on the side (no tools offered: titles, quota probes) get a short harmless text. Every request is
+ * HOLD and FAIL500 act on the first request of a turn; tool results move a script on. A resume (a user text
+ * starting with Switchboard's resume preamble, which quotes the original request) gets the final text at once.
+ * Requests the CLI makes on the side (no tools offered: titles, quota probes) get a short harmless text. Every request is
  * recorded, so a test can check what the CLI sent (the prompt byte for byte, earlier turns on a resume).
  */
 export interface FakeAnthropic {
@@ -98,7 +99,7 @@ export async function startFakeAnthropic(): Promise<FakeAnthropic> {
     arrivals.emit('request', request);
 
     const text = request.lastUserText;
-    if (request.step === 0) {
+    if (request.step === 0 && !text.startsWith(RESUME_PREFIX)) {
       const hold = /HOLD:([\w-]+)/.exec(text);
       if (hold?.[1]) await waitGate(hold[1]);
       if (text.includes('FAIL500')) {
@@ -150,6 +151,8 @@ export async function startFakeAnthropic(): Promise<FakeAnthropic> {
 
 /** The tool-call steps a prompt asks for (empty: answer with the final text at once). */
 function scriptFor(text: string): Block[][] {
+  // A resume quotes the original request after its preamble; its markers were acted on already.
+  if (text.startsWith(RESUME_PREFIX)) return [];
   if (text.includes('TODO')) return [[{ type: 'tool_use', name: 'TodoWrite', input: { todos: FAKE_TODOS } }]];
   if (text.includes('TASKS')) {
     return [
@@ -172,6 +175,9 @@ function scriptFor(text: string): Block[][] {
   if (bash?.[1]) return [[{ type: 'tool_use', name: 'Bash', input: { command: bash[1], description: 'Run the command' } }]];
   return [];
 }
+
+/** How Switchboard's resume preamble starts (src/executors/fleet.ts). */
+export const RESUME_PREFIX = '[Switchboard] This session was interrupted';
 
 function finalText(prompt: string): string {
   const firstLine = prompt.split('\n')[0] ?? '';

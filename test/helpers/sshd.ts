@@ -1,0 +1,130 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+/**
+ * A real OpenSSH server on 127.0.0.1 with throwaway keys in a temp dir: an ed25519 host key, a user key that is
+ * authorized and one that is not (for the wrong-key test). Runs as the current user (root here), so the tests
+ * reach this machine through ssh, with sshd's own environment and a real SFTP subsystem.
+ */
+export interface Sshd {
+  host: string;
+  port: number;
+  user: string;
+  /** `SHA256:…` as ssh-keygen -lf prints it. */
+  hostKeyFingerprint: string;
+  userKeyPath: string;
+  /** A key sshd does not accept. */
+  unauthorizedKeyPath: string;
+  dir: string;
+  stop(): Promise<void>;
+}
+
+export async function startSshd(): Promise<Sshd> {
+  const dir = mkdtempSync(join(tmpdir(), 'sb-sshd-'));
+  let child: ChildProcess | undefined;
+  try {
+    const keygen = (file: string) => run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'switchboard-test', '-f', join(dir, file)]);
+    await Promise.all([keygen('host_key'), keygen('user_key'), keygen('other_key')]);
+    writeFileSync(join(dir, 'authorized_keys'), readFileSync(join(dir, 'user_key.pub')));
+    const { stdout } = await run('ssh-keygen', ['-l', '-E', 'sha256', '-f', join(dir, 'host_key.pub')]);
+    const hostKeyFingerprint = stdout.split(' ')[1] ?? '';
+    mkdirSync('/run/sshd', { recursive: true }); // privilege separation directory sshd insists on
+
+    // A free port: sshd cannot listen on port 0 and report it, so take one from the kernel and retry on a race.
+    for (let tries = 0; tries < 5; tries++) {
+      const port = await freePort();
+      writeFileSync(
+        join(dir, 'sshd_config'),
+        [
+          `Port ${port}`,
+          'ListenAddress 127.0.0.1',
+          `HostKey ${join(dir, 'host_key')}`,
+          `PidFile ${join(dir, 'sshd.pid')}`,
+          `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
+          'StrictModes no',
+          'UsePAM no',
+          'PermitRootLogin yes',
+          'PasswordAuthentication no',
+          'KbdInteractiveAuthentication no',
+          'PubkeyAuthentication yes',
+          'Subsystem sftp /usr/lib/openssh/sftp-server',
+          'MaxSessions 30',
+          'MaxStartups 50',
+          'LogLevel INFO',
+          '',
+        ].join('\n'),
+      );
+      child = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', join(dir, 'sshd_config')], { stdio: ['ignore', 'ignore', 'pipe'] });
+      const listening = await waitForListening(child, 10_000);
+      if (listening) {
+        const started = child;
+        return {
+          host: '127.0.0.1',
+          port,
+          user: userInfo().username,
+          hostKeyFingerprint,
+          userKeyPath: join(dir, 'user_key'),
+          unauthorizedKeyPath: join(dir, 'other_key'),
+          dir,
+          async stop() {
+            await stopProcess(started);
+            rmSync(dir, { recursive: true, force: true });
+          },
+        };
+      }
+      await stopProcess(child);
+    }
+    throw new Error('sshd did not start on any port');
+  } catch (error) {
+    if (child) await stopProcess(child);
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+/** Resolves true on "Server listening", false if sshd exits (port taken) or the deadline passes. */
+function waitForListening(child: ChildProcess, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    let text = '';
+    const timer = setTimeout(() => finish(false), timeoutMs);
+    const finish = (ok: boolean) => {
+      clearTimeout(timer);
+      child.stderr?.off('data', onData);
+      child.off('exit', onExit);
+      resolve(ok);
+    };
+    const onData = (chunk: Buffer) => {
+      text += chunk.toString();
+      if (text.includes('Server listening')) finish(true);
+    };
+    const onExit = () => finish(false);
+    child.stderr?.on('data', onData);
+    child.on('exit', onExit);
+  });
+}
+
+function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
