@@ -1,6 +1,7 @@
 import type { Adapter } from '../src/core/adapter.js';
 import type { Switchboard } from '../src/core/switchboard.js';
 import type { Logger } from '../src/core/logger.js';
+import { discordAdapterFactory } from './discord/factory.js';
 import { slackAdapterFactory } from './slack/factory.js';
 
 export interface AdapterContext {
@@ -20,4 +21,4 @@ export interface AdapterFactory {
   create(context: AdapterContext): Promise<Adapter>;
 }
 
-export const platformAdapters: readonly AdapterFactory[] = [slackAdapterFactory];
+export const platformAdapters: readonly AdapterFactory[] = [slackAdapterFactory, discordAdapterFactory];
