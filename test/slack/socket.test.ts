@@ -1,0 +1,85 @@
+import { SocketModeReceiver } from '@slack/bolt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { boltLoggerFor } from '../../adapters/slack/bolt-logger.js';
+import { decodeEntities, readCodeBlock } from '../../adapters/slack/render/mrkdwn.js';
+import { startFakeLlm, type FakeLlm } from '../fakes/llm/fake-llm.js';
+import { removeServerRoot, startOpencodeServer, type OpencodeServer } from '../helpers/opencode-server.js';
+import { listButtons } from '../twins/slack/index.js';
+import { ALICE, BOB, WORK, recordingLogger, startHarness, type Harness } from './harness.js';
+import { codeSections, liveMarkup } from './slack-render.js';
+
+/**
+ * The same bot over Socket Mode: Bolt dials the twin's WebSocket, commands and clicks arrive as envelopes and
+ * are acked over the socket. The receiver is passed in with a short ping timeout so a reconnect is quick.
+ */
+let llm: FakeLlm;
+let server: OpencodeServer;
+let h: Harness;
+
+beforeAll(async () => {
+  llm = await startFakeLlm();
+  server = await startOpencodeServer({ llmBaseUrl: llm.baseUrl });
+  h = await startHarness({
+    mode: 'socket',
+    servers: { lab: server.url },
+    receiver: (slack) =>
+      new SocketModeReceiver({
+        appToken: slack.appToken,
+        logger: boltLoggerFor(recordingLogger()),
+        // Short enough for a quick reconnect, long enough that a busy machine does not miss pongs.
+        clientPingTimeout: 1_000,
+        installerOptions: { clientOptions: { slackApiUrl: slack.apiUrl } },
+      }),
+  });
+});
+
+afterAll(async () => {
+  await h?.stop();
+  await server?.stop();
+  await llm?.close();
+  if (server) removeServerRoot(server);
+});
+
+describe('/sb over Socket Mode', () => {
+  it('acks over the socket and answers in the channel', async () => {
+    const at = h.mark();
+    const ack = await h.sb(ALICE, 'help send');
+    expect(ack).toMatchObject({ via: 'socket', status: 200, empty: true });
+    const answer = await h.botMessage(at, { text: /usage: send/ });
+    expect(answer.visibleText).toContain(`requested by <@${ALICE}>`);
+  });
+
+  it('offers agents as buttons and takes the pick over the socket', async () => {
+    const at = h.mark();
+    await h.sb(BOB, 'new sock lab');
+    const offer = await h.botMessage(at, { text: /Which agent should \*sock\*/ });
+    const click = await h.slack.user(BOB).clickButton(offer, { actionId: 'sb_choice_0' });
+    expect(click.via).toBe('socket');
+    const created = await h.botMessage(offer.seq, { text: /🆕 \*sock\*/ });
+    expect(decodeEntities(created.visibleText)).toContain('agent build');
+  });
+
+  it('echoes a hostile prompt inertly and relays it exactly', async () => {
+    const prompt = '<!channel> ping <@U999> then ``` close & <https://x.example|open>';
+    const at = h.mark();
+    await h.sb(BOB, `send sock ${prompt}`);
+    const echo = await h.botMessage(at, { text: /📨 \*sock\*/ });
+    expect(readCodeBlock(codeSections(echo.blocks)[0]!)).toBe(prompt);
+    expect(liveMarkup(echo.visibleText)).toEqual([`<@${BOB}>`]);
+    expect((await llm.waitForRequest('ping <@U999>')).lastUserText).toBe(prompt);
+  });
+
+  it('reconnects when Slack asks it to, and keeps answering', async () => {
+    const opens = h.slack.apiCalls({ method: 'apps.connections.open' }).length;
+    h.slack.requestSocketReconnect();
+    await h.slack.waitUntil(() => h.slack.apiCalls({ method: 'apps.connections.open' }).length > opens, {
+      description: 'a new apps.connections.open',
+    });
+    await h.slack.waitForSocketConnection();
+    const at = h.mark();
+    const ack = await h.sb(ALICE, 'help todo');
+    expect(ack.via).toBe('socket');
+    await h.botMessage(at, { text: /usage: todo/ });
+    expect(listButtons((await h.botMessage(at, { text: /usage: todo/ })).blocks)).toEqual([]);
+  });
+});
