@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseCommandLine, quoteArg } from '../../src/commands/grammar.js';
@@ -286,20 +287,23 @@ describe('properties', () => {
   const hostileString = fc
     .array(fc.oneof(fc.string({ unit: 'binary' }), hostileChars), { maxLength: 30 })
     .map((parts) => parts.join(''));
+  /** Any UTF-16 code units, lone surrogates and NUL included, up to 300 long. */
+  const codeUnits = fc.array(fc.integer({ min: 0, max: 0xffff }), { maxLength: 300 }).map((codes) => String.fromCharCode(...codes));
 
+  // Inside properties, node:assert is used instead of expect(): it is much cheaper over thousands of runs.
   function parsesOrRefuses(line: string, specs: readonly GrammarSpec[] = allCommands): void {
     try {
       const parsed = parseCommandLine(line, specs);
-      expect(typeof parsed.verb).toBe('string');
+      assert.equal(typeof parsed.verb, 'string');
     } catch (error) {
       if (!(error instanceof SwitchboardError)) throw error;
-      expect(['usage', 'unknown_command']).toContain(error.code);
+      assert.ok(['usage', 'unknown_command'].includes(error.code), error.code);
     }
   }
 
   it('any string either parses or is refused with a SwitchboardError', () => {
     fc.assert(
-      fc.property(hostileString, (line) => {
+      fc.property(fc.oneof(hostileString, codeUnits), (line) => {
         parsesOrRefuses(line);
         parsesOrRefuses(line, custom);
         // The same bytes behind each real verb exercise positionals, options and text.
@@ -321,13 +325,13 @@ describe('properties', () => {
   });
 
   it('`send kumo -- <p>` gives back p exactly, for any p', () => {
-    const prompt = fc.oneof(fc.string({ unit: 'binary' }), hostileString, fc.string({ unit: 'grapheme' }));
+    const prompt = fc.oneof(fc.string({ unit: 'binary' }), hostileString, codeUnits, fc.string({ unit: 'grapheme' }));
     fc.assert(
       fc.property(prompt, (p) => {
         const parsed = parse(`send kumo -- ${p}`);
-        expect(parsed.text).toBe(p);
-        expect(parsed.args).toEqual({ name: 'kumo' });
-        expect(parsed.options).toEqual({});
+        assert.equal(parsed.text, p);
+        assert.deepEqual(parsed.args, { name: 'kumo' });
+        assert.deepEqual(parsed.options, {});
       }),
       { numRuns: 1_000 },
     );
@@ -337,17 +341,16 @@ describe('properties', () => {
     fc.assert(
       fc.property(fc.string({ unit: 'binary' }), (rest) => {
         const p = `fix${rest}`;
-        const parsed = parse(`send kumo ${p}`);
-        expect(parsed.text).toBe(p);
+        assert.equal(parse(`send kumo ${p}`).text, p);
       }),
       { numRuns: 500 },
     );
   });
 
   const roundTrips = (v: string) => {
-    expect(parse(`help ${quoteArg(v)}`).args).toEqual({ command: v });
-    expect(parse(`new lab --title ${quoteArg(v)}`).options).toEqual({ title: v });
-    expect(parse(`new ${quoteArg(v)} lab`).args).toEqual({ name: v, server: 'lab' });
+    assert.deepEqual(parse(`help ${quoteArg(v)}`).args, { command: v });
+    assert.deepEqual(parse(`new lab --title ${quoteArg(v)}`).options, { title: v });
+    assert.deepEqual(parse(`new ${quoteArg(v)} lab`).args, { name: v, server: 'lab' });
   };
 
   it('quoteArg round-trips any value as one token, as a positional and as an option value', () => {
@@ -355,6 +358,7 @@ describe('properties', () => {
       fc.string({ unit: 'binary' }),
       fc.string({ unit: 'grapheme' }),
       hostileString,
+      codeUnits,
       fc.constantFrom('', '-', '-x', '"', "'", '\\', 'a b', '"\\"', '=', 'a=b'),
     );
     fc.assert(
