@@ -103,9 +103,11 @@ describe('roles', () => {
     expect(access.roleOf(discord('1', ['789']))).toBe('member');
     expect(access.roleOf(discord('2', ['111']))).toBe('none');
     expect(access.roleOf(discord('3'))).toBe('none');
-    // A wildcard over users does not cover roles, and the reverse.
-    expect(accessFor({ access: { members: ['discord:*'] } }).roleOf(discord('1', ['789']))).toBe('member');
-    expect(accessFor({ access: { members: ['discord:*'] } }).roleOf({ id: 'discord-role:789' })).toBe('none');
+    // `discord-role:*` means anyone with some role; a user without roles is not covered.
+    const anyRole = accessFor({ access: { members: ['discord-role:*'] } });
+    expect(anyRole.roleOf(discord('1', ['5']))).toBe('member');
+    expect(anyRole.roleOf(discord('2'))).toBe('none');
+    expect(accessFor({ access: { members: ['discord:*'] } }).roleOf(discord('3'))).toBe('member');
   });
 
   it('platform allow-lists in the environment make members', () => {
