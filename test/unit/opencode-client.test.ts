@@ -3,7 +3,7 @@ import { createServer as createTcpServer, type AddressInfo, type Socket } from '
 import { afterEach, describe, expect, it } from 'vitest';
 import { SwitchboardError } from '../../src/errors.js';
 import { createOpencodeClient } from '../../src/opencode/client.js';
-import { messageOfErrorBody } from '../../src/opencode/client-errors.js';
+import { messageOfErrorBody, transportError } from '../../src/opencode/client-errors.js';
 import { createServerDirectory } from '../../src/opencode/server-directory.js';
 import type { ServerRef } from '../../src/opencode/server-ref.js';
 
@@ -389,5 +389,30 @@ describe('messageOfErrorBody', () => {
     expect(messageOfErrorBody('[1,2]')).toBeUndefined();
     expect(messageOfErrorBody('"text"')).toBeUndefined();
     expect(messageOfErrorBody('{}')).toBeUndefined();
+  });
+});
+
+describe('transportError', () => {
+  const withCode = (code: string) => Object.assign(new Error(`connect ${code}`), { code });
+
+  it.each([
+    ['ENOTFOUND', 'unreachable', 'server lab cannot be found (unknown host)'],
+    ['EAI_AGAIN', 'unreachable', 'server lab cannot be found (DNS lookup failed)'],
+    ['EHOSTUNREACH', 'unreachable', 'server lab is unreachable (no route to host)'],
+    ['ENETUNREACH', 'unreachable', 'server lab is unreachable (network unreachable)'],
+    ['EPROTO', 'unreachable', 'server lab did not speak the expected protocol (https to an http port?)'],
+    ['ETIMEDOUT', 'timeout', 'server lab did not answer within 15 s'],
+    ['EWHATEVER', 'unreachable', 'server lab is unreachable (EWHATEVER)'],
+  ])('%s → %s', (code, expectedCode, message) => {
+    const error = transportError('lab', withCode(code), 15_000);
+    expect(error).toBeInstanceOf(SwitchboardError);
+    expect(error.code).toBe(expectedCode);
+    expect(error.message).toBe(message);
+    expect(error.cause).toBeInstanceOf(Error);
+  });
+
+  it('falls back to the message, or to "unknown error", without a code', () => {
+    expect(transportError('lab', new Error('boom'), 1_000).message).toBe('server lab is unreachable (boom)');
+    expect(transportError('lab', 'a string', 1_000).message).toBe('server lab is unreachable (unknown error)');
   });
 });
