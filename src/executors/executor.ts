@@ -62,7 +62,8 @@ export function createExecutorHandles(configs: readonly ExecutorConfig[], deps: 
       let transport: Transport;
       if (config.type === 'local') transport = localTransport();
       else {
-        const key = `${config.user}@${config.host}:${config.port}|${config.identityFile ?? ''}|${String(config.agent ?? '')}`;
+        // Shared only when everything about the connection is the same (credentials and host-key policy too).
+        const key = JSON.stringify([config.user, config.host, config.port, config.identityFile, config.agent, config.hostKey, config.insecureAcceptNewHostKey, config.connectTimeoutSec]);
         transport = sshPool.get(key) ?? sshTransportFor(config, where, deps);
         sshPool.set(key, transport);
       }

@@ -5,14 +5,7 @@
  *
  * They need bash ≥ 4.4, coreutils and /proc (Linux). perl is optional (the log filter).
  */
-
-/**
- * Script text as typed (raw: backslashes stay), except that bash's `$` + `{…}` must be typed with a backslash
- * before the dollar sign, because JavaScript would read `$` + `{` as a placeholder; the backslash is dropped here.
- */
-function bash(strings: TemplateStringsArray): string {
-  return strings.raw.join('').replaceAll('\\${', '${');
-}
+import { bash } from './script.js';
 
 /** Shared functions: liveness from /proc (a zombie is dead: `kill -0` would say alive), and tree kills. */
 const FUNCTIONS = bash`

@@ -4,6 +4,7 @@ import { SwitchboardError } from '../../errors.js';
 import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
 import { shellLine } from '../protocol/quote.js';
+import { COMMAND_SERVER_SCRIPT, createCommandChannel, type CommandChannel, type Duplex } from './command-channel.js';
 import {
   DEFAULT_EXEC_TIMEOUT_MS,
   readWindow,
@@ -41,6 +42,11 @@ export interface SshTransportDeps {
   /** Reconnect backoff: base · 2^(failures-1), capped. */
   reconnectBaseMs?: number;
   reconnectMaxMs?: number;
+  /**
+   * Run scripts through one long-lived command channel (default) instead of a new exec channel each: an exec
+   * costs a session setup and the login shell's rc files (0.5–1 s measured), a request on the channel ~50 ms.
+   */
+  commandChannel?: boolean;
 }
 
 /** `SHA256:<base64, no padding>` of a host key blob, the form `ssh-keygen -lf` prints. */
@@ -61,6 +67,7 @@ export function createSshTransport(target: SshTarget, deps: SshTransportDeps): T
   let client: Client | undefined;
   let connecting: Promise<Client> | undefined;
   let sftp: Promise<SFTPWrapper> | undefined;
+  let commands: Promise<CommandChannel> | undefined;
   let failures = 0;
   let retryAt = 0;
   let lastError: SwitchboardError | undefined;
@@ -70,6 +77,7 @@ export function createSshTransport(target: SshTarget, deps: SshTransportDeps): T
     if (client === which) {
       client = undefined;
       sftp = undefined;
+      commands = undefined;
     }
   }
 
@@ -175,40 +183,78 @@ export function createSshTransport(target: SshTarget, deps: SshTransportDeps): T
     return pending;
   }
 
+  function commandChannel(): Promise<CommandChannel> {
+    if (commands) return commands;
+    const opening = connect().then(
+      (c) =>
+        new Promise<CommandChannel>((resolve, reject) => {
+          c.exec(`exec ${shellLine(['bash', '--norc', '-c', COMMAND_SERVER_SCRIPT])}`, (error: Error | undefined, stream: ClientChannel) => {
+            if (error) return reject(new SwitchboardError('executor_unreachable', `${label}: cannot open a command channel: ${error.message}`, { cause: error }));
+            stream.stderr.on('data', (chunk: Buffer) => deps.logger.debug('ssh command channel stderr', { executor: target.executor, text: chunk.toString() }));
+            const channel = createCommandChannel(stream as unknown as Duplex, label);
+            stream.on('close', () => {
+              if (commands === opening) commands = undefined;
+            });
+            resolve(channel);
+          });
+        }),
+    );
+    commands = opening;
+    opening.catch(() => {
+      if (commands === opening) commands = undefined;
+    });
+    return opening;
+  }
+
+  async function execChannel(script: string, options: ExecOptions): Promise<ExecResult> {
+    const c = await connect();
+    // The login shell sshd starts sources ~/.bashrc anyway; --norc keeps our bash from doing it a second time.
+    const command = `exec ${shellLine(['bash', '--norc', '-c', script, 'bash', ...(options.args ?? [])])}`;
+    const timeoutMs = options.timeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS;
+    return new Promise((resolve, reject) => {
+      c.exec(command, (error: Error | undefined, channel: ClientChannel) => {
+        if (error) {
+          reject(new SwitchboardError('executor_unreachable', `${label}: cannot run a command: ${error.message}`, { cause: error }));
+          return;
+        }
+        const stdout: Buffer[] = [];
+        const stderr: Buffer[] = [];
+        const timer = setTimeout(() => {
+          channel.close();
+          reject(new SwitchboardError('timeout', `${label}: a command took longer than ${timeoutMs} ms`));
+        }, timeoutMs);
+        channel.on('data', (chunk: Buffer) => stdout.push(chunk));
+        channel.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+        channel.on('close', (code: number | null | undefined) => {
+          clearTimeout(timer);
+          resolve({
+            code: typeof code === 'number' ? code : null,
+            stdout: Buffer.concat(stdout).toString('utf8'),
+            stderr: Buffer.concat(stderr).toString('utf8'),
+          });
+        });
+        // Always end stdin, so nothing on the far side waits for more input.
+        channel.end(options.stdin ?? '');
+      });
+    });
+  }
+
   return {
     where,
 
     async exec(script: string, options: ExecOptions = {}): Promise<ExecResult> {
-      const c = await connect();
-      // The login shell sshd starts sources ~/.bashrc anyway; --norc keeps our bash from doing it a second time.
-      const command = `exec ${shellLine(['bash', '--norc', '-c', script, 'bash', ...(options.args ?? [])])}`;
-      const timeoutMs = options.timeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS;
-      return new Promise((resolve, reject) => {
-        c.exec(command, (error: Error | undefined, channel: ClientChannel) => {
-          if (error) {
-            reject(new SwitchboardError('executor_unreachable', `${label}: cannot run a command: ${error.message}`, { cause: error }));
-            return;
-          }
-          const stdout: Buffer[] = [];
-          const stderr: Buffer[] = [];
-          const timer = setTimeout(() => {
-            channel.close();
-            reject(new SwitchboardError('timeout', `${label}: a command took longer than ${timeoutMs} ms`));
-          }, timeoutMs);
-          channel.on('data', (chunk: Buffer) => stdout.push(chunk));
-          channel.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
-          channel.on('close', (code: number | null | undefined) => {
-            clearTimeout(timer);
-            resolve({
-              code: typeof code === 'number' ? code : null,
-              stdout: Buffer.concat(stdout).toString('utf8'),
-              stderr: Buffer.concat(stderr).toString('utf8'),
-            });
-          });
-          // Always end stdin, so nothing on the far side waits for more input.
-          channel.end(options.stdin ?? '');
-        });
-      });
+      if (deps.commandChannel === false || options.stdin !== undefined) return execChannel(script, options);
+      let channel: CommandChannel;
+      try {
+        channel = await commandChannel();
+      } catch (error) {
+        // No command channel (an odd remote shell?): a plain exec still works, only slower.
+        if ((error as SwitchboardError).code !== 'executor_unreachable' || !client) throw error;
+        deps.logger.warn('ssh command channel unavailable; using one exec per command', { executor: target.executor });
+        return execChannel(script, options);
+      }
+      // Once sent, a request is never re-sent another way: it may have run.
+      return channel.run(script, options.args ?? [], options.timeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS);
     },
 
     async writeFile(path, data, mode) {
@@ -260,6 +306,9 @@ export function createSshTransport(target: SshTarget, deps: SshTransportDeps): T
       const c = client;
       client = undefined;
       sftp = undefined;
+      const channel = commands;
+      commands = undefined;
+      await channel?.then((ch) => ch.close()).catch(() => undefined);
       if (c) {
         await new Promise<void>((resolve) => {
           c.once('close', () => resolve());
