@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { allMigrations } from '../../src/app.js';
+import { coreMigrations } from '../../src/sessions/migrations.js';
 import { createAuditLog, type AuditLog } from '../../src/sessions/audit.js';
 import { openDatabase, type Db } from '../../src/sessions/database.js';
 import { createRegistry } from '../../src/sessions/registry.js';
@@ -10,7 +10,7 @@ let audit: AuditLog;
 const clock = { now: () => now };
 
 beforeEach(() => {
-  db = openDatabase(':memory:', allMigrations);
+  db = openDatabase(':memory:', coreMigrations);
   now = 1_700_000_000_000;
   audit = createAuditLog(db, clock);
 });

@@ -119,7 +119,7 @@ describe('outbox: durability and order', () => {
     // Written synchronously, before any delivery attempt.
     expect(rows(db)).toEqual([{ id, attempts: 0, sent_at: null, failed_at: null, next_at: time.now, last_error: null, message_id: null }]);
     expect(adapter.attempts).toHaveLength(0);
-    await within(outbox.drained(), 2_000, 'drain');
+    await within(outbox.drained(), 5_000, 'drain');
     expect(seenInDb).toEqual([{ id, attempts: 0, sent_at: null, failed_at: null, next_at: time.now, last_error: null, message_id: null }]);
     expect(rows(db)).toEqual([{ id, attempts: 1, sent_at: time.now, failed_at: null, next_at: time.now, last_error: null, message_id: `m${id}` }]);
   });
@@ -138,7 +138,7 @@ describe('outbox: durability and order', () => {
       expect(adapter.attempts).toHaveLength(i + 1);
       releases[i]!();
     }
-    await within(outbox.drained(), 2_000, 'drain');
+    await within(outbox.drained(), 5_000, 'drain');
     expect(adapter.texts()).toEqual([1, 2, 3, 4, 5, 6].map((i) => `message ${i}`));
     expect(adapter.maxInFlightPerLane).toBe(1);
   });
@@ -154,7 +154,7 @@ describe('outbox: durability and order', () => {
     expect(outbox.pending('other')).toBe(0);
     const adapter = new RecordingAdapter('chat', time.clock.now);
     outbox.register(adapter);
-    await within(outbox.drained(), 2_000, 'drain');
+    await within(outbox.drained(), 5_000, 'drain');
     expect(adapter.texts()).toEqual(['early']);
     expect(outbox.pending()).toBe(0);
   });
@@ -166,7 +166,7 @@ describe('outbox: durability and order', () => {
     const oldAdapter = new RecordingAdapter('chat', time.clock.now);
     before.register(oldAdapter);
     before.enqueue({ origin: C1, reply: say('sent before the restart') });
-    await within(before.drained(), 2_000, 'first drain');
+    await within(before.drained(), 5_000, 'first drain');
     before.unregister('chat');
     before.enqueue({ origin: C1, reply: say('pending 1'), actor: 'slack:U1', privateTo: 'slack:U1' });
     before.enqueue({ origin: C2, reply: say('pending 2') });
@@ -180,7 +180,7 @@ describe('outbox: durability and order', () => {
     expect(after.pending()).toBe(3);
     const newAdapter = new RecordingAdapter('chat', time.clock.now);
     after.register(newAdapter);
-    await within(after.drained(), 2_000, 'second drain');
+    await within(after.drained(), 5_000, 'second drain');
     expect(oldAdapter.texts()).toEqual(['sent before the restart']);
     expect(newAdapter.texts('C1')).toEqual(['pending 1', 'pending 3']);
     expect(newAdapter.texts('C2')).toEqual(['pending 2']);
@@ -210,7 +210,7 @@ describe('outbox: lanes', () => {
     releaseSlow!();
     await until(() => adapter.attempts.length === 4, 'the attempt of slow 2');
     releaseSlow!();
-    await within(outbox.drained(), 2_000, 'drain');
+    await within(outbox.drained(), 5_000, 'drain');
     expect(adapter.texts('C1')).toEqual(['slow 1', 'slow 2']);
   });
 
@@ -239,7 +239,7 @@ describe('outbox: lanes', () => {
     outbox.register(new RecordingAdapter('console', time.clock.now));
     outbox.enqueue({ origin: { adapter: 'console', channel: 'tty' }, reply: say('for the console') });
     outbox.enqueue({ origin: { adapter: 'slack', channel: 'C9' }, reply: say('for slack, not registered') });
-    await within(outbox.drained('console'), 2_000, 'console drain');
+    await within(outbox.drained('console'), 5_000, 'console drain');
     expect(outbox.pending('console')).toBe(0);
     let all = false;
     void outbox.drained().then(() => (all = true));
@@ -251,7 +251,7 @@ describe('outbox: lanes', () => {
 
   it('drained() resolves at once when nothing is pending', async () => {
     const outbox = outboxOn(open(), { clock: manualTime().clock });
-    await within(outbox.drained(), 500, 'empty drain');
+    await within(outbox.drained(), 5_000, 'empty drain');
   });
 });
 
@@ -280,7 +280,7 @@ describe('outbox: retries and failures', () => {
     expect(adapter.attempts.map((a) => a.text)).toEqual(['one']);
 
     time.advance(1);
-    await within(outbox.drained(), 2_000, 'drain');
+    await within(outbox.drained(), 5_000, 'drain');
     expect(adapter.attempts.map((a) => [a.text, a.at])).toEqual([
       ['one', t0],
       ['one', t0 + 5_000],
@@ -305,7 +305,7 @@ describe('outbox: retries and failures', () => {
     time.advance(retryDelayMs(1));
     await until(() => time.pending().includes(t0 + retryDelayMs(1) + retryDelayMs(2)), 'second retry');
     time.advance(retryDelayMs(2));
-    await within(outbox.drained(), 2_000, 'drain');
+    await within(outbox.drained(), 5_000, 'drain');
     expect(adapter.attempts.map((a) => a.at - t0)).toEqual([0, 1_000, 3_000]);
     expect(rows(db)[0]).toMatchObject({ attempts: 3, last_error: 'socket hang up' });
     expect(rows(db)[0]!.sent_at).toBe(t0 + 3_000);
@@ -323,7 +323,7 @@ describe('outbox: retries and failures', () => {
     outbox.register(adapter);
     outbox.enqueue({ origin: C1, reply: say('bad') });
     outbox.enqueue({ origin: C1, reply: say('good') });
-    await within(outbox.drained(), 2_000, 'drain');
+    await within(outbox.drained(), 5_000, 'drain');
     expect(adapter.attempts.map((a) => a.text)).toEqual(['bad', 'good']);
     expect(adapter.texts()).toEqual(['good']);
     const [bad, good] = rows(db);
@@ -350,7 +350,7 @@ describe('outbox: retries and failures', () => {
     time.advance(1);
     await until(() => adapter.texts('C1').length === 2 && time.pending().includes(t0 + 2_000), 'b');
     time.advance(1_000);
-    await within(outbox.drained(), 2_000, 'drain');
+    await within(outbox.drained(), 5_000, 'drain');
     expect(adapter.attempts.filter((a) => a.message.origin.channel === 'C1').map((a) => [a.text, a.at - t0])).toEqual([
       ['a', 0],
       ['b', 1_000],
@@ -369,7 +369,7 @@ describe('outbox: retries and failures', () => {
     });
     outbox.register(adapter);
     outbox.enqueue({ origin: C1, reply: say('the password is hunter2') });
-    await within(outbox.drained(), 2_000, 'drain');
+    await within(outbox.drained(), 5_000, 'drain');
     expect(adapter.texts()).toEqual(['the password is [redacted]']);
   });
 
@@ -400,7 +400,7 @@ describe('outbox: threads', () => {
     outbox.enqueue({ origin: C1, reply: say('about another name'), threadKey: 'hetc' });
     outbox.enqueue({ origin: C1, reply: say('no key') });
     outbox.enqueue({ origin: { ...C1, thread: 'T-explicit' }, reply: say('explicit thread'), threadKey: 'kumo' });
-    await within(outbox.drained(), 2_000, 'drain');
+    await within(outbox.drained(), 5_000, 'drain');
     const byText = new Map(adapter.delivered.map((m) => [replyToPlainText(m.reply), m]));
     expect(byText.get('echo of the prompt')).toMatchObject({ origin: C1, threadKey: 'kumo', opensThread: true });
     expect(byText.get('progress')!.origin).toEqual({ ...C1, thread: 'T-kumo' });
@@ -419,14 +419,14 @@ describe('outbox: threads', () => {
     const before = outboxOn(first, { clock: time.clock, setTimer: time.setTimer });
     before.register(new RecordingAdapter('chat', time.clock.now, () => ({ threadId: 'T1' })));
     before.enqueue({ origin: C1, reply: say('echo'), threadKey: 'kumo', opensThread: true });
-    await within(before.drained(), 2_000, 'drain');
+    await within(before.drained(), 5_000, 'drain');
     before.stop();
     first.close();
     const after = outboxOn(open(), { clock: time.clock, setTimer: time.setTimer });
     const adapter = new RecordingAdapter('chat', time.clock.now);
     after.register(adapter);
     after.enqueue({ origin: C1, reply: say('final'), threadKey: 'kumo' });
-    await within(after.drained(), 2_000, 'drain');
+    await within(after.drained(), 5_000, 'drain');
     expect(adapter.delivered[0]!.origin).toEqual({ ...C1, thread: 'T1' });
   });
 });

@@ -2,7 +2,7 @@
  * Waits until `condition` holds, checking after each turn of the event loop (no timed sleeps). Fails with
  * `what` after `timeoutMs` of real time, so a broken expectation cannot hang the run.
  */
-export async function until(condition: () => boolean, what = 'condition', timeoutMs = 2_000): Promise<void> {
+export async function until(condition: () => boolean, what = 'condition', timeoutMs = 5_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
@@ -16,7 +16,7 @@ export async function settle(turns = 5): Promise<void> {
 }
 
 /** Rejects after `ms` unless `promise` settles first: a guard against hangs, not a synchronisation. */
-export function within<T>(promise: Promise<T>, ms = 2_000, what = 'promise'): Promise<T> {
+export function within<T>(promise: Promise<T>, ms = 5_000, what = 'promise'): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const guard = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms);
