@@ -15,7 +15,7 @@ let silent: OddServer;
 
 beforeAll(async () => {
   silent = await startSilentServer();
-  h = await startHarness({ mode: 'http', servers: { quiet: silent.url } });
+  h = await startHarness({ mode: 'http', servers: { quiet: silent.url }, requestTimeoutMs: 3_000 });
 });
 
 afterAll(async () => {

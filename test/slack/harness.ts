@@ -59,6 +59,8 @@ export interface HarnessOptions {
   /** A receiver to use instead of the one the environment describes (Socket Mode reconnect tests). */
   receiver?: (slack: SlackTwin) => Receiver;
   clientOptions?: webApi.WebClientOptions;
+  /** OpenCode request timeout (default 15 s, as in production; a busy machine needs it). */
+  requestTimeoutMs?: number;
 }
 
 export interface Harness {
@@ -89,7 +91,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     signingSecret: SECRET,
     botToken: BOT_TOKEN,
     appToken: APP_TOKEN,
-    defaultTimeoutMs: 20_000,
+    defaultTimeoutMs: 30_000,
     users: [
       { id: ALICE, name: 'alice' },
       { id: BOB, name: 'bob' },
@@ -122,7 +124,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   const logger = recordingLogger();
   const config = loadConfig(dir, env);
   const db = openDatabase(join(dir, 'switchboard.db'), allMigrations);
-  const app = createApp({ config, env, db, clock: systemClock, logger, requestTimeoutMs: 3_000 });
+  const app = createApp({ config, env, db, clock: systemClock, logger, requestTimeoutMs: options.requestTimeoutMs ?? 15_000 });
   const adapter = (
     options.receiver || options.clientOptions
       ? createSlackAdapter(app.switchboard, {
@@ -153,13 +155,19 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     mark,
     botMessage: (after, filter = {}) => {
       const { timeoutMs, text, ...rest } = filter;
-      return slack.waitForMessage({
-        channel: WORK,
-        user: 'bot',
-        ...rest,
-        ...(timeoutMs ? { timeoutMs } : {}),
-        predicate: (m) => m.seq > after && matchesShown(m.visibleText, text),
-      });
+      return slack
+        .waitForMessage({
+          channel: WORK,
+          user: 'bot',
+          ...rest,
+          ...(timeoutMs ? { timeoutMs } : {}),
+          predicate: (m) => m.seq > after && matchesShown(m.visibleText, text),
+        })
+        .catch((error: unknown) => {
+          // A reply that went private instead (an error) is the usual reason; say so in the failure.
+          const privately = slack.ephemerals().filter((e) => e.seq > after).map((e) => `  - to ${e.user}: ${e.visibleText}`);
+          throw new Error(`${error instanceof Error ? error.message : String(error)}\nEphemerals since:\n${privately.join('\n') || '  (none)'}`);
+        });
     },
     ephemeral: (after, filter) => {
       const { timeoutMs, text, ...rest } = filter;
