@@ -8,7 +8,7 @@ import type { Clock } from './core/clock.js';
 import type { Logger } from './core/logger.js';
 import { createScrubber, scrubReply, secretsFromEnvironment, type Scrubber } from './core/scrub.js';
 import { createSwitchboard, type Switchboard } from './core/switchboard.js';
-import { createMonitor, type Monitor } from './monitor/monitor.js';
+import { createMonitor, type Monitor, type MonitorDeps } from './monitor/monitor.js';
 import { monitorMigrations } from './monitor/migrations.js';
 import { createOutbox } from './notify/outbox.js';
 import { outboxMigrations } from './notify/migrations.js';
@@ -32,6 +32,8 @@ export interface AppDeps {
   lookupHost?: LookupHost;
   commands?: readonly CommandDefinition[];
   scrub?: Scrubber;
+  /** Monitor knobs for tests and benchmarks (no scheduler, no streams, more requests in flight). */
+  monitor?: Pick<MonitorDeps, 'schedule' | 'streams' | 'maxInFlight' | 'minProgressGapMs'>;
   /** Client timeouts; tests shorten them. */
   requestTimeoutMs?: number;
 }
@@ -57,7 +59,7 @@ export function createApp(deps: AppDeps): App {
   const outbox = createOutbox({ db, clock, logger, sanitize: (reply) => scrubReply(reply, scrub) });
   const servers = createServerDirectory(config.servers, env, deps.requestTimeoutMs ? { timeoutMs: deps.requestTimeoutMs } : {});
   const commands = deps.commands ?? allCommands;
-  const monitor = createMonitor({ db, clock, logger, config, registry, servers, outbox });
+  const monitor = createMonitor({ db, clock, logger, config, registry, servers, outbox, ...deps.monitor });
   const services: Services = {
     config,
     env,

@@ -17,6 +17,7 @@ import type { NameRecord, OpencodeTarget, Registry } from '../sessions/registry.
 import { assess, type Assessment, type CheckReason, type Observation } from './assess.js';
 import type { MonitorControl, WatchInfo, WatchRequest } from './control.js';
 import { createEventHub, serverKeyOf } from './event-hub.js';
+import { createWatchIndex } from './watch-index.js';
 import { cronMatches, parseDuration, parseInterval } from './interval.js';
 import { createLimiter } from '../core/limiter.js';
 import { backNotice, finalReport, goneNotice, permissionAsk, questionAsk, stallNotice, unreachableNotice } from './reports.js';
@@ -44,7 +45,7 @@ export type Monitor = MonitorControl & {
   attachServices(services: Services): void;
   start(): Promise<void>;
   stop(): Promise<void>;
-  /** Checks every watch that is due now (what the scheduler calls each second). */
+  /** Starts the checks of every watch that is due now (what the scheduler calls each second). */
   tick(): Promise<void>;
   /** Checks the given watches (all when omitted) at once, as after a restart. */
   checkNow(names?: readonly string[], reason?: CheckReason): Promise<void>;
@@ -80,13 +81,12 @@ export function createMonitor(deps: MonitorDeps): Monitor {
   const memory = new Map<string, Memory>();
   const running = new Map<string, Promise<void>>();
   const again = new Map<string, CheckReason>();
-  const bySession = new Map<string, string>();
-  const serverOf = new Map<string, ServerRef>();
+  const index = createWatchIndex();
+  /** Every watch name the index has considered, OpenCode or not, to notice changes by other processes. */
+  const known = new Set<string>();
   let services: Services | undefined;
   let scheduler: ReturnType<typeof cron.createTask> | undefined;
   let stopped = false;
-  /** The watch names the session index was built from, to notice changes made by other processes. */
-  let indexed = '';
 
   const healthGet = db.prepare<[string], { failures: number; down_noticed: number }>('SELECT failures, down_noticed FROM server_health WHERE server_key = ?');
   const healthSet = db.prepare(
@@ -97,7 +97,7 @@ export function createMonitor(deps: MonitorDeps): Monitor {
     logger,
     onEvent: (serverKey, event) => onServerEvent(serverKey, event),
     onConnected: (serverKey) => {
-      for (const [key, name] of bySession) if (key.startsWith(`${serverKey}\u0001`)) request(name, 'reconcile');
+      for (const name of index.namesOn(serverKey)) void request(name, 'reconcile');
     },
   });
 
@@ -113,21 +113,32 @@ export function createMonitor(deps: MonitorDeps): Monitor {
     return { target: record.target, server, client: servers.client(server) };
   }
 
-  /** Rebuilds the session → name index and opens exactly the event streams the watches need. */
-  function refresh(): void {
-    bySession.clear();
-    serverOf.clear();
-    const watches = store.all();
-    indexed = watches.map((w) => w.name).join('\u0000');
-    for (const watch of watches) {
-      const record = registry.get(watch.name);
-      const found = record && opencodeOf(record);
-      if (!found) continue;
-      const key = serverKeyOf(found.server);
-      bySession.set(`${key}\u0001${found.target.sessionId}`, watch.name);
-      serverOf.set(key, found.server);
-    }
-    if (deps.streams !== false && !stopped) hub.want(serverOf);
+  function syncStreams(): void {
+    if (deps.streams !== false && !stopped) hub.want(index.servers());
+  }
+
+  /** Adds one watch to the index (OpenCode names only; tasks are followed by their executor). */
+  function indexWatch(name: string): void {
+    known.add(name);
+    const record = registry.get(name);
+    const found = record && opencodeOf(record);
+    if (found) index.add(name, found.server, found.target.sessionId);
+    else index.remove(name);
+  }
+
+  function unindex(name: string): void {
+    known.delete(name);
+    index.remove(name);
+    memory.delete(name);
+    syncStreams();
+  }
+
+  /** Rebuilds the index from the database: at start, and when another process changed the watches. */
+  function rebuild(): void {
+    index.clear();
+    known.clear();
+    for (const watch of store.all()) indexWatch(watch.name);
+    syncStreams();
   }
 
   /**
@@ -147,7 +158,7 @@ export function createMonitor(deps: MonitorDeps): Monitor {
   function onServerEvent(serverKey: string, event: ServerEvent): void {
     const sessionId = event.properties.sessionID;
     if (typeof sessionId !== 'string') return;
-    const name = bySession.get(`${serverKey}\u0001${sessionId}`);
+    const name = index.nameFor(serverKey, sessionId);
     if (!name) return;
     const mem = memoryOf(name);
     mem.lastEventAt = clock.now();
@@ -189,8 +200,10 @@ export function createMonitor(deps: MonitorDeps): Monitor {
       return current;
     }
     const run = (async () => {
+      const started = clock.now();
       try {
         await check(name, reason, group);
+        logger.debug('monitor: checked', { name, reason, ms: clock.now() - started });
       } catch (error) {
         logger.error('monitor: check failed', { name, error: error instanceof Error ? error.message : String(error) });
       } finally {
@@ -225,7 +238,7 @@ export function createMonitor(deps: MonitorDeps): Monitor {
     const record = registry.get(name);
     if (!record) {
       store.remove(name);
-      refresh();
+      unindex(name);
       return;
     }
     const found = opencodeOf(record);
@@ -259,8 +272,7 @@ export function createMonitor(deps: MonitorDeps): Monitor {
           post(record, goneNotice(name, target.sessionId, server.label));
           store.remove(name);
         });
-        memory.delete(name);
-        refresh();
+        unindex(name);
         return;
       }
       if (error instanceof SwitchboardError && TRANSPORT_CODES.has(error.code)) {
@@ -318,8 +330,7 @@ export function createMonitor(deps: MonitorDeps): Monitor {
         }
       });
       if (done) {
-        memory.delete(name);
-        refresh();
+        unindex(name);
         return;
       }
     }
@@ -374,10 +385,8 @@ export function createMonitor(deps: MonitorDeps): Monitor {
   }
 
   function namesOn(server: ServerRef): Map<string, { origin: Origin; names: string[] }> {
-    const key = serverKeyOf(server);
     const byOrigin = new Map<string, { origin: Origin; names: string[] }>();
-    for (const [sessionKey, name] of bySession) {
-      if (!sessionKey.startsWith(`${key}\u0001`)) continue;
+    for (const name of index.namesOn(serverKeyOf(server))) {
       const record = registry.get(name);
       if (!record) continue;
       const lane = `${record.origin.adapter}:${record.origin.channel}`;
@@ -441,11 +450,12 @@ export function createMonitor(deps: MonitorDeps): Monitor {
     const now = clock.now();
     const watches = store.all();
     // Another process (the `switchboard` CLI) may have added or removed watches in the same database.
-    const names = watches.map((w) => w.name).join('\u0000');
-    if (names !== indexed) refresh();
+    if (watches.length !== known.size || watches.some((w) => !known.has(w.name))) rebuild();
     const due = watches.filter((watch) => isDue(watch, now));
     for (const watch of due) store.update(watch.name, { nextTickAt: nextTickAt(watch.interval, now) });
-    if (due.length) await checkMany(due.map((w) => w.name), 'tick');
+    // Not awaited: one slow server must not hold back the ticks of every other name (each name still
+    // has at most one check running).
+    if (due.length) void checkMany(due.map((w) => w.name), 'tick');
   }
 
   return {
@@ -463,13 +473,13 @@ export function createMonitor(deps: MonitorDeps): Monitor {
       const mem = memoryOf(watchRequest.name);
       mem.idleStreak = 0;
       delete mem.sessionError;
-      refresh();
+      indexWatch(watchRequest.name);
+      syncStreams();
       return info(watchRequest.name)!;
     },
     unwatch(name) {
       const removed = store.remove(name);
-      memory.delete(name);
-      refresh();
+      unindex(name);
       return removed;
     },
     watching: info,
@@ -478,7 +488,7 @@ export function createMonitor(deps: MonitorDeps): Monitor {
     },
     async start() {
       stopped = false;
-      refresh();
+      rebuild();
       // Whatever finished while Switchboard was down is reported now, once.
       await checkMany(store.all().map((w) => w.name), 'reconcile');
       if (deps.schedule !== false) {
