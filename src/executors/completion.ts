@@ -4,8 +4,11 @@ import type { CompletionRecord, TaskRow } from './task-store.js';
 
 /**
  * The completion record of a run, from the task and the event summaries of the run's attempts. Pure.
- * Cost is summed over the attempts' `result` events (an attempt that crashed before its result has no cost
- * figure; its tokens still count in usage, summed from its assistant messages).
+ *
+ * Cost: claude's `total_cost_usd` is the session's running total (a `--resume` restores it: measured 0.0008,
+ * 0.0016, 0.0024 over three runs of one session), so a run costs the last total it reported minus the total
+ * the session had when the run began (`costBase`). Usage is per invocation, so it is summed over the attempts
+ * (an attempt that crashed before its `result` still counts, from its assistant messages).
  */
 export function completionRecord(input: {
   task: TaskRow;
@@ -15,11 +18,13 @@ export function completionRecord(input: {
   terminalReason: string | null;
   /** Summaries of this run's attempts (claude tasks), oldest first. */
   attempts: readonly AttemptSummary[];
+  /** The session's running cost when this run began. */
+  costBase: number;
   finishedAt: number;
 }): CompletionRecord {
   const { task, attempts } = input;
   const last = attempts[attempts.length - 1];
-  const costs = attempts.map((a) => a.result?.totalCostUsd).filter((c): c is number => typeof c === 'number');
+  const total = sessionCost(attempts);
   const usage = attempts.length === 0 ? null : attempts.map(attemptUsage).reduce(addUsage, zeroUsage());
   return {
     task_id: task.id,
@@ -34,11 +39,17 @@ export function completionRecord(input: {
     result: last?.result?.result ?? null,
     terminal_reason: input.terminalReason ?? last?.result?.terminalReason ?? null,
     reason: input.reason,
-    total_cost_usd: costs.length > 0 ? round(costs.reduce((a, b) => a + b, 0)) : null,
+    total_cost_usd: total === null ? null : round(Math.max(0, total - input.costBase)),
     usage,
     started_at: task.startedAt === null ? null : new Date(task.startedAt).toISOString(),
     finished_at: new Date(input.finishedAt).toISOString(),
   };
+}
+
+/** The session's running cost as last reported by these attempts (null: none reported one). */
+export function sessionCost(attempts: readonly AttemptSummary[]): number | null {
+  const reported = attempts.map((a) => a.result?.totalCostUsd).filter((c): c is number => typeof c === 'number');
+  return reported.length > 0 ? reported[reported.length - 1]! : null;
 }
 
 /** An attempt's tokens: the result's usage when it has one, else the sum of its messages. */

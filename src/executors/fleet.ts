@@ -6,7 +6,7 @@ import type { Logger } from '../core/logger.js';
 import type { Db } from '../sessions/database.js';
 import { classify, type ClassifyPolicy, type PendingAction, type Verdict } from './classify.js';
 import { createClaudeEventsParser, renderTranscript, type AttemptSummary, type ClaudeEventsParser, type Todo } from './claude-events.js';
-import { completionRecord } from './completion.js';
+import { completionRecord, sessionCost } from './completion.js';
 import { isValidModelName, resolveModel, type ExecutorConfig, type ExecutorDefaults, type ModelAliases } from './config.js';
 import { createExecutorHandles, type ExecutorHandle } from './executor.js';
 import { lastLines, stripAnsi } from './protocol/ansi.js';
@@ -390,6 +390,7 @@ export function createFleet(deps: FleetDeps): Fleet {
         terminalReason: null,
         result: null,
         totalCostUsd: null,
+        runCostBase: next.sessionCostUsd ?? 0,
         usage: null,
         resumeAt: null,
         resumeReason: null,
@@ -676,6 +677,7 @@ export function createFleet(deps: FleetDeps): Fleet {
           resumeAt: clock.now() + delay,
           resumeReason: verdict.cause,
           pending: null,
+          sessionCostUsd: Math.max(summary?.result?.totalCostUsd ?? 0, task.sessionCostUsd ?? 0),
           reason: `${verdict.reason}; resuming in ${Math.round(delay / 1000)} s (retry ${retry} of ${defaults.maxRetries})`,
         },
         ACTIVE_STATUSES,
@@ -686,7 +688,7 @@ export function createFleet(deps: FleetDeps): Fleet {
           exitCode: verdict.exitCode,
           outcome: verdict.cause,
           detail: verdict.reason,
-          costUsd: summary?.result?.totalCostUsd ?? null,
+          costUsd: attemptCost(task, summary),
           usage: summary ? (summary.result?.usage ?? summary.usage) : null,
         });
       }
@@ -730,7 +732,8 @@ export function createFleet(deps: FleetDeps): Fleet {
     const parser = parsers.get(task.id)?.parser;
     const runAttempts: AttemptSummary[] = [];
     if (parser && task.kind === 'claude') for (let n = task.runFirstAttempt; n <= task.attempt; n++) runAttempts.push(parser.attempt(n));
-    const record = completionRecord({ task, status, exitCode, reason, terminalReason, attempts: runAttempts, finishedAt: now });
+    const record = completionRecord({ task, status, exitCode, reason, terminalReason, attempts: runAttempts, costBase: task.runCostBase ?? 0, finishedAt: now });
+    const cumulative = sessionCost(runAttempts);
     const last = runAttempts[runAttempts.length - 1];
 
     const finished = store.transaction(() => {
@@ -743,6 +746,8 @@ export function createFleet(deps: FleetDeps): Fleet {
           terminalReason: record.terminal_reason,
           result: record.result,
           totalCostUsd: record.total_cost_usd,
+          // A running total never goes down; an error result may report 0.
+          sessionCostUsd: Math.max(cumulative ?? 0, task.sessionCostUsd ?? 0),
           usage: record.usage,
           finishedAt: now,
           pending: null,
@@ -758,7 +763,7 @@ export function createFleet(deps: FleetDeps): Fleet {
           exitCode,
           outcome: status,
           detail: reason,
-          costUsd: last?.result?.totalCostUsd ?? null,
+          costUsd: attemptCost(task, last ?? null),
           usage: last ? (last.result?.usage ?? last.usage) : null,
         });
         store.recordCompletion(task.id, task.attempt, record, defaults.webhookUrl ?? null, now);
@@ -837,6 +842,13 @@ export function createFleet(deps: FleetDeps): Fleet {
       await Promise.all([...runtimes].map((r) => r.close().catch(() => undefined)));
     },
   };
+}
+
+/** What one attempt cost: its reported running total minus the session's total before it. */
+function attemptCost(task: TaskRow, summary: AttemptSummary | null | undefined): number | null {
+  const total = summary?.result?.totalCostUsd;
+  if (typeof total !== 'number') return null;
+  return Math.max(0, Math.round((total - (task.sessionCostUsd ?? task.runCostBase ?? 0)) * 1e6) / 1e6);
 }
 
 function probeAlive(probe: TaskProbe): boolean {

@@ -82,6 +82,10 @@ export interface TaskRow extends TaskRecord {
   progressKey: string | null;
   queueSeq: number | null;
   logTail: string | null;
+  /** Claude's running total for the session, as last reported (a resume continues from it). */
+  sessionCostUsd: number | null;
+  /** That total when the current run began. */
+  runCostBase: number | null;
 }
 
 export interface CompletionRecord {
@@ -138,6 +142,8 @@ export const taskMigrations: Migration[] = [
           terminal_reason TEXT,
           result TEXT,
           total_cost_usd REAL,
+          session_cost_usd REAL,
+          run_cost_base REAL,
           usage TEXT,
           actor TEXT NOT NULL,
           channel TEXT NOT NULL,
@@ -201,6 +207,8 @@ interface RawRow {
   terminal_reason: string | null;
   result: string | null;
   total_cost_usd: number | null;
+  session_cost_usd: number | null;
+  run_cost_base: number | null;
   usage: string | null;
   actor: string;
   channel: string;
@@ -234,6 +242,8 @@ const COLUMNS: Record<string, string> = {
   terminalReason: 'terminal_reason',
   result: 'result',
   totalCostUsd: 'total_cost_usd',
+  sessionCostUsd: 'session_cost_usd',
+  runCostBase: 'run_cost_base',
   usage: 'usage',
   queueSeq: 'queue_seq',
   startedAt: 'started_at',
@@ -342,6 +352,8 @@ export function createTaskStore(db: Db): TaskStore {
     progressKey: raw.progress_key,
     queueSeq: raw.queue_seq,
     logTail: raw.log_tail,
+    sessionCostUsd: raw.session_cost_usd,
+    runCostBase: raw.run_cost_base,
   });
 
   const encode = (key: string, value: unknown): unknown => {

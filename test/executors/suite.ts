@@ -194,7 +194,7 @@ export function defineExecutorSuite(target: Target): void {
 
     test('send continues the same conversation (--resume, same session id) as a new run', async () => {
       const task = await start('cl-chat', 'claude', 'Remember the word PINEAPPLE');
-      await finishedEvent(h, 'cl-chat');
+      const first = await finishedEvent(h, 'cl-chat');
       const again = await h.fleet.send('cl-chat', 'Which word was it?');
       expect(again.status).toBe('running');
       await h.tickUntil('the follow-up to finish', () => h.eventsFor('cl-chat').filter((e) => e.kind === 'finished').length === 2);
@@ -203,6 +203,8 @@ export function defineExecutorSuite(target: Target): void {
       expect(followUp.userTexts).toEqual(['Remember the word PINEAPPLE', 'Which word was it?']);
       const record = h.fleet.completion('cl-chat')!.record;
       expect(record).toMatchObject({ status: 'succeeded', attempt: 2, attempts: 1, session_id: task.sessionId, result: 'Done: Which word was it?' });
+      // claude reports the session's running total; each run is charged only its own part.
+      expect(record.total_cost_usd).toBeCloseTo(first.record.total_cost_usd!, 6);
       expect(sessionIdsInEvents(task.remoteDir!)).toEqual([task.sessionId, task.sessionId]);
       await expectError(h.fleet.send('sh-ok', 'more'), 'usage', 'shell task');
     });

@@ -140,10 +140,19 @@ export function createContainerRuntime(options: ContainerRuntimeOptions): TaskRu
       const files = await transport.exec(PROBE_SCRIPT, { args: ['', '', '0', '-', ...refs.flatMap((r) => [r.dir, ''])] });
       const probes = parseProbeOutput(files.stdout, refs, '-').tasks;
       const states = await inspect(refs);
-      refs.forEach((ref, i) => {
-        const probe = probes[i];
-        if (probe) probe.container = states.get(ref.session) ?? null;
-      });
+      await Promise.all(
+        refs.map(async (ref, i) => {
+          const probe = probes[i];
+          if (!probe) return;
+          probe.container = states.get(ref.session) ?? null;
+          // A container that stopped without its wrapper's outcome: what it printed last says why (bash missing
+          // from the image, a bad mount…). It stands in for the pane tail.
+          if (probe.container && !probe.container.running && probe.done !== probe.attempt) {
+            const logs = await cli(['logs', '--tail', '5', ref.session], `read the logs of ${ref.session}`, true);
+            probe.paneTail = `${logs.stdout}${logs.stderr}`.trim();
+          }
+        }),
+      );
       return probes;
     },
 
@@ -161,12 +170,12 @@ export function createContainerRuntime(options: ContainerRuntimeOptions): TaskRu
       const wasRunning = states.get(ref.session)?.running === true;
       await cli(['stop', '-t', String(Math.ceil(graceMs / 1000)), ref.session], `stop ${ref.session}`, true);
       await cli(['rm', '-f', ref.session], `remove ${ref.session}`, true);
-      const after = await inspect([ref]);
-      const [files] = await this.probe([ref]).catch(() => []);
+      // The outcome files, and whether a container of that name somehow still runs.
+      const [after] = await this.probe([ref]).catch(() => []);
       return {
         stopped: wasRunning ? 1 : 0,
         forced: 0,
-        survivors: after.get(ref.session)?.running ? 1 : 0,
+        survivors: after?.container?.running ? 1 : 0,
         done: files?.done ?? null,
         exitCode: files?.exitCode ?? null,
       };
