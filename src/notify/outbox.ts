@@ -57,6 +57,7 @@ export function createOutbox(options: OutboxOptions) {
   const lastSentAt = new Map<string, number>();
   const drainWaiters: Array<{ adapter?: string; resolve: () => void }> = [];
   let stopped = false;
+  let pumpQueued = false;
   let wakeAt = Number.POSITIVE_INFINITY;
 
   const insert = db.prepare(`
@@ -187,7 +188,14 @@ export function createOutbox(options: OutboxOptions) {
         private_to: message.privateTo ?? null,
         now: clock.now(),
       });
-      queueMicrotask(pump);
+      // One pump for a burst of messages (a tick may enqueue hundreds), not one per message.
+      if (!pumpQueued) {
+        pumpQueued = true;
+        setImmediate(() => {
+          pumpQueued = false;
+          pump();
+        });
+      }
       return Number(result.lastInsertRowid);
     },
     register(adapter: Adapter): void {

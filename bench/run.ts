@@ -1,0 +1,27 @@
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { describeMachine } from './machine.js';
+import { benchMonitorTick } from './monitor-tick.js';
+
+/**
+ * `npm run bench [section…]`: measures what users feel and prints a table; writes bench/results.json.
+ * Not part of `npm test`: these are figures to compare, not pass/fail checks.
+ */
+const sections: Record<string, () => Promise<unknown>> = {
+  'monitor-tick': () => benchMonitorTick(),
+};
+
+const wanted = process.argv.slice(2);
+const results: Record<string, unknown> = { machine: describeMachine(), at: new Date().toISOString() };
+for (const [name, run] of Object.entries(sections)) {
+  if (wanted.length && !wanted.includes(name)) continue;
+  process.stderr.write(`bench: ${name}…\n`);
+  const started = Date.now();
+  results[name] = await run();
+  process.stderr.write(`bench: ${name} done in ${Math.round((Date.now() - started) / 1000)} s\n`);
+  console.log(`\n## ${name}`);
+  console.table(results[name]);
+}
+const file = resolve(import.meta.dirname, 'results.json');
+writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+console.log(`\nmachine: ${JSON.stringify(results.machine)}\nwritten to ${file}`);
