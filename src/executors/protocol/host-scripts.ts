@@ -229,6 +229,12 @@ while [ $# -ge 2 ]; do
     echo 'gone'
     continue
   fi
+  # Processes first, then files: a wrapper seen dead has written all it ever will, so the files read next show
+  # its outcome (the other order would mistake a task that ended in between for a crash).
+  if [ "$procs" = 1 ]; then
+    proc_line "$dir/pid" child
+    proc_line "$dir/wrapper_pid" wrapper
+  fi
   for f in attempt done exit_code; do
     if [ -f "$dir/$f" ]; then
       v=
@@ -236,10 +242,6 @@ while [ $# -ge 2 ]; do
       printf 'file %s %s\n' "$f" "$v"
     fi
   done
-  if [ "$procs" = 1 ]; then
-    proc_line "$dir/pid" child
-    proc_line "$dir/wrapper_pid" wrapper
-  fi
   stats+=("$dir/events.jsonl" "$dir/output.log")
   [ -n "$session" ] && sessions+=("$session")
 done

@@ -137,9 +137,11 @@ export function createContainerRuntime(options: ContainerRuntimeOptions): TaskRu
 
     async probe(refs: readonly TaskRef[]): Promise<TaskProbe[]> {
       if (refs.length === 0) return [];
+      // The runtime first, then the files: a container seen exited has written all it ever will, so files
+      // read afterwards show its outcome (the other order mistakes a task ending in between for a crash).
+      const states = await inspect(refs);
       const files = await transport.exec(PROBE_SCRIPT, { args: ['', '', '0', '-', ...refs.flatMap((r) => [r.dir, ''])] });
       const probes = parseProbeOutput(files.stdout, refs, '-').tasks;
-      const states = await inspect(refs);
       await Promise.all(
         refs.map(async (ref, i) => {
           const probe = probes[i];
@@ -176,8 +178,8 @@ export function createContainerRuntime(options: ContainerRuntimeOptions): TaskRu
         stopped: wasRunning ? 1 : 0,
         forced: 0,
         survivors: after?.container?.running ? 1 : 0,
-        done: files?.done ?? null,
-        exitCode: files?.exitCode ?? null,
+        done: after?.done ?? null,
+        exitCode: after?.exitCode ?? null,
       };
     },
 
