@@ -199,6 +199,9 @@ function claudeOutcome(code: number, events: AttemptSummary | null, probe: TaskP
 
 function lostReason(probe: TaskProbe): string {
   if (probe.container) return `its container ${probe.container.status} (exit ${probe.container.exitCode ?? '?'}) before the task wrote its outcome`;
+  if (probe.pane?.dead && probe.pane.deadSignal !== null) {
+    return `its wrapper was killed (${describeExit(128 + probe.pane.deadSignal)}) before writing its outcome`;
+  }
   if (probe.pane?.dead && probe.pane.deadStatus !== null) return `its wrapper died (${describeExit(probe.pane.deadStatus)}) before writing its outcome`;
   if (probe.pane === null && probe.container === null && probe.wrapper === null) return 'its tmux session is gone';
   return 'its processes died before writing an outcome';

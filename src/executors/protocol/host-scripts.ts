@@ -191,7 +191,7 @@ echo 'launched new'
  * whose pids are in another namespace), nonce (separates the panes' captured text, which a task could forge
  * otherwise), then pairs of dir and session.
  * Output: `now <ms>`; per task `task <i>` then `gone` | `file <name> <value>`, `proc <which> <pid> <state|->`;
- * then `stat <path> <size> <mtime>` lines; `pane <session> <dead> <pid> <dead status>` lines; `captures <base64>`.
+ * then `stat <path> <size> <mtime>` lines; `pane <session> <dead> <pid> <status|-> <signal|->` lines; `captures <base64>`.
  */
 export const PROBE_SCRIPT = bash`
 set -u
@@ -247,11 +247,12 @@ while [ $# -ge 2 ]; do
 done
 [ \${#stats[@]} -gt 0 ] && stat -c 'stat %n %s %.3Y' -- "\${stats[@]}" 2>/dev/null
 if [ -n "$tmux" ]; then
-  panes=$("$tmux" -L "$sock" list-panes -a -F '#{session_name} #{pane_dead} #{pane_pid} #{pane_dead_status}' 2>/dev/null)
+  # '|' separated: a pane killed by a signal has an empty exit status, which spaces would swallow.
+  panes=$("$tmux" -L "$sock" list-panes -a -F '#{session_name}|#{pane_dead}|#{pane_pid}|#{pane_dead_status}|#{pane_dead_signal}' 2>/dev/null)
   declare -A live=()
-  while read -r name dead pid status; do
+  while IFS='|' read -r name dead pid status signal; do
     [ -n "$name" ] || continue
-    printf 'pane %s %s %s %s\n' "$name" "$dead" "$pid" "$status"
+    printf 'pane %s %s %s %s %s\n' "$name" "$dead" "$pid" "\${status:--}" "\${signal:--}"
     [ "$dead" = 0 ] && live[$name]=1
   done <<< "$panes"
   # One tmux client captures every live pane (a missing target would stop the chain, so only live ones).

@@ -19,7 +19,9 @@ export interface FileStat {
 export interface PaneInfo {
   dead: boolean;
   pid: number | null;
+  /** Advisory (tmux leaves these blank in some cases); the wrapper's exit_code file is the record. */
   deadStatus: number | null;
+  deadSignal: number | null;
 }
 
 /** The runtime's view of a task's container (null: no such container). */
@@ -129,8 +131,8 @@ export function parseProbeOutput(stdout: string, refs: ReadonlyArray<{ dir: stri
       }
       case 'pane': {
         sawPanes = true;
-        const [name, dead, pid, status] = value.split(' ');
-        if (name) panes.set(name, { dead: dead === '1', pid: toInt(pid), deadStatus: toInt(status) });
+        const [name, dead, pid, status, signal] = value.split(' ');
+        if (name) panes.set(name, { dead: dead === '1', pid: toInt(pid), deadStatus: toInt(status), deadSignal: toInt(signal) });
         break;
       }
       case 'captures': {
