@@ -55,7 +55,8 @@ export function scrubberFor(config: Config, env: Environment): Scrubber {
 export function createApp(deps: AppDeps): App {
   const { config, env, db, clock, logger } = deps;
   const scrub = deps.scrub ?? scrubberFor(config, env);
-  const registry = createRegistry(db, clock);
+  const registry = createRegistry(db, clock, scrub);
+  // Scrubbed before it is written: secrets in an agent's output never reach the database either.
   const outbox = createOutbox({ db, clock, logger, sanitize: (reply) => scrubReply(reply, scrub) });
   const servers = createServerDirectory(config.servers, env, deps.requestTimeoutMs ? { timeoutMs: deps.requestTimeoutMs } : {});
   const commands = deps.commands ?? allCommands;

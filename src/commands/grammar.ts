@@ -2,38 +2,39 @@ import { SwitchboardError } from '../errors.js';
 import { closest } from './closest.js';
 import { usageOf, type GrammarSpec, type ParsedCommand } from './spec.js';
 
-interface Token {
-  value: string;
-  /** Offset of the token's first character in the line, so free text can be cut byte for byte. */
-  start: number;
-  end: number;
-  quoted: boolean;
-}
-
 const WHITESPACE = /\s/;
 
-/** Reads one token at `from` (after whitespace). Quotes group words for option values and positionals. */
-function readToken(line: string, from: number): Token | undefined {
+function skipSpace(line: string, from: number): number {
   let i = from;
   while (i < line.length && WHITESPACE.test(line[i]!)) i++;
-  if (i >= line.length) return undefined;
-  const start = i;
-  const quote = line[i];
-  if (quote === '"' || quote === "'") {
-    let value = '';
+  return i;
+}
+
+/** A quoted run starting at `from` (on the quote): double quotes take backslash escapes, single quotes none. */
+function readQuoted(line: string, from: number): { value: string; end: number } {
+  const quote = line[from]!;
+  let value = '';
+  let i = from + 1;
+  while (i < line.length && line[i] !== quote) {
+    if (quote === '"' && line[i] === '\\' && i + 1 < line.length) i++;
+    value += line[i];
     i++;
-    while (i < line.length && line[i] !== quote) {
-      if (quote === '"' && line[i] === '\\' && i + 1 < line.length) i++;
-      value += line[i];
-      i++;
-    }
-    if (i >= line.length) {
-      throw new SwitchboardError('usage', `unclosed ${quote} quote starting at column ${start + 1}`);
-    }
-    return { value, start, end: i + 1, quoted: true };
   }
-  while (i < line.length && !WHITESPACE.test(line[i]!)) i++;
-  return { value: line.slice(start, i), start, end: i, quoted: false };
+  if (i >= line.length) throw new SwitchboardError('usage', `unclosed ${quote} quote starting at column ${from + 1}`);
+  return { value, end: i + 1 };
+}
+
+function readBare(line: string, from: number, stopAt = WHITESPACE): { value: string; end: number } {
+  let i = from;
+  while (i < line.length && !stopAt.test(line[i]!)) i++;
+  return { value: line.slice(from, i), end: i };
+}
+
+/** A word or a quoted value at `from`. */
+function readValue(line: string, from: number): { value: string; end: number; quoted: boolean } {
+  const c = line[from];
+  if (c === '"' || c === "'") return { ...readQuoted(line, from), quoted: true };
+  return { ...readBare(line, from), quoted: false };
 }
 
 /** Free text begins after exactly one separator character, so leading indentation in a prompt survives. */
@@ -51,8 +52,9 @@ export function findSpec(specs: readonly GrammarSpec[], verb: string): GrammarSp
  * message says what was wrong and whose hint shows the right form. Never throws anything else.
  */
 export function parseCommandLine(line: string, specs: readonly GrammarSpec[]): ParsedCommand {
-  const first = readToken(line, 0);
-  if (!first) throw new SwitchboardError('usage', 'empty command', { hint: 'type `help` to see the commands' });
+  const verbAt = skipSpace(line, 0);
+  if (verbAt >= line.length) throw new SwitchboardError('usage', 'empty command', { hint: 'type `help` to see the commands' });
+  const first = readBare(line, verbAt);
   const verb = first.value.toLowerCase();
   const spec = findSpec(specs, verb);
   if (!spec) {
@@ -74,42 +76,47 @@ export function parseCommandLine(line: string, specs: readonly GrammarSpec[]): P
   let offset = first.end;
 
   for (;;) {
-    const token = readToken(line, offset);
-    if (!token) break;
-    if (!token.quoted && token.value === '--') {
-      if (!spec.text) fail(`\`${spec.verb}\` takes no free text after \`--\``);
-      text = freeTextFrom(line, token.end);
-      break;
-    }
-    if (!token.quoted && token.value.startsWith('--') && token.value.length > 2) {
-      const [rawName, inlineValue] = splitOnce(token.value.slice(2), '=');
-      const option = spec.options.find((o) => o.name === rawName);
+    const at = skipSpace(line, offset);
+    if (at >= line.length) break;
+    if (line.startsWith('--', at)) {
+      if (at + 2 >= line.length || WHITESPACE.test(line[at + 2]!)) {
+        if (!spec.text) fail(`\`${spec.verb}\` takes no free text after \`--\``);
+        text = freeTextFrom(line, at + 2);
+        break;
+      }
+      const named = readBare(line, at + 2, /[\s=]/);
+      const option = spec.options.find((o) => o.name === named.value);
       if (!option) {
         const known = spec.options.map((o) => `--${o.name}`);
-        const suggestion = closest(rawName, spec.options.map((o) => o.name));
+        const suggestion = closest(named.value, spec.options.map((o) => o.name));
         fail(
-          `unknown option \`--${rawName.slice(0, 40)}\` for \`${spec.verb}\`` +
+          `unknown option \`--${named.value.slice(0, 40)}\` for \`${spec.verb}\`` +
             (suggestion ? ` (did you mean \`--${suggestion}\`?)` : known.length ? ` (options: ${known.join(', ')})` : ' (it takes no options)') +
             (spec.text ? '; put `--` before text that starts with `--`' : ''),
         );
       }
       const name = option!.name;
       if (name in options) fail(`option \`--${name}\` given twice`);
+      const inline = line[named.end] === '=';
       if (option!.value === 'flag') {
-        if (inlineValue !== undefined) fail(`option \`--${name}\` takes no value`);
+        if (inline) fail(`option \`--${name}\` takes no value`);
         options[name] = true;
-        offset = token.end;
+        offset = named.end;
         continue;
       }
-      let raw = inlineValue;
-      offset = token.end;
-      if (raw === undefined) {
-        const valueToken = readToken(line, offset);
-        if (!valueToken || (!valueToken.quoted && valueToken.value.startsWith('--'))) {
+      let raw: string;
+      if (inline) {
+        const value = readValue(line, named.end + 1);
+        raw = value.value;
+        offset = value.end;
+      } else {
+        const valueAt = skipSpace(line, named.end);
+        if (valueAt >= line.length || line.startsWith('--', valueAt)) {
           fail(`option \`--${name}\` needs a value (${option!.placeholder ?? name.toUpperCase()})`);
         }
-        raw = valueToken!.value;
-        offset = valueToken!.end;
+        const value = readValue(line, valueAt);
+        raw = value.value;
+        offset = value.end;
       }
       if (option!.value === 'int') {
         if (!/^\d{1,9}$/.test(raw)) fail(`option \`--${name}\` needs a whole number, not \`${raw.slice(0, 40)}\``);
@@ -120,15 +127,17 @@ export function parseCommandLine(line: string, specs: readonly GrammarSpec[]): P
       continue;
     }
     if (positionals.length < spec.positionals.length) {
-      positionals.push(token.value);
-      offset = token.end;
+      const value = readValue(line, at);
+      positionals.push(value.value);
+      offset = value.end;
       continue;
     }
     if (spec.text) {
-      text = line.slice(token.start);
+      // Free text is everything from here, raw: quotes, backticks and all.
+      text = line.slice(at);
       break;
     }
-    fail(`too many arguments for \`${spec.verb}\`: \`${token.value.slice(0, 40)}\``);
+    fail(`too many arguments for \`${spec.verb}\`: \`${readBare(line, at).value.slice(0, 40)}\``);
   }
 
   const required = spec.positionals.filter((p) => !p.optional).length;
@@ -157,13 +166,8 @@ export function parseCommandLine(line: string, specs: readonly GrammarSpec[]): P
   return text === undefined ? { verb: spec.verb, args, options } : { verb: spec.verb, args, options, text };
 }
 
-function splitOnce(value: string, separator: string): [string, string | undefined] {
-  const index = value.indexOf(separator);
-  return index < 0 ? [value, undefined] : [value.slice(0, index), value.slice(index + 1)];
-}
-
 /** Quotes a value so that `parseCommandLine` reads it back as one token. */
 export function quoteArg(value: string): string {
-  if (value !== '' && !/[\s"'\\]/.test(value)) return value;
+  if (value !== '' && !/[\s"'\\]/.test(value) && !value.startsWith('-')) return value;
   return `"${value.replace(/(["\\])/g, '\\$1')}"`;
 }

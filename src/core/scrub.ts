@@ -18,13 +18,27 @@ const PATTERNS: readonly RegExp[] = [
   /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g,
   /\bnpm_[A-Za-z0-9]{36}\b/g,
   /\bhf_[A-Za-z0-9]{30,}\b/g,
+  /\b[sr]k_(?:live|test)_[A-Za-z0-9]{16,}/g,
 ];
 
-/** `key: value` / `key=value` pairs whose value is a secret: the key stays, the value goes. */
-const ASSIGNMENTS =
-  /(\b(?:authorization|proxy-authorization)\s*[:=]\s*)(?:(?:bearer|basic|token|bot)\s+)?[^\s"',;]+|(\b[\w.-]*(?:password|passwd|pwd|secret|api[_-]?key|access[_-]?key|private[_-]?key|token|client[_-]?secret)["']?\s*[:=]\s*["']?)([^\s"',;&]{4,})/gi;
+const SECRET_KEY = String.raw`[\w.-]*(?:password|passwd|secret|api[_-]?key|access[_-]?key|private[_-]?key|token)`;
 
-const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s:/@]+):([^\s/@]+)@/gi;
+/**
+ * Secrets written as assignments. The key stays so the reader knows what was hidden; the value goes.
+ * Quoted values (JSON, YAML, code) go whole, spaces included. Bare values after a token-ish key must look
+ * like a token (8+ token characters with a digit), so `const token = getToken();` survives.
+ */
+const QUOTED_ASSIGNMENT = new RegExp(
+  String.raw`(\b(?:${SECRET_KEY}|(?:proxy-)?authorization)["']?\s*[:=]\s*)(["'\x60])((?:(?!\2)[^\n]){1,400})\2`,
+  'gi',
+);
+const AUTHORIZATION_HEADER = /(\b(?:proxy-)?authorization\s*[:=]\s*)(?:(?:bearer|basic|token|bot|digest)\s+)?[^\s"',;]+/gi;
+const BARE_PASSWORD = /(\b[\w.-]*(?:password|passwd|secret)\s*[:=]\s*)([^\s"'`,;&]{4,})/gi;
+const BARE_TOKEN = /(\b[\w.-]*(?:api[_-]?key|access[_-]?key|private[_-]?key|token)\s*[:=]\s*)((?=[A-Za-z0-9_\-+/=.~]*\d)[A-Za-z0-9_\-+/=.~]{8,})/gi;
+const FLAG_SECRET = /(--?(?:password|passwd|token|secret|api-key)(?:\s+|=))([^\s-][^\s]{3,})/gi;
+const WEBHOOK_URLS = /\bhttps:\/\/(?:hooks\.slack\.com\/services|(?:ptb\.|canary\.)?discord(?:app)?\.com\/api\/webhooks)\/[^\s"'<>]+/gi;
+
+const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s:/@]+):([^\s/]+)@/gi;
 
 export type Scrubber = (value: string) => string;
 
@@ -42,11 +56,13 @@ export function createScrubber(knownSecrets: Iterable<string | undefined>): Scru
       if (result.includes(secret)) result = result.split(secret).join(REDACTED);
     }
     for (const pattern of PATTERNS) result = result.replace(pattern, REDACTED);
+    result = result.replace(WEBHOOK_URLS, REDACTED);
     result = result.replace(URL_CREDENTIALS, (_m, scheme: string, user: string) => `${scheme}${user}:${REDACTED}@`);
-    result = result.replace(ASSIGNMENTS, (match, header: string | undefined, key: string | undefined) => {
-      if (header !== undefined) return `${header}${REDACTED}`;
-      return `${key}${REDACTED}`;
-    });
+    result = result.replace(QUOTED_ASSIGNMENT, (_m, key: string, quote: string) => `${key}${quote}${REDACTED}${quote}`);
+    result = result.replace(AUTHORIZATION_HEADER, (_m, key: string) => `${key}${REDACTED}`);
+    result = result.replace(BARE_PASSWORD, (_m, key: string) => `${key}${REDACTED}`);
+    result = result.replace(BARE_TOKEN, (_m, key: string) => `${key}${REDACTED}`);
+    result = result.replace(FLAG_SECRET, (_m, flag: string) => `${flag}${REDACTED}`);
     return result;
   };
 }
@@ -62,9 +78,10 @@ export function scrubReply(reply: Reply, scrub: Scrubber): Reply {
   const blocks = reply.blocks.map((block): Block => {
     switch (block.type) {
       case 'text':
+        return { ...block, text: scrub(block.text) };
       case 'verbatim':
       case 'output':
-        return { ...block, text: scrub(block.text) };
+        return { ...block, text: scrub(block.text), ...(block.title !== undefined ? { title: scrub(block.title) } : {}) };
       case 'choices':
         return {
           ...block,

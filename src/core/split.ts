@@ -21,7 +21,9 @@ export function splitOnLines(text: string, max: number): string[] {
     while (rest.length > max) {
       const window = rest.slice(0, max);
       const space = window.lastIndexOf(' ');
-      const cut = space > max * 0.5 ? space + 1 : max;
+      let cut = space > max * 0.5 ? space + 1 : max;
+      // Never split a surrogate pair: half an emoji shows as a broken character.
+      if (cut > 1 && /[\uD800-\uDBFF]/.test(rest[cut - 1]!)) cut--;
       pieces.push(rest.slice(0, cut));
       rest = rest.slice(cut);
     }

@@ -2,6 +2,7 @@ import type { Message, MessageError, PermissionRequest, QuestionRequest, Todo } 
 import { describeError, finalOutput, latestTurn, type Turn } from '../opencode/turns.js';
 import { failureOf, progressReport } from './reports.js';
 import type { Watch } from './watch-store.js';
+import { promptDigest } from '../sessions/registry.js';
 
 /** What one look at a session showed. */
 export interface Observation {
@@ -20,7 +21,7 @@ export interface AssessInput {
   watch: Watch;
   observation: Observation;
   /** The prompt this watch waits on, when `send` started it. */
-  prompt?: { text: string; sentAt: number };
+  prompt?: { digest: string; sentAt: number };
   now: number;
   reason: CheckReason;
   stallAfterMs: number;
@@ -60,16 +61,22 @@ function userText(message: Message): string[] {
   return message.parts.filter((p) => p.type === 'text' && typeof p.text === 'string').map((p) => p.text!);
 }
 
-/** The index of the user message our prompt created, by its exact text, else by time. */
+/**
+ * How far the server's clock may run behind ours when our prompt can only be recognised by time. Small on
+ * purpose: a wider window mistakes the previous prompt's finished turn for ours.
+ */
+const CLOCK_SKEW_MS = 5_000;
+
+/** The index of the user message our prompt created, by the digest of its exact text, else by time. */
 function ourUserIndex(messages: readonly Message[], prompt: AssessInput['prompt']): number {
   if (!prompt) return -1;
   for (let i = messages.length - 1; i >= 0; i--) {
     const message = messages[i]!;
-    if (message.info.role === 'user' && userText(message).includes(prompt.text)) return i;
+    if (message.info.role === 'user' && userText(message).some((text) => promptDigest(text) === prompt.digest)) return i;
   }
   for (let i = messages.length - 1; i >= 0; i--) {
     const message = messages[i]!;
-    if (message.info.role === 'user' && message.info.time.created >= prompt.sentAt - 120_000) return i;
+    if (message.info.role === 'user' && message.info.time.created >= prompt.sentAt - CLOCK_SKEW_MS) return i;
   }
   return -1;
 }

@@ -87,6 +87,8 @@ export function createMonitor(deps: MonitorDeps): Monitor {
   let services: Services | undefined;
   let scheduler: ReturnType<typeof cron.createTask> | undefined;
   let stopped = false;
+  /** Between start() and stop(): only a running monitor checks (a one-shot CLI command never starts it). */
+  let active = false;
 
   const healthGet = db.prepare<[string], { failures: number; down_noticed: number }>('SELECT failures, down_noticed FROM server_health WHERE server_key = ?');
   const healthSet = db.prepare(
@@ -289,7 +291,7 @@ export function createMonitor(deps: MonitorDeps): Monitor {
       name,
       watch,
       observation,
-      ...(prompt ? { prompt: { text: prompt.text, sentAt: prompt.sentAt } } : {}),
+      ...(prompt ? { prompt: { digest: prompt.digest, sentAt: prompt.sentAt } } : {}),
       now: clock.now(),
       reason,
       stallAfterMs,
@@ -475,6 +477,9 @@ export function createMonitor(deps: MonitorDeps): Monitor {
       delete mem.sessionError;
       indexWatch(watchRequest.name);
       syncStreams();
+      // Events that arrived between the prompt being sent and this watch (a permission ask, even the end of
+      // a quick turn) were not routed to this name yet; one check now catches them instead of the next tick.
+      if (active) void request(watchRequest.name, 'reconcile');
       return info(watchRequest.name)!;
     },
     unwatch(name) {
@@ -488,6 +493,7 @@ export function createMonitor(deps: MonitorDeps): Monitor {
     },
     async start() {
       stopped = false;
+      active = true;
       rebuild();
       // Whatever finished while Switchboard was down is reported now, once.
       await checkMany(store.all().map((w) => w.name), 'reconcile');
@@ -498,6 +504,7 @@ export function createMonitor(deps: MonitorDeps): Monitor {
     },
     async stop() {
       stopped = true;
+      active = false;
       if (scheduler) {
         await scheduler.stop();
         await scheduler.destroy();

@@ -35,7 +35,7 @@ export interface OutboxOptions {
   db: Db;
   clock: Clock;
   logger: Logger;
-  /** Transforms every reply just before it leaves (the scrubber). */
+  /** Transforms every reply before it is written (the scrubber), so the table holds only what may be posted. */
   sanitize?: (reply: Reply) => Reply;
   /** Wakes delivery later; injected so tests can run it by hand. */
   setTimer?: (fn: () => void, ms: number) => { unref?: () => void; ref?: () => void } | unknown;
@@ -143,7 +143,7 @@ export function createOutbox(options: OutboxOptions) {
     const message: OutgoingMessage = {
       id: row.id,
       origin,
-      reply: sanitize(JSON.parse(row.reply) as Reply),
+      reply: JSON.parse(row.reply) as Reply,
       ...(row.actor ? { actor: row.actor } : {}),
       ...(row.thread_key ? { threadKey: row.thread_key } : {}),
       ...(row.opens_thread ? { opensThread: true } : {}),
@@ -181,7 +181,7 @@ export function createOutbox(options: OutboxOptions) {
         lane: laneOf(origin),
         adapter: origin.adapter,
         origin: JSON.stringify(origin),
-        reply: JSON.stringify(message.reply),
+        reply: JSON.stringify(sanitize(message.reply)),
         actor: message.actor ?? null,
         thread_key: message.threadKey ?? null,
         opens_thread: message.opensThread ? 1 : 0,

@@ -8,8 +8,20 @@ export const systemLookup: LookupHost = async (host) => (await lookup(host, { al
 
 const METADATA_HOSTS = new Set(['metadata.google.internal', 'metadata.goog', 'metadata', 'instance-data', 'instance-data.ec2.internal']);
 
+/** `::ffff:a9fe:a9fe` (how URL parsing writes `::ffff:169.254.169.254`) back to dotted IPv4. */
+function mappedIpv4(address: string): string {
+  const lower = address.toLowerCase();
+  if (!lower.startsWith('::ffff:')) return address;
+  const rest = lower.slice(7);
+  const hex = /^([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(rest);
+  if (!hex) return rest;
+  const high = parseInt(hex[1]!, 16);
+  const low = parseInt(hex[2]!, 16);
+  return [high >> 8, high & 255, low >> 8, low & 255].join('.');
+}
+
 function isLinkLocalOrMetadata(address: string): boolean {
-  const v4 = address.startsWith('::ffff:') ? address.slice(7) : address;
+  const v4 = mappedIpv4(address);
   if (isIP(v4) === 4) {
     const [a, b] = v4.split('.').map(Number);
     return (a === 169 && b === 254) || v4 === '100.100.100.200';

@@ -34,7 +34,10 @@ export function parseServerUrl(raw: string): string {
       'server URLs must not carry credentials: name the server in switchboard.yaml with `passwordEnv` instead',
     );
   }
-  if (url.search || url.hash) throw new SwitchboardError('invalid_url', `${shown}: a server URL has no query or fragment`);
+  // `new URL` drops an empty `?` or `#`, so look at what was typed.
+  if (url.search || url.hash || raw.includes('?') || raw.includes('#')) {
+    throw new SwitchboardError('invalid_url', `${shown}: a server URL has no query or fragment`);
+  }
   return url.toString().replace(/\/+$/, '');
 }
 

@@ -29,6 +29,7 @@ export const coreMigrations: Migration[] = [
           name     TEXT NOT NULL,
           actor    TEXT NOT NULL,
           text     TEXT NOT NULL,
+          digest   TEXT NOT NULL,
           agent    TEXT,
           sent_at  INTEGER NOT NULL
         );

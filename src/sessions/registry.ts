@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { SwitchboardError } from '../errors.js';
 import { closest } from '../commands/closest.js';
 import type { Clock } from '../core/clock.js';
@@ -82,11 +83,19 @@ function fromRow(row: NameRow): NameRecord {
   };
 }
 
+/** Identifies a prompt's exact text without keeping it (the stored text is scrubbed of secrets). */
+export function promptDigest(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
 export interface PromptRecord {
   id: number;
   name: string;
   actor: string;
+  /** The prompt as stored: scrubbed of secrets. */
   text: string;
+  /** sha256 of the prompt exactly as sent, to recognise it in the session's history. */
+  digest: string;
   agent?: string;
   sentAt: number;
 }
@@ -94,7 +103,7 @@ export interface PromptRecord {
 export type Registry = ReturnType<typeof createRegistry>;
 
 /** Names → targets, in SQLite. The one place that knows the `names` and `prompts` tables. */
-export function createRegistry(db: Db, clock: Clock) {
+export function createRegistry(db: Db, clock: Clock, scrub: (text: string) => string = (text) => text) {
   const selectOne = db.prepare<[string], NameRow>('SELECT * FROM names WHERE name = ?');
   const selectAll = db.prepare<[], NameRow>('SELECT * FROM names ORDER BY name');
   const selectNames = db.prepare<[], { name: string }>('SELECT name FROM names');
@@ -105,9 +114,9 @@ export function createRegistry(db: Db, clock: Clock) {
             @owner, @origin, @current_task, @now, @now)`);
   const deleteName = db.prepare('DELETE FROM names WHERE name = ?');
   const insertPrompt = db.prepare(
-    'INSERT INTO prompts (name, actor, text, agent, sent_at) VALUES (?, ?, ?, ?, ?)',
+    'INSERT INTO prompts (name, actor, text, digest, agent, sent_at) VALUES (?, ?, ?, ?, ?, ?)',
   );
-  const selectPrompt = db.prepare<[number], { id: number; name: string; actor: string; text: string; agent: string | null; sent_at: number }>(
+  const selectPrompt = db.prepare<[number], { id: number; name: string; actor: string; text: string; digest: string; agent: string | null; sent_at: number }>(
     'SELECT * FROM prompts WHERE id = ?',
   );
 
@@ -188,9 +197,12 @@ export function createRegistry(db: Db, clock: Clock) {
     remove(name: string): boolean {
       return deleteName.run(name).changes > 0;
     },
-    /** Stores a prompt's text once; audit rows and watches refer to it by id. */
+    /**
+     * Stores a prompt once (audit rows and watches refer to it by id): its text scrubbed of secrets, and the
+     * digest of the exact text.
+     */
     recordPrompt(prompt: { name: string; actor: string; text: string; agent?: string }): number {
-      const result = insertPrompt.run(prompt.name, prompt.actor, prompt.text, prompt.agent ?? null, clock.now());
+      const result = insertPrompt.run(prompt.name, prompt.actor, scrub(prompt.text), promptDigest(prompt.text), prompt.agent ?? null, clock.now());
       return Number(result.lastInsertRowid);
     },
     prompt(id: number): PromptRecord | undefined {
@@ -201,6 +213,7 @@ export function createRegistry(db: Db, clock: Clock) {
         name: row.name,
         actor: row.actor,
         text: row.text,
+        digest: row.digest,
         ...(row.agent ? { agent: row.agent } : {}),
         sentAt: row.sent_at,
       };

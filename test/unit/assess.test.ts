@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { assess, START_GRACE_MS, turnForPrompt, type AssessInput, type Observation } from '../../src/monitor/assess.js';
+import { promptDigest } from '../../src/sessions/registry.js';
 import { progressReport } from '../../src/monitor/reports.js';
 import type { Watch } from '../../src/monitor/watch-store.js';
 import type { PermissionRequest, QuestionRequest } from '../../src/opencode/schemas.js';
@@ -21,7 +22,7 @@ function input(extra: Partial<AssessInput> = {}): AssessInput {
     name: 'kumo',
     watch: watchOf(),
     observation: observation(),
-    prompt: { text: PROMPT, sentAt: SENT },
+    prompt: { digest: promptDigest(PROMPT), sentAt: SENT },
     now: SENT + 60_000,
     reason: 'tick',
     stallAfterMs: 600_000,
@@ -215,14 +216,14 @@ describe('assess: finishing', () => {
 
 describe('turnForPrompt', () => {
   it('is the latest turn without a prompt, and undefined without messages', () => {
-    expect(turnForPrompt([], { text: PROMPT, sentAt: SENT })).toBeUndefined();
+    expect(turnForPrompt([], { digest: promptDigest(PROMPT), sentAt: SENT })).toBeUndefined();
     const user = userMessage('x', SENT);
     expect(turnForPrompt([user], undefined)?.userMessageId).toBe(user.info.id);
   });
 
   it('when our message is older than the window read, every turn shown counts', () => {
     const later = userMessage('later', SENT + 10);
-    expect(turnForPrompt([later], { text: PROMPT, sentAt: SENT })?.userMessageId).toBe(later.info.id);
+    expect(turnForPrompt([later], { digest: promptDigest(PROMPT), sentAt: SENT })?.userMessageId).toBe(later.info.id);
   });
 });
 

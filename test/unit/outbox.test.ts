@@ -358,7 +358,7 @@ describe('outbox: retries and failures', () => {
     ]);
   });
 
-  it('sanitizes every reply just before it leaves', async () => {
+  it('sanitizes every reply before it is written, so the database never holds what may not be posted', async () => {
     const db = open();
     const time = manualTime();
     const adapter = new RecordingAdapter('chat', time.clock.now);
@@ -369,6 +369,8 @@ describe('outbox: retries and failures', () => {
     });
     outbox.register(adapter);
     outbox.enqueue({ origin: C1, reply: say('the password is hunter2') });
+    const stored = db.prepare('SELECT reply FROM outbox').all() as Array<{ reply: string }>;
+    expect(stored.map((row) => row.reply).join('')).not.toContain('hunter2');
     await within(outbox.drained(), 5_000, 'drain');
     expect(adapter.texts()).toEqual(['the password is [redacted]']);
   });
