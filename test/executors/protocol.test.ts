@@ -8,7 +8,7 @@ import { shellQuote } from '../../src/executors/protocol/quote.js';
 import { stripAnsi, lastLines } from '../../src/executors/protocol/ansi.js';
 import { claudeArgv, dockerEnvFile, runFiles, shellEnvFile, staticTaskFiles } from '../../src/executors/protocol/task-files.js';
 import { createLocalTransport } from '../../src/executors/transport/local.js';
-import { COMMAND_SERVER_SCRIPT, createCommandChannel } from '../../src/executors/transport/command-channel.js';
+import { COMMAND_SERVER_SCRIPT, createCommandChannel, type Duplex } from '../../src/executors/transport/command-channel.js';
 import { HOSTILE } from './suite.js';
 import { removeDir, tempDir } from './harness.js';
 
@@ -131,15 +131,15 @@ describe('the probe script on this machine', () => {
 describe('the ssh command channel protocol (over a local bash)', () => {
   test('runs scripts in order with their args, exit codes and both streams; a stuck script times out and closes it', async () => {
     const child = spawn('bash', ['--norc', '-c', COMMAND_SERVER_SCRIPT], { stdio: ['pipe', 'pipe', 'inherit'] });
-    const stream = {
+    const stream: Duplex = {
       write: (data: string) => child.stdin.write(data),
       end: () => child.stdin.end(),
-      on: (event: string, listener: (...a: never[]) => void) => {
-        if (event === 'data') child.stdout.on('data', listener);
-        else child.on('close', listener);
+      on(event: 'data' | 'close', listener: ((chunk: Buffer) => void) | (() => void)) {
+        if (event === 'data') child.stdout.on('data', listener as (chunk: Buffer) => void);
+        else child.on('close', listener as () => void);
       },
     };
-    const channel = createCommandChannel(stream as never, 'test');
+    const channel = createCommandChannel(stream, 'test');
     try {
       const [first, second] = await Promise.all([
         channel.run('printf "%s|" "$@"; echo oops >&2; exit 7', [HOSTILE, '', '-n'], 10_000),

@@ -221,7 +221,7 @@ export function defineExecutorSuite(target: Target): void {
       expect(resumed[0]).toMatchObject({ attempt: 2, reason: expect.stringContaining('exit 137 (SIGKILL)') });
       expect(done.record).toMatchObject({ status: 'succeeded', attempts: 2, attempt: 2, session_id: task.sessionId });
       // The resumed request carries the earlier turn; the resume message repeats the request after its preamble.
-      const resumeRequest = fake.requests.find((r) => r.lastUserText.startsWith(RESUME_PREFIX) && r.lastUserText.endsWith('HOLD:crash please work on this'))!;
+      const resumeRequest = fake.requests.find((r) => r.lastUserText.includes(RESUME_PREFIX) && r.lastUserText.endsWith('HOLD:crash please work on this'))!;
       expect(resumeRequest.userTexts[0]).toBe('HOLD:crash please work on this');
       expect(sessionIdsInEvents(task.remoteDir!)).toEqual([task.sessionId, task.sessionId]);
       expect(h.fleet.attempts('cl-crash').map((a) => [a.attempt, a.reason, a.outcome])).toEqual([

@@ -18,7 +18,8 @@ import { EventEmitter } from 'node:events';
  *   anything else → the final text `Done: <first line of the latest user text>`
  *
  * HOLD and FAIL500 act on the first request of a turn; tool results move a script on. A resume (a user text
- * starting with Switchboard's resume preamble, which quotes the original request) gets the final text at once.
+ * holding Switchboard's resume preamble, which quotes the original request; after a failed turn the CLI merges
+ * it into the previous user message) gets the final text at once.
  * Requests the CLI makes on the side (no tools offered: titles, quota probes) get a short harmless text. Every request is
  * recorded, so a test can check what the CLI sent (the prompt byte for byte, earlier turns on a resume).
  */
@@ -99,7 +100,7 @@ export async function startFakeAnthropic(): Promise<FakeAnthropic> {
     arrivals.emit('request', request);
 
     const text = request.lastUserText;
-    if (request.step === 0 && !text.startsWith(RESUME_PREFIX)) {
+    if (request.step === 0 && !text.includes(RESUME_PREFIX)) {
       const hold = /HOLD:([\w-]+)/.exec(text);
       if (hold?.[1]) await waitGate(hold[1]);
       if (text.includes('FAIL500')) {
@@ -152,7 +153,7 @@ export async function startFakeAnthropic(): Promise<FakeAnthropic> {
 /** The tool-call steps a prompt asks for (empty: answer with the final text at once). */
 function scriptFor(text: string): Block[][] {
   // A resume quotes the original request after its preamble; its markers were acted on already.
-  if (text.startsWith(RESUME_PREFIX)) return [];
+  if (text.includes(RESUME_PREFIX)) return [];
   if (text.includes('TODO')) return [[{ type: 'tool_use', name: 'TodoWrite', input: { todos: FAKE_TODOS } }]];
   if (text.includes('TASKS')) {
     return [
