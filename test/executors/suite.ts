@@ -390,11 +390,12 @@ export function defineExecutorSuite(target: Target): void {
 
   describe(`${target} executor: a hang`, () => {
     test('no event for the staleness window with a tool call open → SIGTERM, then resumed in the same session', async () => {
-      const hung = createHarness({ executors: executors(), defaults: { staleAfterSec: 3, toolStaleAfterSec: 3 }, deps: { readIdentity: (p) => readFileSync(p) } });
+      const hung = createHarness({ executors: executors(), defaults: { staleAfterSec: 60, toolStaleAfterSec: 3 }, deps: { readIdentity: (p) => readFileSync(p) } });
       try {
         const task = await hung.fleet.start({ name: 'cl-hang', executor: 'main', kind: 'claude', text: 'HANG:120 wait for it', actor: 'a', channel: 'c' });
         const done = await finishedEvent(hung, 'cl-hang', 90_000);
         const resumed = hung.eventsFor('cl-hang').filter((e) => e.kind === 'resumed');
+        if (resumed.length !== 1) console.log(JSON.stringify(resumed.map((e) => e.kind === 'resumed' && e.reason)), hung.logs.join('\n'));
         expect(resumed).toHaveLength(1);
         expect(resumed[0]).toMatchObject({ attempt: 2, reason: expect.stringMatching(/^hung: no new event for \d+ s with 1 tool call\(s\) open/) });
         expect(done.record).toMatchObject({ status: 'succeeded', attempts: 2, session_id: task.sessionId });
