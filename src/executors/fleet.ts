@@ -561,6 +561,10 @@ export function createFleet(deps: FleetDeps): Fleet {
       }
     }
     for (const task of waiting) {
+      if (task.deadlineAt !== null && clock.now() >= task.deadlineAt) {
+        finalize(h, task, { kind: 'abandoned', reason: 'it ran past its deadline (while waiting to resume)' }, events);
+        continue;
+      }
       if ((task.resumeAt ?? 0) > clock.now()) continue;
       try {
         await resume(h, task, events);

@@ -14,7 +14,6 @@ import type { TaskKind } from './protocol/task-files.js';
 
 export type TaskStatus =
   | 'queued'
-  | 'starting'
   | 'running'
   | 'needs_attention'
   | 'retrying'
@@ -24,7 +23,8 @@ export type TaskStatus =
   | 'killed'
   | 'abandoned';
 
-export const ACTIVE_STATUSES: readonly TaskStatus[] = ['starting', 'running', 'needs_attention', 'retrying', 'stopping'];
+/** Statuses that hold one of the executor's maxConcurrent slots. */
+export const ACTIVE_STATUSES: readonly TaskStatus[] = ['running', 'needs_attention', 'retrying', 'stopping'];
 export const FINAL_STATUSES: readonly TaskStatus[] = ['succeeded', 'failed', 'killed', 'abandoned'];
 
 export function isFinal(status: TaskStatus): boolean {

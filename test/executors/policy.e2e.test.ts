@@ -39,7 +39,7 @@ describe('outcome policy (local executor, real claude)', () => {
       claudePath: CLAUDE_PATH,
       workspace: root,
     };
-    const h = createHarness({ executors: [executor], defaults, deps: { webhookSecret: 's' } });
+    const h = createHarness({ executors: [executor], defaults, deps: { webhookSecret: 's', models: { fast: 'claude-haiku-4-5' } } });
     harnesses.push(h);
     return h;
   }
@@ -54,6 +54,14 @@ describe('outcome policy (local executor, real claude)', () => {
     const done = await finished(h, 'api-err');
     expect(h.eventsFor('api-err').find((e) => e.kind === 'resumed')).toMatchObject({ attempt: 2, reason: expect.stringContaining('API error 500') });
     expect(done.record).toMatchObject({ status: 'succeeded', attempts: 2 });
+  });
+
+  test('a model alias from `models` reaches claude as the pinned full name', async () => {
+    const h = harness();
+    const task = await start(h, 'aliased', 'claude', 'which model are you', { model: 'fast' });
+    expect(task.model).toBe('claude-haiku-4-5');
+    await finished(h, 'aliased');
+    expect(fake.requests.find((r) => r.lastUserText === 'which model are you')!.model).toBe('claude-haiku-4-5');
   });
 
   test('the turn limit is a failure with its terminal reason, and is not retried', async () => {

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { ExecutorConfig } from '../../src/executors/config.js';
 import { isSwitchboardError } from '../../src/errors.js';
@@ -94,5 +94,39 @@ describe('ssh executor: connection problems say what is wrong and where', () => 
       tofu: 'ok',
       nokey: 'config_invalid',
     });
+  });
+});
+
+describe('ssh executor: the host goes away mid-task', () => {
+  test('the task stays running while unreachable, the fleet reconnects with backoff, and it finishes', async () => {
+    const sshd = await startSshd();
+    const socket = `sbtest-sshdrop-${process.pid}`;
+    const h = createHarness({
+      executors: [
+        { type: 'ssh', name: 'flaky', host: sshd.host, port: sshd.port, user: sshd.user, identityFile: sshd.userKeyPath, hostKey: sshd.hostKeyFingerprint, insecureAcceptNewHostKey: false, connectTimeoutSec: 5, labels: [], env: {}, maxConcurrent: 1, tmuxPath: 'tmux', tmuxSocket: socket },
+      ],
+      deps: { readIdentity: (p) => readFileSync(p) },
+    });
+    const gate = `${sshd.dir}/gate`;
+    try {
+      await h.fleet.start({ name: 'survivor', executor: 'flaky', kind: 'shell', text: `while [ ! -e ${gate} ]; do sleep 0.1; done; echo made it`, actor: 'a', channel: 'c' });
+      await h.fleet.tick();
+      await sshd.pause();
+      await h.tickUntil('the unreachable notice', () => h.events.find((e) => e.kind === 'unreachable'));
+      await h.fleet.tick();
+      expect(h.fleet.get('survivor')!.status).toBe('running');
+      expect(h.events.filter((e) => e.kind === 'unreachable')).toEqual([{ kind: 'unreachable', executor: 'flaky', error: expect.stringContaining("ssh executor 'flaky'") }]);
+
+      writeFileSync(gate, '');
+      await sshd.resume();
+      const done = await h.tickUntil('the task to finish', () => h.eventsFor('survivor').find((e) => e.kind === 'finished'));
+      expect(done).toMatchObject({ record: { status: 'succeeded' } });
+      expect(h.events.filter((e) => e.kind === 'back')).toEqual([{ kind: 'back', executor: 'flaky' }]);
+      expect(await h.fleet.logs('survivor')).toBe('made it');
+    } finally {
+      await h.close();
+      killTmuxServer(socket);
+      await sshd.stop();
+    }
   });
 });

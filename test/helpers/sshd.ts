@@ -1,5 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +22,10 @@ export interface Sshd {
   /** A key sshd does not accept. */
   unauthorizedKeyPath: string;
   dir: string;
+  /** Kills sshd and every session it serves (connections drop, as when a host goes away); tmux servers survive. */
+  pause(): Promise<void>;
+  /** Starts sshd again on the same port with the same keys. */
+  resume(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -60,10 +64,10 @@ export async function startSshd(): Promise<Sshd> {
           '',
         ].join('\n'),
       );
-      child = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', join(dir, 'sshd_config')], { stdio: ['ignore', 'ignore', 'pipe'] });
+      child = launch(dir);
       const listening = await waitForListening(child, 10_000);
       if (listening) {
-        const started = child;
+        let current = child;
         return {
           host: '127.0.0.1',
           port,
@@ -72,8 +76,17 @@ export async function startSshd(): Promise<Sshd> {
           userKeyPath: join(dir, 'user_key'),
           unauthorizedKeyPath: join(dir, 'other_key'),
           dir,
+          async pause() {
+            killTree(current.pid!);
+            await stopProcess(current);
+          },
+          async resume() {
+            current = launch(dir);
+            if (!(await waitForListening(current, 10_000))) throw new Error(`sshd did not come back on port ${port}`);
+          },
           async stop() {
-            await stopProcess(started);
+            killTree(current.pid!);
+            await stopProcess(current);
             rmSync(dir, { recursive: true, force: true });
           },
         };
@@ -85,6 +98,34 @@ export async function startSshd(): Promise<Sshd> {
     if (child) await stopProcess(child);
     rmSync(dir, { recursive: true, force: true });
     throw error;
+  }
+}
+
+function launch(dir: string): ChildProcess {
+  return spawn('/usr/sbin/sshd', ['-D', '-e', '-f', join(dir, 'sshd_config')], { stdio: ['ignore', 'ignore', 'pipe'] });
+}
+
+/** SIGKILL to a process's descendants (sshd's per-connection processes and their shells). */
+function killTree(root: number): void {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const queue = [...(children.get(root) ?? [])];
+  for (let pid = queue.shift(); pid !== undefined; pid = queue.shift()) {
+    queue.push(...(children.get(pid) ?? []));
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone meanwhile
+    }
   }
 }
 
