@@ -108,6 +108,37 @@ export interface CompletionRecord {
   finished_at: string;
 }
 
+/** The record without the executor layer's own bookkeeping. */
+export function toTaskRecord(task: TaskRow): TaskRecord {
+  return {
+    id: task.id,
+    name: task.name,
+    executor: task.executor,
+    kind: task.kind,
+    status: task.status,
+    reason: task.reason,
+    workspace: task.workspace,
+    model: task.model,
+    maxTurns: task.maxTurns,
+    sessionId: task.sessionId,
+    remoteDir: task.remoteDir,
+    attempt: task.attempt,
+    retries: task.retries,
+    exitCode: task.exitCode,
+    terminalReason: task.terminalReason,
+    result: task.result,
+    totalCostUsd: task.totalCostUsd,
+    usage: task.usage,
+    actor: task.actor,
+    channel: task.channel,
+    queuePosition: task.queuePosition,
+    createdAt: task.createdAt,
+    startedAt: task.startedAt,
+    finishedAt: task.finishedAt,
+    deadlineAt: task.deadlineAt,
+  };
+}
+
 export interface PendingDelivery {
   taskId: string;
   attempt: number;
