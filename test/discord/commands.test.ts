@@ -19,6 +19,7 @@ beforeAll(async () => {
   llm = await startFakeLlm();
   server = await startOpencodeServer({ llmBaseUrl: llm.baseUrl });
   h = await startHarness({ servers: { lab: server.url } });
+  await h.warmUp('lab');
 });
 
 afterAll(async () => {
@@ -35,7 +36,7 @@ function buttonsOf(message: TwinMessage): Array<{ label: string; custom_id: stri
 
 /** The final report of a watched name, posted by the monitor when the agent goes idle. */
 function finalReport(name: string, after: TwinMessage | string): Promise<TwinMessage> {
-  return h.botMessage(after, { text: new RegExp(`📋 \\*\\*${name}\\*\\* (finished|failed)`), timeoutMs: 30_000 });
+  return h.botMessage(after, { text: new RegExp(`📋 \\*\\*${name}\\*\\* (finished|failed)`), timeoutMs: 45_000 });
 }
 
 describe('the /sb command', () => {

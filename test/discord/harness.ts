@@ -75,6 +75,14 @@ export interface Harness {
   botMessage(after: TwinMessage | string, filter?: { channel?: string; text?: string | RegExp; timeoutMs?: number }): Promise<TwinMessage>;
   /** The answer to a slash command, once it is no longer "thinking…". */
   answer(interaction: TwinInteraction, text?: string | RegExp, timeoutMs?: number): Promise<TwinMessage>;
+  /**
+   * Readies a server for the file, through the core, posting nothing anyone sees: one prompt warms up
+   * OpenCode (its first run in a fresh project is slow), and a watch on that idle session keeps the monitor's
+   * event stream to the server open for the whole file. Without it the stream closes whenever no name is
+   * watched and reopens at the next `send`; events in that window are lost (see the report), which made waits
+   * for progress and final outputs depend on timing.
+   */
+  warmUp(server: string): Promise<void>;
   /** Asks the core directly (posting nothing) until `status <name>` says idle, so assertions never race the agent. */
   untilIdle(name: string, timeoutMs?: number): Promise<string>;
   stop(): Promise<void>;
@@ -133,7 +141,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const logger = recordingLogger();
   const config = loadConfig(dir, env);
   const db = openDatabase(join(dir, 'switchboard.db'), allMigrations);
-  const app = createApp({ config, env, db, clock: systemClock, logger, requestTimeoutMs: 5_000 });
+  const app = createApp({ config, env, db, clock: systemClock, logger, requestTimeoutMs: 15_000 });
   const adapter = (await discordAdapterFactory.create({ core: app.switchboard, env, logger })) as DiscordAdapter;
   app.switchboard.register(adapter);
   await adapter.start();
@@ -165,6 +173,19 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         ...(timeoutMs ? { timeoutMs } : {}),
         ...(text ? { predicate: (m) => (typeof text === 'string' ? m.content.includes(text) : text.test(m.content)) } : {}),
       }),
+    async warmUp(server) {
+      // An adapter nobody registered: the warm-up's final report stays in the outbox, never in a channel.
+      const nowhere = { adapter: 'warm-up', channel: 'none' };
+      const quietly = async (text: string) => {
+        const reply = await app.switchboard.execute({ text, actor: { id: `discord:${ADMIN}` }, origin: nowhere }, { post: false });
+        if (reply.tone === 'error') throw new Error(`${text}: ${replyToPlainText(reply)}`);
+      };
+      const name = `warm-${server}`.slice(0, 32);
+      await quietly(`new ${name} ${server} --agent build`);
+      await quietly(`send ${name} warm up`);
+      await eventually(async () => (app.switchboard.outbox.pending(nowhere.adapter) > 0 ? true : undefined), 'the warm-up run to finish', 90_000);
+      await quietly(`watch ${name}`);
+    },
     untilIdle: (name, timeoutMs = 30_000) =>
       eventually(async () => {
         const reply = await app.switchboard.execute(

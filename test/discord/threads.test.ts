@@ -17,6 +17,7 @@ beforeAll(async () => {
   llm = await startFakeLlm();
   server = await startOpencodeServer({ llmBaseUrl: llm.baseUrl, permission: { bash: 'ask' } });
   h = await startHarness({ servers: { lab: server.url }, env: { DISCORD_THREADS: 'true' } });
+  await h.warmUp('lab');
 });
 
 afterAll(async () => {
@@ -30,7 +31,7 @@ function buttonsOf(message: TwinMessage): Array<{ label: string; custom_id: stri
   return (message.components as unknown as Array<{ components?: Array<{ label: string; custom_id: string }> }>).flatMap((row) => row.components ?? []);
 }
 
-function inThread(thread: TwinThread, text: string | RegExp, after?: TwinMessage, timeoutMs = 30_000): Promise<TwinMessage> {
+function inThread(thread: TwinThread, text: string | RegExp, after?: TwinMessage, timeoutMs = 45_000): Promise<TwinMessage> {
   return h.botMessage(after ?? '0', { channel: thread.id, text, timeoutMs });
 }
 
@@ -58,8 +59,7 @@ describe('a thread per name', () => {
     const echo = await (await h.say(BOB, '!sb send hetc say hello')).waitForBotReply({ text: /📨/ });
     const hetc = await h.discord.channel(WORK).waitForThread({ name: 'hetc' });
     expect(hetc.starterMessageId).toBe(echo.id);
-    const f = await inThread(hetc, /📋 \*\*hetc\*\* finished/, undefined, 15_000).catch((e) => { console.log(llm.requests.map((r) => `${r.lastUserText.slice(0, 60)} tools=${r.tools?.length ?? 0} after=${r.afterToolResult}`).join('\n')); console.log(server.log().slice(-3000)); throw e; });
-    expect(f.content).toContain('Done: say hello');
+    expect((await inThread(hetc, /📋 \*\*hetc\*\* finished/)).content).toContain('Done: say hello');
   });
 
   it('takes commands typed in the thread (allowed by its parent channel) and answers there', async () => {
