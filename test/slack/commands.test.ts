@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCodeBlock, decodeEntities } from '../../adapters/slack/render/mrkdwn.js';
-import { replyToPlainText } from '../../src/core/reply.js';
 import { startFakeLlm, type FakeLlm } from '../fakes/llm/fake-llm.js';
 import { removeServerRoot, startOpencodeServer, type OpencodeServer } from '../helpers/opencode-server.js';
 import { listButtons, type SlackMessage } from '../twins/slack/index.js';
-import { ADMIN, ALICE, BLOCKED, BOB, EVE, WORK, eventually, startHarness, type Harness } from './harness.js';
+import { ADMIN, ALICE, BLOCKED, BOB, EVE, WORK, startHarness, type Harness } from './harness.js';
 import { codeSections, liveMarkup, sectionTexts } from './slack-render.js';
 
 /**
@@ -33,19 +32,12 @@ function shown(message: SlackMessage): string {
   return decodeEntities(message.visibleText);
 }
 
-/** Asks the core (without posting) until the name is idle, so the Slack-side assertions never race the agent. */
-function untilIdle(name: string): Promise<string> {
-  return eventually(async () => {
-    const reply = await h.app.switchboard.execute(
-      { text: `status ${name}`, actor: { id: `slack:${ALICE}` }, origin: { adapter: 'slack', channel: WORK } },
-      { post: false },
-    );
-    const plain = replyToPlainText(reply);
-    return /💤 idle/.test(plain) ? plain : undefined;
-  }, `${name} to go idle`);
+/** The monitor's last word on a name, in its thread: after it the session is idle and its output is final. */
+function finalReport(after: SlackMessage, name: string, threadTs = after.ts): Promise<SlackMessage> {
+  return h.botMessage(after.seq, { threadTs, text: new RegExp(`📋 \\*${name}\\* (finished|failed)`) });
 }
 
-describe('/sb over HTTP, with a real OpenCode server', () => {
+describe('/sb over HTTP, with a real OpenCode server', { timeout: 150_000 }, () => {
   it('acks at once and answers help in the channel, attributed to the person who asked', async () => {
     const at = h.mark();
     const ack = await h.sb(ALICE, 'help');
@@ -114,19 +106,18 @@ describe('/sb over HTTP, with a real OpenCode server', () => {
     expect((await llm.waitForRequest('check <@U123>')).lastUserText).toBe(prompt);
 
     // The next prompt for the same name lands in that thread.
-    await untilIdle('kumo');
+    // The agent's output quotes the prompt; in Slack it is just as inert as the echo.
+    const first = await finalReport(echo, 'kumo');
+    expect(shown(first)).toContain('Done: check <@U123> <!here>');
+    expect(liveMarkup(first.visibleText)).toEqual([]);
     const again = h.mark();
     await h.sb(ALICE, 'send kumo TODO second round');
     const second = await h.botMessage(again, { text: /TODO second round/ });
     expect(second.threadTs).toBe(echo.ts);
+    expect(shown(await finalReport(second, 'kumo', echo.ts))).toContain('Done: TODO second round');
   });
 
   it('answers status, todo and last once the agent is done', async () => {
-    await llm.waitForRequest('TODO second round');
-    await eventually(async () => {
-      const plain = await untilIdle('kumo');
-      return /todo 2\/4/.test(plain) ? plain : undefined;
-    }, 'the todo list');
     let at = h.mark();
     await h.sb(BOB, 'status kumo');
     const status = shown(await h.botMessage(at, { text: /\*kumo\* · OpenCode/ }));
@@ -160,7 +151,7 @@ describe('/sb over HTTP, with a real OpenCode server', () => {
     expect(file.threadTs).toBe(echo.ts);
     expect((await llm.waitForRequest('BIG w0<&>')).lastUserText).toBe(prompt);
 
-    await untilIdle('long');
+    await finalReport(echo, 'long');
     const before = h.mark();
     await h.sb(ALICE, 'last long');
     const first = await h.botMessage(before, { text: /^\(1\/\d\)\n\*long\* latest output/, topLevel: true });
@@ -181,12 +172,14 @@ describe('/sb over HTTP, with a real OpenCode server', () => {
     await h.sb(ALICE, `attach adopted lab ${existing}`);
     expect(shown(await h.botMessage(at, { text: /🔗/ }))).toContain(`🔗 *adopted* → OpenCode session \`${existing}\``);
 
+    at = h.mark();
     await h.sb(ALICE, 'send adopted HOLD:slack-abort wait here');
+    const echo = await h.botMessage(at, { text: /📨 \*adopted\*/ });
     await llm.waitForRequest('HOLD:slack-abort');
     at = h.mark();
     await h.sb(ALICE, 'abort adopted');
     expect(shown(await h.botMessage(at, { text: /⏹/ }))).toContain('⏹ abort sent to *adopted*');
-    await untilIdle('adopted');
+    expect(shown(await finalReport(echo, 'adopted'))).toContain('❌ aborted');
     llm.release('slack-abort');
 
     at = h.mark();

@@ -91,7 +91,8 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     signingSecret: SECRET,
     botToken: BOT_TOKEN,
     appToken: APP_TOKEN,
-    defaultTimeoutMs: 30_000,
+    // Agent work runs through the real opencode binary, which a loaded machine is slow to start.
+    defaultTimeoutMs: 60_000,
     users: [
       { id: ALICE, name: 'alice' },
       { id: BOB, name: 'bob' },
@@ -195,20 +196,4 @@ function matchesShown(visible: string, expected: string | RegExp | undefined): b
   if (expected === undefined) return true;
   const decoded = decodeEntities(visible);
   return typeof expected === 'string' ? decoded.includes(expected) : expected.test(decoded);
-}
-
-/** Re-runs `probe` until it returns something (a state that arrives in its own time), failing after `timeoutMs`. */
-export async function eventually<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((resolve) => setImmediate(resolve));
-  }
 }

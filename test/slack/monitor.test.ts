@@ -42,7 +42,7 @@ async function startWork(name: string, prompt: string, by = ALICE): Promise<Slac
   return echo;
 }
 
-describe('monitor reports in Slack', () => {
+describe('monitor reports in Slack', { timeout: 150_000 }, () => {
   it('posts progress and the final output in the thread the prompt echo opened', async () => {
     const echo = await startWork('prog', 'TODO tidy the parser');
     const final = await h.botMessage(echo.seq, { threadTs: echo.ts, text: /📋 \*prog\* finished · ✅/ });

@@ -40,7 +40,7 @@ afterAll(async () => {
   if (server) removeServerRoot(server);
 });
 
-describe('/sb over Socket Mode', () => {
+describe('/sb over Socket Mode', { timeout: 150_000 }, () => {
   it('acks over the socket and answers in the channel', async () => {
     const at = h.mark();
     const ack = await h.sb(ALICE, 'help send');
