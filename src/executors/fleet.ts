@@ -327,7 +327,7 @@ export function createFleet(deps: FleetDeps): Fleet {
     },
     completion(name) {
       const task = taskNamed(name);
-      const found = store.completion(task.id, task.attempt);
+      const found = store.completion(task.id);
       return found ? { record: found.record, webhookState: found.webhookState } : null;
     },
     cleanup,

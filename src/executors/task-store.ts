@@ -323,7 +323,8 @@ export interface TaskStore {
   attempts(taskId: string): AttemptRow[];
   /** Stores the run's completion record on its last attempt, once; false if one is already there. */
   recordCompletion(taskId: string, attempt: number, record: CompletionRecord, webhookUrl: string | null, now: number): boolean;
-  completion(taskId: string, attempt: number): { record: CompletionRecord; webhookState: string; webhookTries: number } | null;
+  /** The record of that attempt, or (no attempt given) of the task's latest finished run. */
+  completion(taskId: string, attempt?: number): { record: CompletionRecord; webhookState: string; webhookTries: number } | null;
   dueDeliveries(now: number): PendingDelivery[];
   markDelivery(taskId: string, attempt: number, outcome: { delivered: true; at: number } | { delivered: false; error: string; nextAt: number | null }): void;
   /** Runs fn in one SQLite transaction (the fleet groups a task update with its attempt and record). */
@@ -523,8 +524,11 @@ export function createTaskStore(db: Db): TaskStore {
 
     completion(taskId, attempt) {
       const row = db
-        .prepare('SELECT record, webhook_state, webhook_tries FROM executor_task_attempts WHERE task_id = ? AND attempt = ? AND record IS NOT NULL')
-        .get(taskId, attempt) as { record: string; webhook_state: string; webhook_tries: number } | undefined;
+        .prepare(
+          `SELECT record, webhook_state, webhook_tries FROM executor_task_attempts
+           WHERE task_id = ? AND (? IS NULL OR attempt = ?) AND record IS NOT NULL ORDER BY attempt DESC LIMIT 1`,
+        )
+        .get(taskId, attempt ?? null, attempt ?? null) as { record: string; webhook_state: string; webhook_tries: number } | undefined;
       return row ? { record: JSON.parse(row.record) as CompletionRecord, webhookState: row.webhook_state, webhookTries: row.webhook_tries } : null;
     },
 
