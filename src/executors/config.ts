@@ -23,6 +23,12 @@ const common = {
   maxConcurrent: z.number().int().min(1).default(1),
   /** Where tasks run when `start` names no workspace (default: the executing user's home directory). */
   workspace: z.string().min(1).optional(),
+  /**
+   * Where task directories are made (mktemp -d inside it; created if missing). Default: $TMPDIR or /tmp on the
+   * host, which a reboot may wipe; /var/tmp or a home directory keeps logs (and resumable tasks) across one.
+   * For containers this is on this machine (the directory is mounted into the container at the same path).
+   */
+  tasksDir: z.string().min(1).optional(),
 };
 
 /** tmux-backed executors use a dedicated tmux server (socket name), so Switchboard never touches the user's own. */

@@ -49,6 +49,12 @@ export function claudePathFor(h: ExecutorHandle, defaults: ExecutorDefaults): st
   return h.config.claudePath ?? defaults.claudePath;
 }
 
+/** Where a task's directory goes and where it runs: the task's workspace, else the executor's. */
+export function prepareWhere(h: ExecutorHandle, task: TaskRow): { workspace?: string; tasksDir?: string } {
+  const workspace = task.workspace ?? h.config.workspace;
+  return { ...(workspace ? { workspace } : {}), ...(h.config.tasksDir ? { tasksDir: h.config.tasksDir } : {}) };
+}
+
 /** Before resume n+1: base · 2^n, capped. */
 export function backoffMs(defaults: ExecutorDefaults, retries: number): number {
   return Math.min(defaults.retryBackoffMaxSec * 1000, defaults.retryBackoffSec * 1000 * 2 ** retries);

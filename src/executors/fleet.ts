@@ -5,7 +5,7 @@ import type { ExecutorStatus, Fleet, FleetDeps, StartSpec, TaskEvent } from './a
 import type { PendingAction } from './classify.js';
 import { isValidModelName, resolveModel } from './config.js';
 import { createExecutorHandles, type ExecutorHandle } from './executor.js';
-import { claudePathFor, policyFrom, refOf, type EventsCursor, type FleetContext } from './fleet-context.js';
+import { claudePathFor, policyFrom, prepareWhere, refOf, type EventsCursor, type FleetContext } from './fleet-context.js';
 import { tailHumanLog } from './human-log.js';
 import { lastLines } from './protocol/ansi.js';
 import { claudeArgv, runFiles, staticTaskFiles } from './protocol/task-files.js';
@@ -203,7 +203,7 @@ export function createFleet(deps: FleetDeps): Fleet {
     if (text.trim() === '') throw new SwitchboardError('empty_prompt', 'the prompt is empty');
     const h = handle(task.executor);
     if (task.remoteDir === null) {
-      const prepared = await h.runtime.prepare({ claudePath: claudePathFor(h, defaults), ...(task.workspace ? { workspace: task.workspace } : {}) });
+      const prepared = await h.runtime.prepare({ claudePath: claudePathFor(h, defaults), ...prepareWhere(h, task) });
       store.update(task.id, { remoteDir: prepared.dir, claudePath: prepared.claudePath ?? task.claudePath });
       await h.runtime.writeFiles(
         prepared.dir,

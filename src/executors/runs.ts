@@ -4,7 +4,7 @@ import type { Verdict } from './classify.js';
 import type { AttemptSummary } from './claude-events.js';
 import { completionRecord, sessionCost } from './completion.js';
 import type { ExecutorHandle } from './executor.js';
-import { claudePathFor, refOf, type FleetContext } from './fleet-context.js';
+import { claudePathFor, prepareWhere, refOf, type FleetContext } from './fleet-context.js';
 import { claudeArgv, resumeFiles, runFiles, staticTaskFiles } from './protocol/task-files.js';
 import { ACTIVE_STATUSES, toTaskRecord, type AttemptReason, type TaskRow } from './task-store.js';
 
@@ -47,7 +47,7 @@ export function createRuns(ctx: FleetContext): Runs {
   /** Makes the task directory and uploads everything the first attempt needs; the task stays queued. */
   async function prepareTask(h: ExecutorHandle, task: TaskRow, text: string): Promise<void> {
     const claudePath = task.kind === 'claude' ? claudePathFor(h, defaults) : null;
-    const prepared = await h.runtime.prepare({ claudePath, ...(task.workspace ? { workspace: task.workspace } : h.config.workspace ? { workspace: h.config.workspace } : {}) });
+    const prepared = await h.runtime.prepare({ claudePath, ...prepareWhere(h, task) });
     h.reachable = true;
     store.update(task.id, { remoteDir: prepared.dir, workspace: prepared.workspace, claudePath: prepared.claudePath });
     const files = staticTaskFiles({

@@ -39,7 +39,7 @@ describe('container executor (docker CLI through a recording shim)', () => {
     mkdirSync(shimState);
     userEnvFile = join(root, 'user.env');
     writeFileSync(userEnvFile, 'FROM_USER_FILE=yes\n', { mode: 0o600 });
-    const base = { labels: [], maxConcurrent: 4, runtime: 'docker' as const, image: IMAGE, workspace };
+    const base = { labels: [], maxConcurrent: 4, runtime: 'docker' as const, image: IMAGE, workspace, tasksDir: join(root, 'tasks') };
     const executors: ExecutorConfig[] = [
       {
         type: 'container',
@@ -53,7 +53,7 @@ describe('container executor (docker CLI through a recording shim)', () => {
       },
       { type: 'container', name: 'nodocker', ...base, runtimePath: '/nonexistent/bin/docker', volumes: [], env: {} },
     ];
-    h = createHarness({ executors, deps: { runtimeEnv: { PATH: process.env['PATH'], HOME: process.env['HOME'], SHIM_STATE: shimState } } });
+    h = createHarness({ dir: root, executors, deps: { runtimeEnv: { PATH: process.env['PATH'], HOME: process.env['HOME'], SHIM_STATE: shimState } } });
   });
 
   afterAll(async () => {

@@ -40,13 +40,18 @@ export const TEST_DEFAULTS: Partial<ExecutorDefaults> = {
   webhookTimeoutSec: 5,
 };
 
+let databases = 0;
+
 export function createHarness(options: {
   executors: ExecutorConfig[];
+  /** The test's temp dir: the database goes there (the test removes it). */
+  dir: string;
   defaults?: Partial<ExecutorDefaults>;
+  /** Reopen an earlier harness's database (a restart). */
   dbPath?: string;
   deps?: Partial<FleetDeps>;
 }): FleetHarness {
-  const dbPath = options.dbPath ?? join(mkdtempSync(join(tmpdir(), 'sb-db-')), 'switchboard.db');
+  const dbPath = options.dbPath ?? join(options.dir, `switchboard-${++databases}.db`);
   const db = openDatabase(dbPath, taskMigrations);
   const events: TaskEvent[] = [];
   const logs: string[] = [];
@@ -94,13 +99,14 @@ export function recordingLogger(lines: string[]): Logger {
   return { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
 }
 
-/** Stops a test's dedicated tmux server (never the user's own: a test always names its socket). */
+/** Stops a test's dedicated tmux server (never the user's own: a test always names its socket) and removes the socket file tmux leaves. */
 export function killTmuxServer(socket: string): void {
   try {
     execFileSync('tmux', ['-L', socket, 'kill-server'], { stdio: 'ignore' });
   } catch {
     // no server was running
   }
+  rmSync(join(process.env['TMUX_TMPDIR'] ?? '/tmp', `tmux-${process.getuid?.() ?? 0}`, socket), { force: true });
 }
 
 /** Processes whose environment carries the task's marker (the wrapper, claude, tool processes, orphans). */

@@ -38,8 +38,9 @@ describe('outcome policy (local executor, real claude)', () => {
       tmuxSocket: socket,
       claudePath: CLAUDE_PATH,
       workspace: root,
+      tasksDir: join(root, 'tasks'),
     };
-    const h = createHarness({ executors: [executor], defaults, deps: { webhookSecret: 's', models: { fast: 'claude-haiku-4-5' } } });
+    const h = createHarness({ dir: root, executors: [executor], defaults, deps: { webhookSecret: 's', models: { fast: 'claude-haiku-4-5' } } });
     harnesses.push(h);
     return h;
   }

@@ -18,7 +18,7 @@ describe('ssh executor: connection problems say what is wrong and where', () => 
 
   beforeAll(async () => {
     [sshd, closedPort] = await Promise.all([startSshd(), freePort()]);
-    const base = { user: sshd.user, labels: [], env: {}, maxConcurrent: 1, tmuxPath: 'tmux', tmuxSocket: socket, connectTimeoutSec: 5 };
+    const base = { user: sshd.user, labels: [], env: {}, maxConcurrent: 1, tmuxPath: 'tmux', tmuxSocket: socket, connectTimeoutSec: 5, tasksDir: `${sshd.dir}/tasks` };
     const executors: ExecutorConfig[] = [
       { type: 'ssh', name: 'closed', host: '127.0.0.1', port: closedPort, identityFile: sshd.userKeyPath, insecureAcceptNewHostKey: true, ...base },
       { type: 'ssh', name: 'wrongkey', host: sshd.host, port: sshd.port, identityFile: sshd.unauthorizedKeyPath, hostKey: sshd.hostKeyFingerprint, insecureAcceptNewHostKey: false, ...base },
@@ -27,7 +27,7 @@ describe('ssh executor: connection problems say what is wrong and where', () => 
       { type: 'ssh', name: 'tofu', host: sshd.host, port: sshd.port, identityFile: sshd.userKeyPath, insecureAcceptNewHostKey: true, ...base },
       { type: 'ssh', name: 'nokey', host: sshd.host, port: sshd.port, identityFile: '/nonexistent/id_ed25519', insecureAcceptNewHostKey: true, ...base },
     ];
-    h = createHarness({ executors, deps: { readIdentity: (p) => readFileSync(p) } });
+    h = createHarness({ dir: sshd.dir, executors, deps: { readIdentity: (p) => readFileSync(p) } });
   });
 
   afterAll(async () => {
@@ -102,8 +102,9 @@ describe('ssh executor: the host goes away mid-task', () => {
     const sshd = await startSshd();
     const socket = `sbtest-sshdrop-${process.pid}`;
     const h = createHarness({
+      dir: sshd.dir,
       executors: [
-        { type: 'ssh', name: 'flaky', host: sshd.host, port: sshd.port, user: sshd.user, identityFile: sshd.userKeyPath, hostKey: sshd.hostKeyFingerprint, insecureAcceptNewHostKey: false, connectTimeoutSec: 5, labels: [], env: {}, maxConcurrent: 1, tmuxPath: 'tmux', tmuxSocket: socket },
+        { type: 'ssh', name: 'flaky', host: sshd.host, port: sshd.port, user: sshd.user, identityFile: sshd.userKeyPath, hostKey: sshd.hostKeyFingerprint, insecureAcceptNewHostKey: false, connectTimeoutSec: 5, labels: [], env: {}, maxConcurrent: 1, tmuxPath: 'tmux', tmuxSocket: socket, tasksDir: `${sshd.dir}/tasks` },
       ],
       deps: { readIdentity: (p) => readFileSync(p) },
     });

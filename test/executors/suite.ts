@@ -44,7 +44,7 @@ export function defineExecutorSuite(target: Target): void {
 
   /** An executor on the test's host (this machine, directly or through sshd). */
   function executor(name: string, extra: Record<string, unknown> = {}): ExecutorConfig {
-    const common = { name, labels: [], env, maxConcurrent: 8, tmuxPath: 'tmux', tmuxSocket: socket, claudePath: CLAUDE_PATH, workspace, ...extra };
+    const common = { name, labels: [], env, maxConcurrent: 8, tmuxPath: 'tmux', tmuxSocket: socket, claudePath: CLAUDE_PATH, workspace, tasksDir: join(root, 'tasks'), ...extra };
     if (target === 'local') return { type: 'local', ...common } as ExecutorConfig;
     return {
       type: 'ssh',
@@ -92,7 +92,7 @@ export function defineExecutorSuite(target: Target): void {
     workspace = join(root, 'ws');
     execFileSync('mkdir', ['-p', workspace]);
     env = { ...claudeEnv({ baseUrl: fake.baseUrl, configDir: join(root, 'claude'), todoTools: true }), GREETING: "it's $(not run)" };
-    h = createHarness({ executors: executors(), defaults: { webhookUrl: sink.url }, deps: { webhookSecret: SECRET, readIdentity: (p) => readFileSync(p) } });
+    h = createHarness({ dir: root, executors: executors(), defaults: { webhookUrl: sink.url }, deps: { webhookSecret: SECRET, readIdentity: (p) => readFileSync(p) } });
   });
 
   afterAll(async () => {
@@ -246,13 +246,13 @@ export function defineExecutorSuite(target: Target): void {
     });
 
     test('a restart of Switchboard mid-task re-attaches; the task finishes and is reported exactly once', async () => {
-      const first = createHarness({ executors: executors(), defaults: { webhookUrl: sink.url }, deps: { webhookSecret: SECRET, readIdentity: (p) => readFileSync(p) } });
+      const first = createHarness({ dir: root, executors: executors(), defaults: { webhookUrl: sink.url }, deps: { webhookSecret: SECRET, readIdentity: (p) => readFileSync(p) } });
       const task = await first.fleet.start({ name: 'cl-restart', executor: 'main', kind: 'claude', text: 'HOLD:restart keep going', actor: 'a', channel: 'c' });
       await fake.waitForRequest('HOLD:restart');
       await first.fleet.tick();
       await first.close();
 
-      const second = createHarness({ executors: executors(), dbPath: first.dbPath, defaults: { webhookUrl: sink.url }, deps: { webhookSecret: SECRET, readIdentity: (p) => readFileSync(p) } });
+      const second = createHarness({ dir: root, executors: executors(), dbPath: first.dbPath, defaults: { webhookUrl: sink.url }, deps: { webhookSecret: SECRET, readIdentity: (p) => readFileSync(p) } });
       try {
         const live = await second.fleet.reattach();
         expect(live.map((t) => t.name)).toEqual(['cl-restart']);
@@ -390,7 +390,7 @@ export function defineExecutorSuite(target: Target): void {
 
   describe(`${target} executor: a hang`, () => {
     test('no event for the staleness window with a tool call open → SIGTERM, then resumed in the same session', async () => {
-      const hung = createHarness({ executors: executors(), defaults: { staleAfterSec: 60, toolStaleAfterSec: 3 }, deps: { readIdentity: (p) => readFileSync(p) } });
+      const hung = createHarness({ dir: root, executors: executors(), defaults: { staleAfterSec: 60, toolStaleAfterSec: 3 }, deps: { readIdentity: (p) => readFileSync(p) } });
       try {
         const task = await hung.fleet.start({ name: 'cl-hang', executor: 'main', kind: 'claude', text: 'HANG:120 wait for it', actor: 'a', channel: 'c' });
         const done = await finishedEvent(hung, 'cl-hang', 90_000);

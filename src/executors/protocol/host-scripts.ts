@@ -95,12 +95,13 @@ stop_task() {
 /**
  * check | prepare. Finds tmux and claude (PATH, then a login shell's PATH), checks the workspace, and for
  * prepare makes the task directory with mktemp -d, mode 0700.
- * Args: mode, tmux name/path ('' = not needed), claude name/path ('' = not needed), workspace ('' = $HOME).
+ * Args: mode, tmux name/path ('' = not needed), claude name/path ('' = not needed), workspace ('' = $HOME),
+ * the directory to make it in ('' = $TMPDIR or /tmp).
  * Output: home, path, tmux, claude, workspace (absolute, empty when missing), dir.
  */
 export const PREPARE_SCRIPT = bash`
 set -u
-mode=$1 tmux=$2 claude=$3 workspace=$4
+mode=$1 tmux=$2 claude=$3 workspace=$4 base=\${5:-}
 # Sets found to the tool's absolute path, or empty. hash is a builtin: no fork unless the login-shell fallback runs.
 find_tool() {
   found=
@@ -141,7 +142,12 @@ else
 fi
 # Only a task that can start gets a directory, so a refused start leaves nothing behind. mktemp -d makes it 0700.
 if [ "$mode" = prepare ] && [ "$ok" = 1 ]; then
-  dir=$(mktemp -d "\${TMPDIR:-/tmp}/switchboard.XXXXXXXXXX") || exit 3
+  case $base in
+    '') base=\${TMPDIR:-/tmp} ;;
+    '~/'*) base=$HOME/\${base:2} ;;
+  esac
+  mkdir -p -m 700 -- "$base" || exit 3
+  dir=$(mktemp -d "$base/switchboard.XXXXXXXXXX") || exit 3
   printf 'dir %s\n' "$dir"
 fi
 `;

@@ -39,7 +39,7 @@ export function createContainerRuntime(options: ContainerRuntimeOptions): TaskRu
   }
 
   async function hostCheck(mode: 'check' | 'prepare') {
-    const result = await transport.exec(PREPARE_SCRIPT, { args: [mode, '', '', ''] });
+    const result = await transport.exec(PREPARE_SCRIPT, { args: [mode, '', '', '', config.tasksDir ?? ''] });
     const fields = parseFields(result.stdout);
     const found = await transport.exec('command -v -- "$1"', { args: [runtime] });
     const check: HostCheck = {

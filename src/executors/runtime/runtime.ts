@@ -12,7 +12,7 @@ export interface TaskRuntime {
   /** Which tools are there (and where), without creating anything. */
   check(options: { claudePath: string | null; workspace?: string }): Promise<HostCheck>;
   /** Checks tools and workspace, then makes the task directory (mktemp -d, 0700). Throws missing_tool / workspace_missing. */
-  prepare(options: { claudePath: string | null; workspace?: string }): Promise<PreparedTask>;
+  prepare(options: { claudePath: string | null; workspace?: string; tasksDir?: string }): Promise<PreparedTask>;
   writeFiles(dir: string, files: readonly TaskFile[]): Promise<void>;
   /** Starts (or restarts) the wrapper for this attempt; returns once it runs. */
   launch(ref: TaskRef, attempt: number, graceMs: number): Promise<void>;

@@ -40,8 +40,9 @@ export function createTmuxRuntime(options: TmuxRuntimeOptions): TaskRuntime {
     return result.stdout;
   }
 
-  async function inspect(mode: 'check' | 'prepare', claudePath: string | null, workspace: string | undefined) {
-    const stdout = await run(PREPARE_SCRIPT, [mode, options.tmuxPath, claudePath ?? '', workspace ?? ''], 'inspect the host');
+  async function inspect(mode: 'check' | 'prepare', claudePath: string | null, workspace: string | undefined, tasksDir?: string) {
+    const args = [mode, options.tmuxPath, claudePath ?? '', workspace ?? '', tasksDir ?? ''];
+    const stdout = await run(PREPARE_SCRIPT, args, 'inspect the host');
     const fields = parseFields(stdout);
     const check: HostCheck = {
       home: fields.get('home') ?? '',
@@ -68,8 +69,8 @@ export function createTmuxRuntime(options: TmuxRuntimeOptions): TaskRuntime {
       return (await inspect('check', claudePath, workspace)).check;
     },
 
-    async prepare({ claudePath, workspace }): Promise<PreparedTask> {
-      const { check, dir } = await inspect('prepare', claudePath, workspace);
+    async prepare({ claudePath, workspace, tasksDir }): Promise<PreparedTask> {
+      const { check, dir } = await inspect('prepare', claudePath, workspace, tasksDir);
       if (!check.tmux) throw missingTool('tmux', options.tmuxPath, check, where);
       if (claudePath !== null && !check.claude) throw missingTool('claude', claudePath, check, where);
       if (!check.workspace) {
