@@ -32,7 +32,10 @@ export interface FleetDeps {
   /** Tests: make the transport for an ssh executor. */
   connectSsh?: (target: SshTarget) => Transport;
   readIdentity?: (path: string) => Buffer;
-  /** Called with each event as tick() produces it (tick also returns them). */
+  /**
+   * Called with every event, whichever call produced it: tick() (which also returns its own), and kill()
+   * (the killed task's `finished`, and `started` for a queued task that got the freed slot).
+   */
   onEvent?: (event: TaskEvent) => void;
 }
 
