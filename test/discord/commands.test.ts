@@ -226,8 +226,9 @@ describe('every command, by message and by slash command', () => {
   });
 
   it('attaches an existing session, aborts its work and forgets it', async () => {
-    const sessions = (await (await fetch(`${server.url}/session`)).json()) as Array<{ id: string }>;
-    const existing = sessions.at(-1)!.id;
+    // Made outside Switchboard, as someone at the server would.
+    const made = await fetch(`${server.url}/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ title: 'by hand' }) });
+    const existing = ((await made.json()) as { id: string }).id;
     const attached = await h.answer(await h.slash(ALICE, 'attach', { name: 'adopted', server: 'lab', 'session-id': existing }));
     expect(attached.content).toContain(`🔗 **adopted** → OpenCode session \`${existing}\``);
 
@@ -312,6 +313,31 @@ describe('delivery', () => {
     expect(failure).toBeDefined();
     const after = h.discord.messages({ channel: WORK, author: 'bot', afterId: first.id, text: /usage: (todo|last)/ });
     expect(after).toHaveLength(2);
+  });
+
+  it('resumes a reply split over messages where it stopped, when a post fails half-way', async () => {
+    await h.answer(await h.slash(ALICE, 'new', { name: 'resume', server: 'lab', agent: 'build' }));
+    const prompt = `LONG ${Array.from({ length: 800 }, (_, i) => `word${i}`).join(' ')}`.slice(0, 4_500);
+    await finalReport('resume', await h.answer(await h.slash(ALICE, 'send', { name: 'resume', prompt }), /📨/));
+    // The first part replaces "thinking…"; the second is a channel post that fails past discord.js's own retries.
+    const failure = h.discord.failNext('POST /channels/:id/messages', { status: 500, count: 4 });
+    const slash = await h.slash(ALICE, 'last', { name: 'resume' });
+    const first = await h.answer(slash, /^\(1\/3\)/);
+    const rest = await h.discord.waitForMessages(2, { channel: WORK, author: 'bot', afterId: first.id, text: /^\([23]\/3\)/ });
+    expect(failure.hits).toBe(4);
+    expect(rest.map((m) => m.content.split('\n')[0])).toEqual(['(2/3)', '(3/3)']);
+    expect(h.discord.message(first.id)!.editCount).toBe(0);
+    expect(h.discord.messages({ channel: WORK, author: 'bot', afterId: first.id, text: /^\(\d\/3\)/ })).toHaveLength(2);
+    expect(h.logger.lines.some((l) => l.startsWith('warn outbox: delivery failed, will retry'))).toBe(true);
+  });
+
+  it('answers in the channel when the interaction token is no longer accepted', async () => {
+    h.discord.failNext('PATCH /webhooks/:app/:token/messages/:message', { status: 401, code: 50027, message: 'Invalid Webhook Token' });
+    const before = h.discord.messages().at(-1)!;
+    await h.slash(BOB, 'help', { command: 'status' });
+    const answer = await h.botMessage(before, { text: /usage: status/ });
+    expect(answer.interactionId).toBeNull();
+    expect(answer.content).toContain(`-# requested by <@${BOB}>`);
   });
 
   it('never let a bot message ping anyone', () => {

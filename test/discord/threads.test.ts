@@ -87,6 +87,19 @@ describe('a thread per name', () => {
   });
 });
 
+describe('a thread that cannot take posts', () => {
+  it('gives way to its channel rather than losing the message', async () => {
+    h.discord.failNext(`POST /channels/${kumo.id}/messages`, { status: 404, code: 10003, message: 'Unknown Channel' });
+    const asked = await h.say(ALICE, '!sb send kumo third round');
+    const echo = await asked.waitForBotReply({ text: /📨 \*\*kumo\*\*/ });
+    expect(echo.channelId).toBe(WORK);
+    expect(echo.content).toContain('third round');
+    expect(h.logger.lines.some((l) => l.includes('cannot post in the thread'))).toBe(true);
+    // The thread itself is still the name's: the final output goes there.
+    await inThread(kumo, /📋 \*\*kumo\*\* finished/, echo);
+  });
+});
+
 describe('permission buttons', () => {
   it('refuses someone else’s press privately, and approves the sender’s', async () => {
     const echo = await (await h.say(ALICE, '!sb send kumo BASH list the files')).waitForBotReply({ channel: kumo.id, text: /📨/ });
