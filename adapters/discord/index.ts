@@ -7,7 +7,7 @@ import { createOutbound } from './outbound.js';
 import type { RenderLimits } from './render/limits.js';
 import { createDiscordRest } from './rest-calls.js';
 import type { DiscordSettings } from './settings.js';
-import { slashLayout, type SlashLayout } from './slash-commands.js';
+import { slashLayout } from './slash-commands.js';
 
 export { discordSettingsFromEnv, DISCORD_ENV, type DiscordSettings } from './settings.js';
 export type { DiscordCore } from './inbound.js';
@@ -20,13 +20,6 @@ export interface DiscordAdapterOptions {
   limits?: RenderLimits;
   /** How long start() waits for the gateway to be ready. */
   readyTimeoutMs?: number;
-}
-
-export interface DiscordAdapter extends Adapter {
-  /** The discord.js client, for tests that need to observe the gateway. */
-  readonly client: Client;
-  /** The `/sb` command as registered, and how its subcommands map back to the grammar. */
-  readonly slash: SlashLayout;
 }
 
 /**
@@ -42,7 +35,7 @@ const LONGEST_IN_PROCESS_WAIT_MS = 5_000;
  * the `/sb` command registered from the grammar, handlers that turn messages, slash commands and button
  * presses into core calls, and `deliver`, which renders Replies as Discord messages.
  */
-export function createDiscordAdapter(core: DiscordCore, options: DiscordAdapterOptions): DiscordAdapter {
+export function createDiscordAdapter(core: DiscordCore, options: DiscordAdapterOptions): Adapter {
   const { settings, logger } = options;
   const client = new Client({
     // Message commands need the message content, a privileged intent switched on in the Developer Portal.
@@ -101,8 +94,6 @@ export function createDiscordAdapter(core: DiscordCore, options: DiscordAdapterO
   return {
     name: 'discord',
     minIntervalMs: MIN_INTERVAL_MS,
-    client,
-    slash: layout,
     async start() {
       let timer: NodeJS.Timeout | undefined;
       const ready = new Promise<void>((resolve, reject) => {

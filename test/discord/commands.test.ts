@@ -252,6 +252,13 @@ describe('every command, by message and by slash command', () => {
     const denied = await (await h.say(BOB, '!sb deny kumo use staging')).waitForBotReply();
     expect(denied.content).toContain('not waiting for a permission or an answer');
     expect((await (await h.slash(BOB, 'deny', { name: 'kumo', message: 'no' })).waitForFollowUp()).content).toContain('not waiting');
+    expect((await (await h.say(BOB, '!sb answer kumo Blue')).waitForBotReply()).content).toContain('**kumo** is not asking anything');
+  });
+
+  it('shows the audit log, by message and by slash command', async () => {
+    const bySlash = await h.answer(await h.slash(ADMIN, 'audit', { name: 'kumo', limit: 3 }));
+    expect(bySlash.content.split('\n').filter((l) => / · discord:\d+ · discord:/.test(l))).toHaveLength(3);
+    expect((await (await h.say(BOB, '!sb audit kumo --since 1h')).waitForBotReply()).content).toContain(`discord:${BOB}`);
   });
 });
 
@@ -313,6 +320,18 @@ describe('delivery', () => {
     expect(failure).toBeDefined();
     const after = h.discord.messages({ channel: WORK, author: 'bot', afterId: first.id, text: /usage: (todo|last)/ });
     expect(after).toHaveLength(2);
+  });
+
+  it('hands a long rate limit back to the outbox, which waits it out and delivers once', async () => {
+    h.discord.failNext('POST /channels/:id/messages', { status: 429, retryAfterSec: 5.5 });
+    const asked = await h.say(ALICE, '!sb help forget');
+    const reply = await asked.waitForBotReply({ timeoutMs: 30_000 });
+    expect(reply.content).toContain('usage: forget');
+    expect(reply.createdAt - asked.createdAt).toBeGreaterThanOrEqual(5_000);
+    expect(h.logger.lines.some((l) => l.startsWith('warn outbox: delivery failed, will retry') && l.includes('rate limited by Discord'))).toBe(true);
+    const second = await h.say(ALICE, '!sb help watch');
+    await second.waitForBotReply();
+    expect(h.discord.messages({ channel: WORK, author: 'bot', afterId: asked.id, text: /usage: forget/ })).toHaveLength(1);
   });
 
   it('resumes a reply split over messages where it stopped, when a post fails half-way', async () => {

@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { discordAdapterFactory } from '../../adapters/discord/factory.js';
-import type { DiscordAdapter } from '../../adapters/discord/index.js';
 import { allMigrations, createApp, type App } from '../../src/app.js';
 import { loadConfig } from '../../src/config/load.js';
+import type { Adapter } from '../../src/core/adapter.js';
 import { systemClock } from '../../src/core/clock.js';
 import type { Logger } from '../../src/core/logger.js';
 import { replyToPlainText } from '../../src/core/reply.js';
@@ -64,7 +64,7 @@ export interface Harness {
   discord: DiscordTwin;
   app: App;
   db: Db;
-  adapter: DiscordAdapter;
+  adapter: Adapter;
   logger: RecordingLogger;
   env: Record<string, string>;
   /** A person types a message (`!sb …`) in a channel (default WORK). */
@@ -142,7 +142,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const config = loadConfig(dir, env);
   const db = openDatabase(join(dir, 'switchboard.db'), allMigrations);
   const app = createApp({ config, env, db, clock: systemClock, logger, requestTimeoutMs: 15_000 });
-  const adapter = (await discordAdapterFactory.create({ core: app.switchboard, env, logger })) as DiscordAdapter;
+  const adapter = await discordAdapterFactory.create({ core: app.switchboard, env, logger });
   app.switchboard.register(adapter);
   await adapter.start();
   await app.monitor.start();
