@@ -40,6 +40,11 @@ export type ErrorCode =
   | 'ssh_auth_failed'
   | 'host_key_unknown'
   | 'task_busy'
+  // offload and servers Switchboard starts on executors
+  | 'disk_full'
+  | 'no_session'
+  | 'target_exists'
+  | 'server_start_failed'
   // anything else
   | 'internal';
 

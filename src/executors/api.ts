@@ -51,6 +51,13 @@ export interface StartSpec {
   /** An alias from `models` or a full model name. */
   model?: string;
   maxTurns?: number;
+  /**
+   * Claude tasks: continue this existing conversation (its session file is already on the host, e.g. copied by
+   * offload) with `--resume <id>` from the first run, instead of starting a new one with a fresh id.
+   */
+  resumeSessionId?: string;
+  /** Extra variables for this task only, over the executor's `env`; they travel in the same 0600 env file. */
+  env?: Readonly<Record<string, string>>;
   actor: string;
   channel: string;
 }

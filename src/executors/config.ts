@@ -36,6 +36,8 @@ const tmuxOptions = {
   claudePath: z.string().min(1).optional(),
   tmuxPath: z.string().min(1).default('tmux'),
   tmuxSocket: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).default('switchboard'),
+  /** For OpenCode servers Switchboard starts here (`new <name> @<executor>`): a name on PATH or an absolute path. */
+  opencodePath: z.string().min(1).optional(),
 };
 
 export const localExecutorSchema = z.object({ ...common, ...tmuxOptions, type: z.literal('local') }).strict();

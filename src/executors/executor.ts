@@ -87,6 +87,24 @@ export function createExecutorHandles(configs: readonly ExecutorConfig[], deps: 
 }
 
 function sshTransportFor(config: SshExecutorConfig, where: string, deps: ExecutorDeps): Transport {
+  let target: SshTarget;
+  try {
+    target = sshTargetFor(config, deps);
+  } catch (error) {
+    // Reported on every use, with the executor named, instead of failing the whole start-up.
+    return brokenTransport(where, error as SwitchboardError);
+  }
+  return deps.connectSsh ? deps.connectSsh(target) : createSshTransport(target, { clock: deps.clock, logger: deps.logger });
+}
+
+/**
+ * How to reach an ssh executor (host, port, user, key bytes, agent socket, host-key policy), from its config.
+ * Throws config_invalid, naming the executor, when its credentials cannot be used (an unreadable key file).
+ */
+export function sshTargetFor(
+  config: SshExecutorConfig,
+  deps: Pick<ExecutorDeps, 'runtimeEnv' | 'homeDir' | 'readIdentity'>,
+): SshTarget {
   const target: SshTarget = {
     executor: config.name,
     host: config.host,
@@ -109,13 +127,9 @@ function sshTransportFor(config: SshExecutorConfig, where: string, deps: Executo
       target.agentSocket = expandHome(config.agent, deps.homeDir);
     }
   } catch (error) {
-    // Reported on every use, with the executor named, instead of failing the whole start-up.
-    return brokenTransport(
-      where,
-      new SwitchboardError('config_invalid', `${where}: cannot use its credentials: ${(error as Error).message}`, { cause: error }),
-    );
+    throw new SwitchboardError('config_invalid', `${describeExecutor(config)}: cannot use its credentials: ${(error as Error).message}`, { cause: error });
   }
-  return deps.connectSsh ? deps.connectSsh(target) : createSshTransport(target, { clock: deps.clock, logger: deps.logger });
+  return target;
 }
 
 function brokenTransport(where: string, error: SwitchboardError): Transport {

@@ -17,6 +17,8 @@ import type { FetchLike } from './webhook.js';
 export type { ExecutorStatus, Fleet, FleetDeps, StartSpec, TaskEvent } from './api.js';
 
 const NAME = /^[a-z0-9][a-z0-9-]{0,31}$/;
+const SESSION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const LOG_TAIL_KEEP_LINES = 200;
 
 /**
@@ -132,6 +134,13 @@ export function createFleet(deps: FleetDeps): Fleet {
     if (spec.maxTurns !== undefined && (!Number.isInteger(spec.maxTurns) || spec.maxTurns < 1)) {
       throw new SwitchboardError('usage', `--max-turns must be a whole number ≥ 1 (got ${spec.maxTurns})`);
     }
+    if (spec.resumeSessionId !== undefined) {
+      if (spec.kind !== 'claude') throw new SwitchboardError('usage', 'only claude tasks continue a session');
+      if (!SESSION_ID.test(spec.resumeSessionId)) throw new SwitchboardError('usage', `'${spec.resumeSessionId.slice(0, 60)}' is not a Claude session id`);
+    }
+    for (const key of Object.keys(spec.env ?? {})) {
+      if (!ENV_KEY.test(key)) throw new SwitchboardError('usage', `'${key.slice(0, 60)}' is not an environment variable name`);
+    }
     const existing = store.byName(spec.name);
     if (existing) throw nameTaken(existing);
   }
@@ -161,7 +170,7 @@ export function createFleet(deps: FleetDeps): Fleet {
           workspace: spec.workspace ?? null,
           model: model ?? null,
           maxTurns: maxTurns ?? null,
-          sessionId: spec.kind === 'claude' ? randomUUID() : null,
+          sessionId: spec.kind === 'claude' ? (spec.resumeSessionId ?? randomUUID()) : null,
           session: `sb-${id}`,
           actor: spec.actor,
           channel: spec.channel,
@@ -173,7 +182,10 @@ export function createFleet(deps: FleetDeps): Fleet {
         throw error;
       }
       try {
-        await runs.prepareTask(h, store.get(id)!, spec.text);
+        await runs.prepareTask(h, store.get(id)!, spec.text, {
+          resume: spec.resumeSessionId !== undefined,
+          ...(spec.env ? { env: spec.env } : {}),
+        });
       } catch (error) {
         await runs.discard(h, store.get(id)!);
         const e = toSwitchboardError(error);

@@ -13,7 +13,7 @@ import { ACTIVE_STATUSES, toTaskRecord, type AttemptReason, type TaskRow } from 
  * resume a crashed or hung claude task, and end a run with its completion record (exactly once).
  */
 export interface Runs {
-  prepareTask(h: ExecutorHandle, task: TaskRow, text: string): Promise<void>;
+  prepareTask(h: ExecutorHandle, task: TaskRow, text: string, options?: PrepareOptions): Promise<void>;
   discard(h: ExecutorHandle, task: TaskRow): Promise<void>;
   launchQueued(h: ExecutorHandle, events: TaskEvent[], own?: string): Promise<SwitchboardError | null>;
   resume(h: ExecutorHandle, task: TaskRow, events: TaskEvent[]): Promise<void>;
@@ -25,6 +25,13 @@ export interface Runs {
     note?: string | null,
     crashExitCode?: number | null,
   ): void;
+}
+
+export interface PrepareOptions {
+  /** The first run continues the task's session (`--resume`) instead of creating it (`--session-id`). */
+  resume?: boolean;
+  /** Over the executor's env, for this task only. */
+  env?: Readonly<Record<string, string>>;
 }
 
 /** What a resumed claude reads first; the wrapper appends the run's prompt after it. */
@@ -45,7 +52,7 @@ export function createRuns(ctx: FleetContext): Runs {
   }
 
   /** Makes the task directory and uploads everything the first attempt needs; the task stays queued. */
-  async function prepareTask(h: ExecutorHandle, task: TaskRow, text: string): Promise<void> {
+  async function prepareTask(h: ExecutorHandle, task: TaskRow, text: string, options: PrepareOptions = {}): Promise<void> {
     const claudePath = task.kind === 'claude' ? claudePathFor(h, defaults) : null;
     const prepared = await h.runtime.prepare({ claudePath, ...prepareWhere(h, task) });
     h.reachable = true;
@@ -56,13 +63,13 @@ export function createRuns(ctx: FleetContext): Runs {
       executor: h.name,
       kind: task.kind,
       workspace: prepared.workspace,
-      env: h.config.env,
+      env: { ...h.config.env, ...options.env },
       envStyle: h.config.type === 'container' ? 'docker' : 'shell',
       sessionId: task.sessionId,
     });
     const argv =
       task.kind === 'claude'
-        ? claudeArgv({ claudePath: prepared.claudePath ?? claudePathFor(h, defaults), sessionId: task.sessionId!, resume: false, model: task.model ?? undefined, maxTurns: task.maxTurns ?? undefined })
+        ? claudeArgv({ claudePath: prepared.claudePath ?? claudePathFor(h, defaults), sessionId: task.sessionId!, resume: options.resume === true, model: task.model ?? undefined, maxTurns: task.maxTurns ?? undefined })
         : undefined;
     await h.runtime.writeFiles(prepared.dir, [...files, ...runFiles({ kind: task.kind, text, ...(argv ? { argv } : {}) })]);
   }
