@@ -39,6 +39,8 @@ interface Progress {
 
 /** Discord codes after which a post in a thread belongs in the parent channel instead (thread gone, locked). */
 const THREAD_UNUSABLE = new Set([10003, 160005]);
+/** "Cannot reply without permission to read message history". */
+const CANNOT_REPLY = 160002;
 /** "A thread has already been created for this message": on Discord such a thread has the message's id. */
 const THREAD_EXISTS = 160004;
 
@@ -57,12 +59,19 @@ export function createOutbound(deps: OutboundDeps): Deliver {
     });
   }
 
-  /** Posts one message; a thread that is gone or locked gives way to its parent channel rather than to nothing. */
+  /**
+   * Posts one message. A thread that is gone or locked gives way to its parent channel, and a reply the bot may
+   * not make (no Read Message History) to a plain message, rather than the answer being lost.
+   */
   async function post(message: OutgoingMessage, channelId: string, draft: MessageDraft, replyTo?: string): Promise<string> {
     try {
       return await rest.postMessage(channelId, draft, replyTo);
     } catch (error) {
       const code = discordErrorCode(error);
+      if (replyTo !== undefined && code === CANNOT_REPLY) {
+        logger.warn('discord: cannot reply to the message (Read Message History missing?); posting without the reply link', { channel: channelId });
+        return post(message, channelId, draft);
+      }
       const parent = message.origin.channel;
       if (channelId !== parent && code !== undefined && THREAD_UNUSABLE.has(code)) {
         logger.warn('discord: cannot post in the thread, posting in its channel instead', { thread: channelId, channel: parent, code });

@@ -334,6 +334,14 @@ describe('delivery', () => {
     expect(h.discord.messages({ channel: WORK, author: 'bot', afterId: asked.id, text: /usage: forget/ })).toHaveLength(1);
   });
 
+  it('still answers when it may not reply to the message (no Read Message History)', async () => {
+    h.discord.failNext('POST /channels/:id/messages', { status: 403, code: 160002, message: 'Cannot reply without permission to read message history' });
+    const asked = await h.say(BOB, '!sb help todo');
+    const answer = await asked.waitForBotReply();
+    expect(answer.content).toContain('usage: todo');
+    expect(answer.replyTo).toBeNull();
+  });
+
   it('resumes a reply split over messages where it stopped, when a post fails half-way', async () => {
     await h.answer(await h.slash(ALICE, 'new', { name: 'resume', server: 'lab', agent: 'build' }));
     const prompt = `LONG ${Array.from({ length: 800 }, (_, i) => `word${i}`).join(' ')}`.slice(0, 4_500);
