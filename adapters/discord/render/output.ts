@@ -11,7 +11,7 @@ const FENCE_OVERHEAD = 4 + 3 + 20 + 1;
  */
 export function outputPieces(markdown: string, limit: number): string[] {
   const rendered = inertMentions(markdown);
-  const raw = keepSurrogatesTogether(splitOnLines(rendered, Math.max(1, limit - FENCE_OVERHEAD)));
+  const raw = splitOnLines(rendered, Math.max(1, limit - FENCE_OVERHEAD));
   let open: { lang: string } | undefined;
   return raw.map((piece) => {
     const startsOpen = open;
@@ -20,21 +20,4 @@ export function outputPieces(markdown: string, limit: number): string[] {
     const tail = open ? `${piece.endsWith('\n') ? '' : '\n'}\`\`\`` : '';
     return `${head}${piece}${tail}`;
   });
-}
-
-function isHighSurrogate(code: number): boolean {
-  return code >= 0xd800 && code <= 0xdbff;
-}
-
-/** A hard cut may fall inside a surrogate pair; the high half moves to the next piece so no emoji breaks. */
-export function keepSurrogatesTogether(pieces: string[]): string[] {
-  const out = [...pieces];
-  for (let i = 0; i < out.length - 1; i++) {
-    const piece = out[i]!;
-    if (piece.length > 1 && isHighSurrogate(piece.charCodeAt(piece.length - 1))) {
-      out[i] = piece.slice(0, -1);
-      out[i + 1] = piece.slice(-1) + out[i + 1]!;
-    }
-  }
-  return out;
 }

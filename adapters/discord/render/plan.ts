@@ -3,7 +3,7 @@ import type { Block, Reply } from '../../../src/core/reply.js';
 import { choiceRows, listsOptions, type ButtonRow } from './components.js';
 import { DISCORD_LIMITS, type RenderLimits } from './limits.js';
 import { codeBlock, inertMentions, showsExactly } from './markdown.js';
-import { keepSurrogatesTogether, outputPieces } from './output.js';
+import { outputPieces } from './output.js';
 
 /**
  * A Reply as the Discord messages that will carry it, in order. Pure: the same Reply always gives the same
@@ -44,7 +44,7 @@ export function planReply(reply: Reply, options: PlanOptions = {}): MessageDraft
   const fileNames = new Set<string>();
   const add = (text: string, extra: Partial<Omit<Part, 'text'>> = {}) => parts.push({ text, rows: extra.rows ?? [], files: extra.files ?? [] });
   const prose = (text: string) => {
-    for (const piece of keepSurrogatesTogether(splitOnLines(inertMentions(text), budget))) if (piece.trim() !== '') add(piece);
+    for (const piece of splitOnLines(inertMentions(text), budget)) if (piece.trim() !== '') add(piece);
   };
   const fileFor = (block: Extract<Block, { type: 'verbatim' | 'output' }>, ext: string) =>
     filesFor(uniqueBase(block, options.subject, fileNames), ext, block.text, limits);
@@ -136,7 +136,7 @@ function pack(parts: Part[], budget: number, limits: RenderLimits): Part[][] {
 /** The exact text as one file, or as numbered parts when it is larger than one upload may be. */
 function filesFor(base: string, ext: string, text: string, limits: RenderLimits): FileDraft[] {
   // Worst case three UTF-8 bytes per UTF-16 unit, so a part of fileBytes/3 units always fits.
-  const chunks = text.length * 3 <= limits.fileBytes ? [text] : keepSurrogatesTogether(splitOnLines(text, Math.floor(limits.fileBytes / 3)));
+  const chunks = text.length * 3 <= limits.fileBytes ? [text] : splitOnLines(text, Math.floor(limits.fileBytes / 3));
   return chunks.map((chunk, index) => ({
     name: chunks.length === 1 ? `${base}.${ext}` : `${base}-part${index + 1}.${ext}`,
     data: Buffer.from(chunk, 'utf8'),
