@@ -18,10 +18,13 @@ import { createAccess } from './sessions/access.js';
 import { createAuditLog } from './sessions/audit.js';
 import type { Db, Migration } from './sessions/database.js';
 import { coreMigrations } from './sessions/migrations.js';
+import { createFleet, isFinal, taskMigrations, type FleetDeps } from './executors/index.js';
+import { progressReport } from './monitor/reports.js';
+import { createTaskRelay, type TaskRelay } from './monitor/task-relay.js';
 import { createRegistry } from './sessions/registry.js';
 
 /** Every schema step of every part, in the order they must run. */
-export const allMigrations: readonly Migration[] = [...coreMigrations, ...outboxMigrations, ...monitorMigrations];
+export const allMigrations: readonly Migration[] = [...coreMigrations, ...outboxMigrations, ...monitorMigrations, ...taskMigrations];
 
 export interface AppDeps {
   config: Config;
@@ -34,6 +37,8 @@ export interface AppDeps {
   scrub?: Scrubber;
   /** Monitor knobs for tests and benchmarks (no scheduler, no streams, more requests in flight). */
   monitor?: Pick<MonitorDeps, 'schedule' | 'streams' | 'maxInFlight' | 'minProgressGapMs'>;
+  /** Executor-layer seams for tests (an ssh connector, fetch for webhooks). */
+  fleet?: Pick<FleetDeps, 'connectSsh' | 'fetch' | 'homeDir'>;
   /** Client timeouts; tests shorten them. */
   requestTimeoutMs?: number;
 }
@@ -41,7 +46,10 @@ export interface AppDeps {
 export interface App {
   switchboard: Switchboard;
   monitor: Monitor;
+  tasks: TaskRelay;
   scrub: Scrubber;
+  /** Re-attaches to live tasks, then starts the monitor (which reports whatever finished meanwhile). */
+  start(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -60,7 +68,42 @@ export function createApp(deps: AppDeps): App {
   const outbox = createOutbox({ db, clock, logger, sanitize: (reply) => scrubReply(reply, scrub) });
   const servers = createServerDirectory(config.servers, env, deps.requestTimeoutMs ? { timeoutMs: deps.requestTimeoutMs } : {});
   const commands = deps.commands ?? allCommands;
-  const monitor = createMonitor({ db, clock, logger, config, registry, servers, outbox, ...deps.monitor });
+  let relay: TaskRelay | undefined;
+  const fleet = createFleet({
+    db,
+    clock,
+    logger,
+    executors: config.executors,
+    defaults: config.defaults,
+    models: config.models,
+    runtimeEnv: env,
+    ...(env.WEBHOOK_SECRET ? { webhookSecret: env.WEBHOOK_SECRET } : {}),
+    ...deps.fleet,
+    onEvent: (event) => relay?.onEvent(event),
+  });
+  relay = createTaskRelay({ fleet, registry, outbox, clock, logger });
+  const tasks = relay;
+  const monitor = createMonitor({
+    db,
+    clock,
+    logger,
+    config,
+    registry,
+    servers,
+    outbox,
+    everySecond: () => {
+      void tasks.tick();
+      // Messages another process (the `switchboard` CLI) queued in the same database go out too.
+      outbox.pump();
+    },
+    taskReport: (name) => {
+      const task = fleet.get(name);
+      if (!task || isFinal(task.status)) return { over: true };
+      const view = tasks.view(name);
+      return { over: false, report: progressReport(name, view?.todos ?? [], view?.lastText ?? undefined) };
+    },
+    ...deps.monitor,
+  });
   const services: Services = {
     config,
     env,
@@ -74,15 +117,24 @@ export function createApp(deps: AppDeps): App {
     monitor,
     lookupHost: deps.lookupHost ?? systemLookup,
     grammar: commands,
+    fleet,
+    tasks,
   };
   monitor.attachServices(services);
   const switchboard = createSwitchboard({ services, commands, outbox });
   return {
     switchboard,
     monitor,
+    tasks,
     scrub,
+    async start() {
+      await fleet.reattach();
+      await monitor.start();
+      void tasks.tick(true);
+    },
     async stop() {
       await monitor.stop();
+      await fleet.close();
       outbox.stop();
     },
   };

@@ -86,7 +86,7 @@ export async function runBot(io: ProcessIo): Promise<number> {
     switchboard.register(adapter);
     await adapter.start();
   }
-  await app.monitor.start();
+  await app.start();
 
   const signalled = new Promise<number>((resolve) => {
     io.onSignal('SIGTERM', () => resolve(0));

@@ -12,6 +12,8 @@ import type { Access, Level } from '../sessions/access.js';
 import type { AuditLog } from '../sessions/audit.js';
 import type { Registry } from '../sessions/registry.js';
 import type { GrammarSpec } from './spec.js';
+import type { Fleet } from '../executors/index.js';
+import type { TaskRelay } from '../monitor/task-relay.js';
 
 /** Everything a handler may use. Built once by the core; handlers never reach for globals. */
 export interface Services {
@@ -27,6 +29,10 @@ export interface Services {
   monitor: MonitorControl;
   lookupHost: LookupHost;
   grammar: readonly GrammarSpec[];
+  /** Executors and their tasks. */
+  fleet: Fleet;
+  /** What live tasks last reported (todos, latest text). */
+  tasks: Pick<TaskRelay, 'view' | 'tick'>;
 }
 
 export interface CommandContext {

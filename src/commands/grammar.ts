@@ -74,6 +74,8 @@ export function parseCommandLine(line: string, specs: readonly GrammarSpec[]): P
   const options: Record<string, string | number | boolean> = {};
   let text: string | undefined;
   let offset = first.end;
+  const active = () => spec.positionals.filter((p) => !(p.skipWhen && p.skipWhen in options));
+  const expected = () => active().length;
 
   for (;;) {
     const at = skipSpace(line, offset);
@@ -126,7 +128,7 @@ export function parseCommandLine(line: string, specs: readonly GrammarSpec[]): P
       }
       continue;
     }
-    if (positionals.length < spec.positionals.length) {
+    if (positionals.length < expected()) {
       const value = readValue(line, at);
       positionals.push(value.value);
       offset = value.end;
@@ -140,9 +142,10 @@ export function parseCommandLine(line: string, specs: readonly GrammarSpec[]): P
     fail(`too many arguments for \`${spec.verb}\`: \`${readBare(line, at).value.slice(0, 40)}\``);
   }
 
-  const required = spec.positionals.filter((p) => !p.optional).length;
+  const wanted = active();
+  const required = wanted.filter((p) => !p.optional).length;
   if (positionals.length < required) {
-    const missing = spec.positionals.filter((p) => !p.optional)[positionals.length];
+    const missing = wanted.filter((p) => !p.optional)[positionals.length];
     fail(`\`${spec.verb}\` needs <${missing?.name ?? 'argument'}>`);
   }
   if (spec.text?.required && (text === undefined || text.trim() === '')) {
@@ -154,7 +157,7 @@ export function parseCommandLine(line: string, specs: readonly GrammarSpec[]): P
   const args: Record<string, string> = {};
   let spare = positionals.length - required;
   let next = 0;
-  for (const positional of spec.positionals) {
+  for (const positional of wanted) {
     if (positional.optional) {
       if (spare <= 0) continue;
       spare--;

@@ -4,6 +4,11 @@ import { answer } from './verbs/answer.js';
 import { approve } from './verbs/approve.js';
 import { deny } from './verbs/deny.js';
 import { unwatch, watch } from './verbs/watch.js';
+import { executors } from './verbs/executors.js';
+import { kill } from './verbs/kill.js';
+import { logs } from './verbs/logs.js';
+import { run, start } from './verbs/start.js';
+import { tasks } from './verbs/tasks.js';
 import { agents } from './verbs/agents.js';
 import { attach } from './verbs/attach.js';
 import { audit } from './verbs/audit.js';
@@ -44,5 +49,11 @@ export const allCommands: readonly CommandDefinition[] = [
   answer,
   agents,
   forget,
+  executors,
+  start,
+  run,
+  tasks,
+  logs,
+  kill,
   audit,
 ];

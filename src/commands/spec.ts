@@ -9,6 +9,8 @@ export interface OptionSpec {
 export interface PositionalSpec {
   name: string;
   optional?: boolean;
+  /** Not expected when this option was given before it (`start --label rust <prompt…>` has no executor). */
+  skipWhen?: string;
 }
 
 export interface GrammarSpec {
@@ -33,7 +35,8 @@ export interface ParsedCommand {
 export function usageOf(spec: GrammarSpec): string {
   const parts = [spec.verb];
   for (const positional of spec.positionals) {
-    parts.push(positional.optional ? `[${positional.name}]` : `<${positional.name}>`);
+    const shown = positional.skipWhen ? `${positional.name}|--${positional.skipWhen} ${positional.skipWhen.toUpperCase()}` : positional.name;
+    parts.push(positional.optional ? `[${shown}]` : `<${shown}>`);
   }
   for (const option of spec.options) {
     parts.push(option.value === 'flag' ? `[--${option.name}]` : `[--${option.name} ${option.placeholder ?? option.name.toUpperCase()}]`);

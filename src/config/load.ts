@@ -62,6 +62,12 @@ export function loadConfig(cwd: string, env: Environment): Config {
     }
   });
 
+  const executorNames = new Set<string>();
+  config.executors.forEach((executor, index) => {
+    if (executorNames.has(executor.name)) throw configError(file, `executors[${index}].name`, `the name \`${executor.name}\` is used twice`);
+    executorNames.add(executor.name);
+  });
+
   const databasePath = env.SWITCHBOARD_DB ?? './data/switchboard.db';
   return {
     ...config,

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseInterval } from '../monitor/interval.js';
 import { NAME_PATTERN } from '../sessions/names.js';
+import { executorDefaultsSchema, executorSchema, modelsSchema } from '../executors/config.js';
 
 const duration = z.string().refine(
   (value) => {
@@ -66,10 +67,10 @@ export const fileConfigSchema = z.strictObject({
       commandsPerMinute: z.number().int().min(1).default(30),
     })
     .default({ promptMaxChars: 100_000, commandsPerMinute: 30 }),
-  // Executors, defaults and models are validated by the executors module's own schemas (see config/load.ts).
-  executors: z.array(z.unknown()).default([]),
-  defaults: z.record(z.string(), z.unknown()).default({}),
-  models: z.record(z.string(), z.string()).default({}),
+  // The executor sections are described by the executor layer itself.
+  executors: z.array(executorSchema).default([]),
+  defaults: executorDefaultsSchema.default(executorDefaultsSchema.parse({})),
+  models: modelsSchema.default({}),
 });
 
 export type FileConfig = z.infer<typeof fileConfigSchema>;

@@ -173,7 +173,8 @@ export function assess(input: AssessInput): Assessment {
   const newest = turn ? finalOutput(turn) : undefined;
   const report = progressReport(input.name, observation.todos, newest, observation.state === 'retry' ? (observation.retryMessage ?? 'retrying') : undefined);
   const gapOk = watch.lastReportAt === undefined || now - watch.lastReportAt >= input.minProgressGapMs;
-  if (report !== watch.lastReport && (input.reason === 'tick' || (input.reason === 'todo' && gapOk))) assessment.progress = report;
+  const firstReport = watch.lastReport === undefined && observation.todos.length > 0;
+  if (report !== watch.lastReport && (input.reason === 'tick' || ((input.reason === 'todo' || firstReport) && gapOk))) assessment.progress = report;
   const waitingOnHuman = observation.permissions.length > 0 || observation.questions.length > 0;
   if (!waitingOnHuman && !watch.stallNoticed && now - activityAt >= input.stallAfterMs) assessment.stall = true;
   return assessment;

@@ -10,6 +10,8 @@ export interface EventHubOptions {
   /** A stream (re)opened: whatever happened while it was down must be reconciled by polling. */
   onConnected(serverKey: string): void;
   open?: typeof openEventStream;
+  /** How long a stream stays open after its last watch ended (a new `send` then finds it already open). */
+  lingerMs?: number;
 }
 
 interface Connection {
@@ -18,6 +20,7 @@ interface Connection {
   wanted: boolean;
   failures: number;
   timer?: NodeJS.Timeout;
+  closeTimer?: NodeJS.Timeout;
 }
 
 export function serverKeyOf(server: ServerRef): string {
@@ -32,6 +35,7 @@ export type EventHub = ReturnType<typeof createEventHub>;
  */
 export function createEventHub(options: EventHubOptions) {
   const open = options.open ?? openEventStream;
+  const lingerMs = options.lingerMs ?? 10 * 60_000;
   const connections = new Map<string, Connection>();
 
   function connect(key: string, connection: Connection): void {
@@ -58,20 +62,32 @@ export function createEventHub(options: EventHubOptions) {
     });
   }
 
-  /** Opens streams for these servers and closes the ones no longer needed. */
+  function close(key: string, connection: Connection): void {
+    connection.wanted = false;
+    clearTimeout(connection.timer);
+    clearTimeout(connection.closeTimer);
+    connection.stream?.close();
+    connections.delete(key);
+  }
+
+  /** Opens streams for these servers; the ones no longer needed close after `lingerMs`. */
   function want(servers: ReadonlyMap<string, ServerRef>): void {
       for (const [key, server] of servers) {
-        if (connections.has(key)) continue;
+        const existing = connections.get(key);
+        if (existing) {
+          clearTimeout(existing.closeTimer);
+          existing.closeTimer = undefined;
+          continue;
+        }
         const connection: Connection = { server, wanted: true, failures: 0 };
         connections.set(key, connection);
         connect(key, connection);
       }
       for (const [key, connection] of connections) {
-        if (servers.has(key)) continue;
-        connection.wanted = false;
-        clearTimeout(connection.timer);
-        connection.stream?.close();
-        connections.delete(key);
+        if (servers.has(key) || connection.closeTimer) continue;
+        // Reconnecting costs events: keep the stream a while in case work is sent there again soon.
+        connection.closeTimer = setTimeout(() => close(key, connection), lingerMs);
+        connection.closeTimer.unref();
       }
   }
 
@@ -81,7 +97,7 @@ export function createEventHub(options: EventHubOptions) {
       return connections.get(key)?.stream !== undefined;
     },
     stop(): void {
-      want(new Map());
+      for (const [key, connection] of connections) close(key, connection);
     },
   };
 }

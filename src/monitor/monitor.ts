@@ -39,6 +39,10 @@ export interface MonitorDeps {
   schedule?: boolean;
   /** Use the servers' event streams (the benchmark measures polling alone with false). */
   streams?: boolean;
+  /** Also run on the scheduler's beat (the executor fleet's probe), so there is one scheduler for all. */
+  everySecond?: () => void;
+  /** For watched task names: the progress report to post, or that the task is over (its result is posted by the relay). */
+  taskReport?: (name: string) => { report?: string; over: boolean };
 }
 
 export type Monitor = MonitorControl & {
@@ -86,9 +90,8 @@ export function createMonitor(deps: MonitorDeps): Monitor {
   const known = new Set<string>();
   let services: Services | undefined;
   let scheduler: ReturnType<typeof cron.createTask> | undefined;
-  let stopped = false;
-  /** Between start() and stop(): only a running monitor checks (a one-shot CLI command never starts it). */
-  let active = false;
+  /** Until start(): a one-shot CLI process records watches but never checks, streams or posts. */
+  let stopped = true;
 
   const healthGet = db.prepare<[string], { failures: number; down_noticed: number }>('SELECT failures, down_noticed FROM server_health WHERE server_key = ?');
   const healthSet = db.prepare(
@@ -99,7 +102,8 @@ export function createMonitor(deps: MonitorDeps): Monitor {
     logger,
     onEvent: (serverKey, event) => onServerEvent(serverKey, event),
     onConnected: (serverKey) => {
-      for (const name of index.namesOn(serverKey)) void request(name, 'reconcile');
+      // The server may start relaying a moment after the stream opens: look again shortly after too.
+      for (const name of index.namesOn(serverKey)) requestSettled(name, 'reconcile');
     },
   });
 
@@ -147,11 +151,11 @@ export function createMonitor(deps: MonitorDeps): Monitor {
    * An idle or error event can arrive a moment before the reply it ends is readable over HTTP, so the
    * check is repeated shortly after; checks of a finished watch cost nothing.
    */
-  function requestSettled(name: string): void {
-    void request(name, 'event');
+  function requestSettled(name: string, reason: CheckReason = 'event'): void {
+    void request(name, reason);
     for (const delay of [300, 1_000, 3_000]) {
       const timer = setTimeout(() => {
-        if (!stopped && store.get(name)) void request(name, 'event');
+        if (!stopped && store.get(name)) void request(name, reason);
       }, delay);
       timer.unref();
     }
@@ -244,7 +248,10 @@ export function createMonitor(deps: MonitorDeps): Monitor {
       return;
     }
     const found = opencodeOf(record);
-    if (!found) return;
+    if (!found) {
+      checkTask(record, watch, reason);
+      return;
+    }
     const { target, server, client } = found;
     const groupKey = `${serverKeyOf(server)}\u0001${target.directory}`;
     let observation: Observation;
@@ -301,6 +308,20 @@ export function createMonitor(deps: MonitorDeps): Monitor {
       ...(mem.lastEventAt !== undefined ? { lastEventAt: mem.lastEventAt } : {}),
     });
     act(record, watch, target, server, observation, assessment);
+  }
+
+  /** A watched task: its executor reports changes by itself; a watch adds a report every interval. */
+  function checkTask(record: NameRecord, watch: Watch, reason: CheckReason): void {
+    const view = deps.taskReport?.(record.name);
+    if (!view || view.over) {
+      store.remove(record.name);
+      unindex(record.name);
+      return;
+    }
+    if (reason === 'tick' && view.report && view.report !== watch.lastReport) {
+      post(record, reply(view.report));
+      store.update(record.name, { lastReport: view.report, lastReportAt: clock.now() });
+    }
   }
 
   function act(record: NameRecord, watch: Watch, target: OpencodeTarget, server: ServerRef, observation: Observation, a: Assessment): void {
@@ -449,6 +470,7 @@ export function createMonitor(deps: MonitorDeps): Monitor {
   };
 
   async function tick(): Promise<void> {
+    deps.everySecond?.();
     const now = clock.now();
     const watches = store.all();
     // Another process (the `switchboard` CLI) may have added or removed watches in the same database.
@@ -477,9 +499,9 @@ export function createMonitor(deps: MonitorDeps): Monitor {
       delete mem.sessionError;
       indexWatch(watchRequest.name);
       syncStreams();
-      // Events that arrived between the prompt being sent and this watch (a permission ask, even the end of
-      // a quick turn) were not routed to this name yet; one check now catches them instead of the next tick.
-      if (active) void request(watchRequest.name, 'reconcile');
+      // Events between the prompt being sent and this watch (a permission ask, even the end of a quick turn)
+      // were not routed to this name yet, and a new stream may relay late: look a few times early on.
+      if (!stopped) requestSettled(watchRequest.name, 'reconcile');
       return info(watchRequest.name)!;
     },
     unwatch(name) {
@@ -493,7 +515,6 @@ export function createMonitor(deps: MonitorDeps): Monitor {
     },
     async start() {
       stopped = false;
-      active = true;
       rebuild();
       // Whatever finished while Switchboard was down is reported now, once.
       await checkMany(store.all().map((w) => w.name), 'reconcile');
@@ -504,7 +525,6 @@ export function createMonitor(deps: MonitorDeps): Monitor {
     },
     async stop() {
       stopped = true;
-      active = false;
       if (scheduler) {
         await scheduler.stop();
         await scheduler.destroy();

@@ -42,6 +42,8 @@ export interface FinalReportInput {
   problem?: string;
   todos: readonly Todo[];
   elapsedMs?: number;
+  /** More facts for the header line (cost, exit code). */
+  facts?: string[];
 }
 
 /** Why a finished turn counts as a failure, in words; undefined when it succeeded. */
@@ -58,6 +60,7 @@ export function finalReport(input: FinalReportInput): Reply {
     input.ok ? '✅' : '❌',
     input.todos.length ? `todo ${todoFraction(input.todos)}` : '',
     input.elapsedMs !== undefined ? formatDuration(input.elapsedMs) : '',
+    ...(input.facts ?? []),
   ].filter(Boolean);
   const blocks = [text(`📋 **${input.name}** ${input.ok ? 'finished' : 'failed'} · ${facts.join(' · ')}`)];
   if (input.output) blocks.push(output(input.output));

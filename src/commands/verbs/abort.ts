@@ -16,6 +16,10 @@ export const abort: CommandDefinition = {
     if (lastSender !== ctx.actor.id) {
       ctx.services.access.requireOwnerOrAdmin(ctx.actor, lastSender ?? record.owner, `abort ${record.name}`, { name: record.name });
     }
+    if (record.target.kind === 'task') {
+      const killed = await ctx.services.fleet.kill(record.name);
+      return reply(`⏹ stopped task **${record.name}** on ${killed.executor}`, { data: { name: record.name } });
+    }
     const target = opencodeName(ctx, record, 'abort');
     // The server answers `true` even for sessions it does not know, so check the session first.
     await onSession(target, () => target.client.getSession(target.target.sessionId));

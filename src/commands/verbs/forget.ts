@@ -11,12 +11,14 @@ export const forget: CommandDefinition = {
   examples: ['forget kumo'],
   async handle(ctx) {
     const record = requireName(ctx);
+    // A task's record goes with its name; a live task must be killed first (never left running unnamed).
+    if (record.target.kind === 'task' && ctx.services.fleet.get(record.name)) await ctx.services.fleet.forget(record.name);
     ctx.services.monitor.unwatch(record.name);
     ctx.services.registry.remove(record.name);
     const what =
       record.target.kind === 'opencode'
-        ? `OpenCode session ${record.target.sessionId} on ${record.target.server}`
-        : `task ${record.target.taskId} on ${record.target.executor}`;
-    return reply(`🗑 forgot **${record.name}**; its ${what} was left untouched`, { data: { name: record.name } });
+        ? `its OpenCode session ${record.target.sessionId} on ${record.target.server} was left untouched`
+        : `the task's log directory on ${record.target.executor} was cleaned up; its workspace was left untouched`;
+    return reply(`🗑 forgot **${record.name}**; ${what}`, { data: { name: record.name } });
   },
 };

@@ -2,6 +2,7 @@ import { output, reply, text } from '../../core/reply.js';
 import { describeError, finalOutput, latestAssistantText, latestTurn } from '../../opencode/turns.js';
 import type { CommandDefinition } from '../context.js';
 import { onSession, opencodeName, requireName } from '../targets.js';
+import { taskOf } from '../task-names.js';
 
 export const last: CommandDefinition = {
   verb: 'last',
@@ -13,6 +14,12 @@ export const last: CommandDefinition = {
   async handle(ctx) {
     const record = requireName(ctx);
     ctx.services.access.require(ctx.actor, 'read', `read ${record.name}`, { name: record.name });
+    if (record.target.kind === 'task') {
+      const task = taskOf(ctx, record, 'last');
+      const body = task.result ?? ctx.services.tasks.view(record.name)?.lastText ?? (task.kind === 'shell' ? await ctx.services.fleet.logs(record.name, 60) : null);
+      if (!body?.trim()) return reply(`**${record.name}** has no output yet.`, { data: { name: record.name, output: null } });
+      return reply([text(`**${record.name}** latest output:`), output(body)], { data: { name: record.name, output: body } });
+    }
     const target = opencodeName(ctx, record, 'last');
     const messages = await onSession(target, () => target.client.messages(target.target.sessionId, { limit: 50 }));
     const turn = latestTurn(messages);

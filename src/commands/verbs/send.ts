@@ -2,7 +2,8 @@ import { SwitchboardError } from '../../errors.js';
 import { reply, text, verbatim } from '../../core/reply.js';
 import { channelOf } from '../../core/origin.js';
 import { firstLine } from '../../opencode/turns.js';
-import type { CommandDefinition } from '../context.js';
+import type { CommandContext, CommandDefinition } from '../context.js';
+import type { NameRecord } from '../../sessions/registry.js';
 import { onSession, opencodeName, requireName } from '../targets.js';
 import { requireAgent } from '../servers.js';
 
@@ -34,6 +35,7 @@ export const send: CommandDefinition = {
     const record = requireName(ctx);
     const prompt = checkPrompt(ctx.text, ctx.services.config.limits.promptMaxChars);
     ctx.services.access.require(ctx.actor, 'work', `send prompts to ${record.name}`, { name: record.name });
+    if (record.target.kind === 'task') return sendToTask(ctx, record, prompt);
     const target = opencodeName(ctx, record, 'send');
     const agentOption = ctx.options.agent as string | undefined;
     if (agentOption !== undefined) requireAgent(await target.client.agents(), agentOption, target.server.label);
@@ -65,3 +67,17 @@ export const send: CommandDefinition = {
     );
   },
 };
+
+/** A follow-up to a Claude Code task: a new run that resumes the same conversation. */
+async function sendToTask(ctx: CommandContext, record: NameRecord, prompt: string) {
+  if (ctx.options.agent !== undefined) throw new SwitchboardError('usage', '--agent is for OpenCode sessions; a task keeps its model');
+  const task = await ctx.services.fleet.send(record.name, prompt);
+  const { registry } = ctx.services;
+  const promptId = registry.recordPrompt({ name: record.name, actor: ctx.actor.id, text: prompt });
+  ctx.audit.promptId = promptId;
+  registry.update(record.name, { currentTask: firstLine(prompt), lastPromptId: promptId, origin: channelOf(ctx.origin) });
+  ctx.route = { threadKey: record.name, opensThread: true };
+  return reply([text(`📨 **${record.name}** ← ${ctx.actor.name ?? ctx.actor.id} (resuming the conversation on ${task.executor})`), verbatim(prompt)], {
+    data: { name: record.name, promptId, taskId: task.id, status: task.status },
+  });
+}

@@ -5,6 +5,7 @@ import type { OpencodeClient } from '../../opencode/client.js';
 import { todoFraction } from '../../opencode/turns.js';
 import type { NameRecord } from '../../sessions/registry.js';
 import type { CommandContext, CommandDefinition } from '../context.js';
+import { describeTaskState } from '../task-names.js';
 
 interface Line {
   name: string;
@@ -58,6 +59,20 @@ async function describeOpencodeNames(ctx: CommandContext, records: NameRecord[])
   return lines.flat();
 }
 
+function describeTask(ctx: CommandContext, record: NameRecord): Line {
+  const task = ctx.services.fleet.get(record.name);
+  const view = ctx.services.tasks.view(record.name);
+  const done = view?.todos.filter((t) => t.status === 'completed').length;
+  return {
+    name: record.name,
+    kind: task ? `${task.kind} task` : 'task',
+    where: record.target.kind === 'task' ? record.target.executor : '',
+    state: task ? describeTaskState(task, ctx.services.clock.now()) : 'unknown',
+    ...(view?.todos.length ? { todo: `${done}/${view.todos.length}` } : {}),
+    ...(record.currentTask ? { task: record.currentTask } : {}),
+  };
+}
+
 export const sessions: CommandDefinition = {
   verb: 'sessions',
   summary: 'every name: kind, where, busy/idle, todo x/y, current task',
@@ -70,18 +85,10 @@ export const sessions: CommandDefinition = {
       return reply('No names yet. Create one with `new <server>` (or `new <name> <server>`).', { data: [] });
     }
     const described = new Map((await describeOpencodeNames(ctx, records)).map((line) => [line.name, line]));
-    const lines = records.map(
-      (record): Line =>
-        described.get(record.name) ?? {
-          name: record.name,
-          kind: 'task',
-          where: record.target.kind === 'task' ? record.target.executor : '',
-          state: 'unknown',
-          ...(record.currentTask ? { task: record.currentTask } : {}),
-        },
-    );
+    const lines = records.map((record): Line => described.get(record.name) ?? describeTask(ctx, record));
     const width = Math.max(...lines.map((l) => l.name.length));
-    const icon = (state: string) => (state === 'idle' ? '💤' : state === 'busy' || state === 'retry' ? '⚙️' : '⚠️');
+    const icon = (state: string) =>
+      state === 'idle' ? '💤' : state === 'busy' || state === 'retry' || state.startsWith('running') ? '⚙️' : state.startsWith('succeeded') ? '✅' : state.startsWith('queued') ? '⏳' : '⚠️';
     const body = lines.map((l) =>
       [
         `${icon(l.state)} ${l.name.padEnd(width)}`,

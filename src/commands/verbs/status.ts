@@ -1,7 +1,9 @@
 import { reply } from '../../core/reply.js';
 import { readSnapshot } from '../../opencode/snapshot.js';
 import { activeTodo, latestAssistantText, summarize, todoFraction } from '../../opencode/turns.js';
-import type { CommandDefinition } from '../context.js';
+import type { CommandContext, CommandDefinition } from '../context.js';
+import type { NameRecord } from '../../sessions/registry.js';
+import { describeTaskState, taskOf, taskStateIcon } from '../task-names.js';
 import { onSession, opencodeName, requireName } from '../targets.js';
 
 export const status: CommandDefinition = {
@@ -14,6 +16,7 @@ export const status: CommandDefinition = {
   async handle(ctx) {
     const record = requireName(ctx);
     ctx.services.access.require(ctx.actor, 'read', `read ${record.name}`, { name: record.name });
+    if (record.target.kind === 'task') return taskStatus(ctx, record);
     const target = opencodeName(ctx, record, 'status');
     const snapshot = await onSession(target, () => readSnapshot(target.client, target.target.sessionId, target.target.directory));
     const active = activeTodo(snapshot.todos);
@@ -48,3 +51,18 @@ export const status: CommandDefinition = {
     });
   },
 };
+
+function taskStatus(ctx: CommandContext, record: NameRecord) {
+  const task = taskOf(ctx, record, 'status');
+  const view = ctx.services.tasks.view(record.name);
+  const todos = view?.todos ?? [];
+  const active = activeTodo(todos);
+  const lines = [`**${record.name}** · ${task.kind} task on ${task.executor} · ${taskStateIcon(task.status)} ${describeTaskState(task, ctx.services.clock.now())}`];
+  if (todos.length) lines.push(`todo ${todoFraction(todos)}${active ? ` · 🔄 ${active.content}` : ''}`);
+  if (record.currentTask) lines.push(`task: ${record.currentTask}`);
+  if (task.reason && task.status !== 'succeeded') lines.push(`note: ${task.reason}`);
+  const latest = task.result ?? view?.lastText ?? undefined;
+  if (latest) lines.push(`latest: ${summarize(latest)}`);
+  if (task.totalCostUsd) lines.push(`cost so far: $${task.totalCostUsd.toFixed(4)}`);
+  return reply(lines.join('\n'), { data: { name: record.name, task, todos } });
+}

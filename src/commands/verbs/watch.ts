@@ -3,6 +3,8 @@ import { SwitchboardError } from '../../errors.js';
 import { parseInterval } from '../../monitor/interval.js';
 import type { CommandDefinition } from '../context.js';
 import { onSession, opencodeName, requireName } from '../targets.js';
+import { taskOf } from '../task-names.js';
+import { isFinal } from '../../executors/index.js';
 
 export const watch: CommandDefinition = {
   verb: 'watch',
@@ -16,9 +18,14 @@ export const watch: CommandDefinition = {
     const record = requireName(ctx);
     ctx.services.access.require(ctx.actor, 'work', `watch ${record.name}`, { name: record.name });
     const interval = ctx.args.interval ? parseInterval(ctx.args.interval).text : undefined;
-    const target = opencodeName(ctx, record, 'watch');
-    // Checks the session exists now rather than at the first tick.
-    await onSession(target, () => target.client.getSession(target.target.sessionId));
+    if (record.target.kind === 'opencode') {
+      const target = opencodeName(ctx, record, 'watch');
+      // Checks the session exists now rather than at the first tick.
+      await onSession(target, () => target.client.getSession(target.target.sessionId));
+    } else {
+      const task = taskOf(ctx, record, 'watch');
+      if (isFinal(task.status)) throw new SwitchboardError('task_not_running', `task ${record.name} already ${task.status}; \`last ${record.name}\` shows its result`);
+    }
     const info = ctx.services.monitor.watch({
       name: record.name,
       ...(interval ? { interval } : {}),

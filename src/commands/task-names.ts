@@ -1,0 +1,54 @@
+import { SwitchboardError } from '../errors.js';
+import type { TaskRecord } from '../executors/index.js';
+import { formatDuration } from '../monitor/reports.js';
+import type { NameRecord } from '../sessions/registry.js';
+import { assertValidName, pickFreeName } from '../sessions/names.js';
+import type { CommandContext } from './context.js';
+
+/** The task behind a registered name, or a clear error when the name is not a task. */
+export function taskOf(ctx: CommandContext, record: NameRecord, verb: string): TaskRecord {
+  if (record.target.kind !== 'task') {
+    throw new SwitchboardError('usage', `\`${verb}\` works on tasks; ${record.name} is an OpenCode session`);
+  }
+  const task = ctx.services.fleet.get(record.name);
+  if (!task) throw new SwitchboardError('unknown_name', `the task of ${record.name} is gone from the executor store`, { hint: `\`forget ${record.name}\` drops the name` });
+  return task;
+}
+
+/** A name for a new task: the one asked for (checked), or a free pronounceable one. */
+export function newTaskName(ctx: CommandContext): string {
+  const { registry, fleet } = ctx.services;
+  const taken = (name: string) => registry.isTaken(name) || fleet.get(name) !== null;
+  const wanted = ctx.options.name as string | undefined;
+  if (wanted === undefined) return pickFreeName(taken);
+  assertValidName(wanted);
+  if (taken(wanted)) {
+    throw new SwitchboardError('name_taken', `the name \`${wanted}\` is already taken`, { hint: `pick another --name, or \`forget ${wanted}\` first` });
+  }
+  return wanted;
+}
+
+const STATE_ICON: Record<string, string> = {
+  queued: '⏳',
+  running: '⚙️',
+  needs_attention: '✋',
+  retrying: '↻',
+  stopping: '⏹',
+  succeeded: '✅',
+  failed: '❌',
+  killed: '⏹',
+  abandoned: '❌',
+};
+
+export function taskStateIcon(status: string): string {
+  return STATE_ICON[status] ?? '•';
+}
+
+/** "running for 5m 02s", "queued (position 2)", "succeeded 3m ago". */
+export function describeTaskState(task: TaskRecord, now: number): string {
+  const state = task.status.replace('_', ' ');
+  if (task.status === 'queued') return `queued (position ${task.queuePosition ?? '?'})`;
+  if (task.finishedAt) return `${state} ${formatDuration(now - task.finishedAt)} ago`;
+  if (task.startedAt) return `${state} for ${formatDuration(now - task.startedAt)}${task.attempt > 1 ? ` · attempt ${task.attempt}` : ''}`;
+  return state;
+}

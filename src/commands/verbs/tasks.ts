@@ -1,0 +1,51 @@
+import { reply } from '../../core/reply.js';
+import { SwitchboardError } from '../../errors.js';
+import type { TaskStatus } from '../../executors/index.js';
+import { ACTIVE_STATUSES } from '../../executors/index.js';
+import type { CommandDefinition } from '../context.js';
+import { describeTaskState, taskStateIcon } from '../task-names.js';
+
+const STATUSES: readonly TaskStatus[] = ['queued', 'running', 'needs_attention', 'retrying', 'stopping', 'succeeded', 'failed', 'killed', 'abandoned'];
+
+export const tasks: CommandDefinition = {
+  verb: 'tasks',
+  summary: 'tasks on the executors, with the queue',
+  positionals: [],
+  options: [
+    { name: 'status', value: 'string', placeholder: 'S', description: `one of ${STATUSES.join(', ')}, or active` },
+    { name: 'executor', value: 'string', placeholder: 'E', description: 'only this executor’s tasks' },
+  ],
+  level: 'read',
+  examples: ['tasks', 'tasks --status running', 'tasks --executor crib'],
+  async handle(ctx) {
+    const wanted = ctx.options.status as string | undefined;
+    let status: readonly TaskStatus[] | undefined;
+    if (wanted === 'active') status = [...ACTIVE_STATUSES, 'queued'];
+    else if (wanted !== undefined) {
+      if (!STATUSES.includes(wanted as TaskStatus)) {
+        throw new SwitchboardError('usage', `\`${wanted.slice(0, 30)}\` is not a task status`, { hint: `statuses: ${STATUSES.join(', ')}, active` });
+      }
+      status = [wanted as TaskStatus];
+    }
+    const executor = ctx.options.executor as string | undefined;
+    const list = ctx.services.fleet.tasks({ ...(status ? { status } : {}), ...(executor ? { executor } : {}) });
+    if (list.length === 0) return reply('No tasks match. Start one with `start <executor> <prompt…>` or `run <executor> <command…>`.', { data: [] });
+    const now = ctx.services.clock.now();
+    const width = Math.max(...list.map((t) => t.name.length));
+    const lines = list.map((task) => {
+      const view = ctx.services.tasks.view(task.name);
+      const done = view?.todos.filter((t) => t.status === 'completed').length;
+      return [
+        `${taskStateIcon(task.status)} ${task.name.padEnd(width)}`,
+        `${task.kind} on ${task.executor}`,
+        describeTaskState(task, now),
+        view?.todos.length ? `todo ${done}/${view.todos.length}` : '',
+        task.totalCostUsd ? `$${task.totalCostUsd.toFixed(4)}` : '',
+        task.reason && !['succeeded', 'running'].includes(task.status) ? task.reason : '',
+      ]
+        .filter(Boolean)
+        .join(' · ');
+    });
+    return reply(lines.join('\n'), { data: list });
+  },
+};

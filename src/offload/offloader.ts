@@ -1,0 +1,560 @@
+import { mkdirSync, readFileSync, realpathSync, statSync, existsSync } from 'node:fs';
+import { basename, isAbsolute, join, resolve } from 'node:path';
+import { SwitchboardError, toSwitchboardError } from '../errors.js';
+import type { Clock } from '../core/clock.js';
+import type { Logger } from '../core/logger.js';
+import type { Fleet } from '../executors/api.js';
+import { expandHome, type ExecutorConfig } from '../executors/config.js';
+import { describeExecutor, sshTargetFor } from '../executors/executor.js';
+import { isFinal, type TaskRecord } from '../executors/task-store.js';
+import { createLocalTransport } from '../executors/transport/local.js';
+import { createSshTransport, type SshTarget } from '../executors/transport/ssh.js';
+import type { Transport } from '../executors/transport/transport.js';
+import type { Db } from '../sessions/database.js';
+import { encodeProjectPath, excludeArgs, findExecutable } from './paths.js';
+import { inspectRemote, makeRemoteDir, type RemoteInspection } from './remote.js';
+import { runRsync, type RsyncProgress, type RsyncStats } from './rsync.js';
+import { claudeConfigDirOf, findLocalSession, type LocalSession } from './session.js';
+import { captureHostKey, prepareRsyncShell, type RsyncShell } from './ssh-command.js';
+import { createOffloadStore, type OffloadRecord } from './store.js';
+
+const NAME = /^[a-z0-9][a-z0-9-]{0,31}$/;
+const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** What the resumed agent reads when no prompt was given (claude -p needs one). */
+export const CONTINUE_PROMPT = 'Continue the work from where you left off.';
+
+export interface OffloaderDeps {
+  /** Opened with `offloadMigrations` applied. */
+  db: Db;
+  fleet: Fleet;
+  executors: readonly ExecutorConfig[];
+  clock: Clock;
+  logger: Logger;
+  /** The bot's environment: PATH to find rsync and ssh, HOME, CLAUDE_CONFIG_DIR, and the values of `--env NAME`. */
+  runtimeEnv: Readonly<Record<string, string | undefined>>;
+  homeDir?: string;
+  /** The workspace when none is given (the bot's working directory). */
+  cwd: string;
+  /** Where `offload --back` keeps every local file it replaces or deletes, one folder per run. */
+  backupDir: string;
+  /** This machine's Claude Code state (default: CLAUDE_CONFIG_DIR, else ~/.claude). */
+  claudeConfigDir?: string;
+  rsyncPath?: string;
+  sshPath?: string;
+  /** rsync's name or path on executors (default `rsync`, found on the host's PATH or its login shell's). */
+  remoteRsyncPath?: string;
+  /** For the ssh wrapper's private directory (default: os.tmpdir()). */
+  tmpDir?: string;
+  readIdentity?: (path: string) => Buffer;
+  /** Tests: the transport for an ssh executor's few inspection commands. */
+  connectSsh?: (target: SshTarget) => Transport;
+  /** Between progress reports (default 2 s; the first and the last always go out). */
+  progressIntervalMs?: number;
+  /** rsync gives up after this long without any I/O (default 300 s). */
+  ioTimeoutSec?: number;
+  /** rsync -z over ssh (default true; a loopback or LAN copy is faster without). */
+  compress?: boolean;
+}
+
+export interface OffloadSpec {
+  executor: string;
+  name: string;
+  /** The local workspace (default: deps.cwd). `~` is this machine's home. */
+  workspace?: string;
+  /** Where it goes on the executor (default: `<executor workspace or ~>/<workspace's folder name>`). */
+  to?: string;
+  /** Without one, the session continues with CONTINUE_PROMPT; a workspace without a session needs one. */
+  prompt?: string;
+  /** A session of that workspace other than the newest. */
+  sessionId?: string;
+  includeEnv?: boolean;
+  /** Names of variables from the bot's environment to pass to the task (their values never appear anywhere else). */
+  env?: readonly string[];
+  /** More rsync exclude patterns (anchor with a leading `/`). */
+  excludes?: readonly string[];
+  model?: string;
+  maxTurns?: number;
+  actor: string;
+  channel: string;
+  onProgress?: (progress: OffloadProgress) => void;
+  signal?: AbortSignal;
+}
+
+export interface OffloadProgress extends RsyncProgress {
+  name: string;
+  phase: 'workspace' | 'session';
+  direction: 'push' | 'pull';
+}
+
+export interface OffloadResult {
+  task: TaskRecord;
+  executor: string;
+  where: string;
+  localPath: string;
+  remotePath: string;
+  /** The conversation that continues there, or null when a fresh one started (no session here). */
+  session: { id: string; bytes: number } | null;
+  workspace: RsyncStats;
+  /** Names only. */
+  envSent: string[];
+  durationMs: number;
+}
+
+export interface BackResult {
+  name: string;
+  executor: string;
+  localPath: string;
+  remotePath: string;
+  workspace: RsyncStats;
+  sessionCopied: boolean;
+  /** Local files that were replaced or deleted, kept here; null when nothing local was touched. */
+  backupDir: string | null;
+  durationMs: number;
+}
+
+export interface Offloader {
+  offload(spec: OffloadSpec): Promise<OffloadResult>;
+  /** Brings the workspace (and the session) home. Refuses while the task still runs unless `force`. */
+  back(name: string, options?: { force?: boolean; onProgress?: (progress: OffloadProgress) => void; signal?: AbortSignal }): Promise<BackResult>;
+  get(name: string): OffloadRecord | null;
+  list(): OffloadRecord[];
+  forget(name: string): void;
+}
+
+interface Connection {
+  where: string;
+  transport: Transport;
+  shell: RsyncShell | null;
+  /** `user@host:` for ssh, '' for a local executor. */
+  prefix: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Moves a line of work from this machine to an executor and back: the workspace by rsync over the executor's own
+ * SSH settings, the workspace's Claude session file into the remote projects folder, then a task that resumes it.
+ */
+export function createOffloader(deps: OffloaderDeps): Offloader {
+  const store = createOffloadStore(deps.db);
+  const homeDir = deps.homeDir ?? deps.runtimeEnv['HOME'] ?? '/';
+  const progressEvery = deps.progressIntervalMs ?? 2_000;
+
+  function executorNamed(name: string): ExecutorConfig {
+    const found = deps.executors.find((e) => e.name === name);
+    if (!found) {
+      const known = deps.executors.map((e) => e.name).join(', ') || 'none configured';
+      throw new SwitchboardError('unknown_executor', `no executor named '${name}' (known: ${known})`, { hint: 'executors lists them.' });
+    }
+    if (found.type === 'container') {
+      throw new SwitchboardError('usage', `${describeExecutor(found)} runs on this machine already; offload moves work to ssh (or local) executors`);
+    }
+    return found;
+  }
+
+  function tools(): { rsync: string; ssh: string } {
+    const path = deps.runtimeEnv['PATH'];
+    const rsync = findExecutable(deps.rsyncPath ?? 'rsync', path);
+    if (!rsync) {
+      throw new SwitchboardError('missing_tool', `rsync not found on this machine (looked for '${deps.rsyncPath ?? 'rsync'}' on PATH)`, {
+        hint: 'Install rsync where Switchboard runs (apt install rsync, brew install rsync).',
+      });
+    }
+    const ssh = findExecutable(deps.sshPath ?? 'ssh', path);
+    return { rsync, ssh: ssh ?? '' };
+  }
+
+  async function connect(config: ExecutorConfig, sshPath: string): Promise<Connection> {
+    const where = describeExecutor(config);
+    if (config.type === 'local') {
+      const transport = createLocalTransport({ env: deps.runtimeEnv });
+      return { where, transport, shell: null, prefix: '', close: () => transport.close() };
+    }
+    if (config.type !== 'ssh') throw new SwitchboardError('usage', `${where}: offload needs an ssh or local executor`);
+    if (!sshPath) {
+      throw new SwitchboardError('missing_tool', `ssh (the OpenSSH client) not found on this machine; rsync needs it to reach ${where}`, {
+        hint: 'Install the OpenSSH client where Switchboard runs (apt install openssh-client).',
+      });
+    }
+    const target = sshTargetFor(config, { runtimeEnv: deps.runtimeEnv, homeDir, readIdentity: deps.readIdentity ?? ((p) => readFileSync(p)) });
+    const hostKey = await captureHostKey(target, where);
+    const shell = await prepareRsyncShell({ target, hostKey, sshPath, ...(deps.tmpDir ? { tmpRoot: deps.tmpDir } : {}) });
+    const transport = deps.connectSsh ? deps.connectSsh(target) : createSshTransport(target, { clock: deps.clock, logger: deps.logger, commandChannel: false });
+    return {
+      where,
+      transport,
+      shell,
+      prefix: shell.remotePrefix,
+      async close() {
+        await Promise.all([transport.close().catch(() => undefined), shell.cleanup().catch(() => undefined)]);
+      },
+    };
+  }
+
+  function rsyncEnv(connection: Connection): Record<string, string> {
+    return {
+      PATH: deps.runtimeEnv['PATH'] ?? '/usr/local/bin:/usr/bin:/bin',
+      HOME: homeDir,
+      LANG: 'C',
+      LC_ALL: 'C',
+      ...(connection.shell?.env ?? {}),
+    };
+  }
+
+  function baseArgs(connection: Connection, remoteRsync: string | null): string[] {
+    const args = ['-a', '-s', '--no-owner', '--no-group', '--info=progress2,stats2', '--no-inc-recursive', '--outbuf=N', `--timeout=${deps.ioTimeoutSec ?? 300}`];
+    if (connection.shell) {
+      if (deps.compress ?? true) args.push('-z');
+      args.push('-e', connection.shell.rsh);
+      if (remoteRsync) args.push(`--rsync-path=${remoteRsync}`);
+    }
+    return args;
+  }
+
+  function throttled(name: string, phase: OffloadProgress['phase'], direction: OffloadProgress['direction'], sink?: (p: OffloadProgress) => void) {
+    let last = -Infinity;
+    let pending: OffloadProgress | null = null;
+    return {
+      onProgress(progress: RsyncProgress) {
+        if (!sink) return;
+        const event: OffloadProgress = { ...progress, name, phase, direction };
+        const now = deps.clock.now();
+        if (now - last >= progressEvery) {
+          last = now;
+          pending = null;
+          sink(event);
+        } else pending = event;
+      },
+      flush() {
+        if (sink && pending) sink(pending);
+        pending = null;
+      },
+    };
+  }
+
+  function resolveLocal(workspace: string | undefined): string {
+    const given = workspace === undefined ? deps.cwd : expandHome(workspace, homeDir);
+    const absolute = isAbsolute(given) ? given : resolve(deps.cwd, given);
+    let stats;
+    try {
+      stats = statSync(absolute);
+    } catch {
+      throw new SwitchboardError('workspace_missing', `the workspace ${absolute} does not exist on this machine`, { hint: 'Give an existing directory with --workspace.' });
+    }
+    if (!stats.isDirectory()) throw new SwitchboardError('workspace_missing', `${absolute} is not a directory`, { hint: 'Give a directory with --workspace.' });
+    return realpathSync(absolute);
+  }
+
+  function pickEnv(names: readonly string[] | undefined): Record<string, string> {
+    const picked: Record<string, string> = {};
+    for (const name of names ?? []) {
+      if (!ENV_KEY.test(name)) throw new SwitchboardError('usage', `--env takes variable names; '${name.slice(0, 40)}' is not one`);
+      const value = deps.runtimeEnv[name];
+      if (value === undefined) {
+        throw new SwitchboardError('usage', `--env ${name}: Switchboard's environment has no ${name}`, {
+          hint: 'Only variables set where Switchboard runs can be passed; or set it in the executor’s env in switchboard.yaml.',
+        });
+      }
+      picked[name] = value;
+    }
+    return picked;
+  }
+
+  function checkName(name: string): void {
+    if (!NAME.test(name)) {
+      throw new SwitchboardError('invalid_name', `'${name.slice(0, 40)}' is not a valid name`, { hint: 'Names are lowercase letters, digits and -, at most 32.' });
+    }
+    const task = deps.fleet.get(name);
+    if (task) throw new SwitchboardError('name_taken', `a task named '${name}' already exists (${task.status} on ${task.executor})`, { hint: 'Pick another name.' });
+    const record = store.get(name);
+    if (record && (record.state === 'started' || record.state === 'back')) {
+      throw new SwitchboardError('name_taken', `'${name}' already names an offload to ${record.executor}`, { hint: 'Pick another name.' });
+    }
+  }
+
+  /** Refuses a target that holds something offload did not put there, or where another task is working. */
+  function checkTarget(executor: string, where: string, name: string, localPath: string, inspection: RemoteInspection): void {
+    const path = inspection.physical ?? inspection.target;
+    const records = store.atTarget(executor, path).filter((r) => r.name !== name);
+    for (const record of records) {
+      const task = deps.fleet.get(record.name);
+      if (task && !isFinal(task.status)) {
+        throw new SwitchboardError('target_exists', `${path} on ${where} is where task ${record.name} is ${task.status}`, {
+          hint: `Wait for ${record.name} (or kill it), or offload to another directory with --to.`,
+        });
+      }
+      if (record.state === 'started') {
+        throw new SwitchboardError('target_exists', `${path} on ${where} holds the work of ${record.name}, which has not come back yet; a new copy would overwrite it`, {
+          hint: `offload --back ${record.name} first, or offload to another directory with --to.`,
+        });
+      }
+    }
+    if (inspection.state === 'notdir') {
+      throw new SwitchboardError('target_exists', `${path} on ${where} exists and is not a directory`, { hint: 'Choose another place with --to.' });
+    }
+    if (inspection.state === 'nonempty') {
+      const ours = [...records, store.get(name)].some((r) => r && r.executor === executor && r.remotePath === path && r.localPath === localPath);
+      if (!ours) {
+        throw new SwitchboardError('target_exists', `${path} on ${where} already exists and is not empty; offload only writes into a directory it made for this workspace`, {
+          hint: 'Choose an empty or new directory with --to.',
+        });
+      }
+    }
+  }
+
+  async function offload(spec: OffloadSpec): Promise<OffloadResult> {
+    const started = deps.clock.now();
+    const config = executorNamed(spec.executor);
+    checkName(spec.name);
+    const localPath = resolveLocal(spec.workspace);
+    const env = pickEnv(spec.env);
+    const prompt = spec.prompt?.trim() ? spec.prompt : undefined;
+    const configDir = deps.claudeConfigDir ?? claudeConfigDirOf(deps.runtimeEnv, homeDir);
+    const session: LocalSession | null = findLocalSession(configDir, localPath, spec.sessionId);
+    if (!session && spec.sessionId) {
+      throw new SwitchboardError('no_session', `no Claude session ${spec.sessionId} for ${localPath} on this machine (looked in ${join(configDir, 'projects', encodeProjectPath(localPath))})`);
+    }
+    if (!session && !prompt) {
+      throw new SwitchboardError('no_session', `there is no Claude session for ${localPath} on this machine (looked in ${join(configDir, 'projects', encodeProjectPath(localPath))}), so there is nothing to continue`, {
+        hint: `Give a prompt to start a fresh conversation there: offload ${spec.executor} ${spec.name} --workspace ${localPath} <prompt…>`,
+      });
+    }
+    const { rsync, ssh } = tools();
+    const excludes = [...(spec.excludes ?? [])];
+    const includeEnv = spec.includeEnv === true;
+
+    const connection = await connect(config, ssh);
+    try {
+      const target = spec.to ?? `${config.workspace ?? '~'}/${basename(localPath)}`;
+      if (!target.startsWith('/') && target !== '~' && !target.startsWith('~/')) {
+        throw new SwitchboardError('usage', `--to must be an absolute path or start with ~/ (got ${target.slice(0, 80)})`);
+      }
+      const inspection = await inspectRemote(connection.transport, connection.where, {
+        rsync: deps.remoteRsyncPath ?? 'rsync',
+        target,
+        claudeConfigDir: config.env['CLAUDE_CONFIG_DIR'],
+        taskHome: config.env['HOME'],
+      });
+      if (connection.shell && !inspection.rsync) {
+        throw new SwitchboardError('missing_tool', `rsync not found on ${connection.where} (looked for '${deps.remoteRsyncPath ?? 'rsync'}')`, {
+          hint: 'Install rsync on that host (apt install rsync); offload needs it on both sides.',
+        });
+      }
+      checkTarget(config.name, connection.where, spec.name, localPath, inspection);
+      const remotePath = await makeRemoteDir(connection.transport, connection.where, inspection.target);
+      store.put({
+        name: spec.name,
+        executor: config.name,
+        localPath,
+        remotePath,
+        sessionId: session?.id ?? null,
+        includeEnv,
+        excludes,
+        state: 'syncing',
+        actor: spec.actor,
+        channel: spec.channel,
+        createdAt: deps.clock.now(),
+      });
+      deps.logger.info('offload: syncing the workspace', { name: spec.name, executor: config.name, from: localPath, to: remotePath, freeKb: inspection.freeKb });
+
+      try {
+        const progress = throttled(spec.name, 'workspace', 'push', spec.onProgress);
+        const workspace = await runRsync({
+          rsyncPath: rsync,
+          args: [...baseArgs(connection, inspection.rsync), '--delete', ...excludeArgs({ includeEnv, extra: excludes }), `${localPath}/`, `${connection.prefix}${remotePath}/`],
+          env: rsyncEnv(connection),
+          sides: { remote: connection.where, direction: 'push', what: `the workspace ${localPath}` },
+          onProgress: progress.onProgress,
+          ...(spec.signal ? { signal: spec.signal } : {}),
+          now: deps.clock.now,
+        });
+        progress.flush();
+        store.update(spec.name, { syncedAt: deps.clock.now(), lastSync: workspace });
+
+        if (session) {
+          const remoteProject = `${inspection.claudeConfig}/projects/${encodeProjectPath(remotePath)}`;
+          await makeRemoteDir(connection.transport, connection.where, remoteProject, true);
+          const sessionProgress = throttled(spec.name, 'session', 'push', spec.onProgress);
+          await runRsync({
+            rsyncPath: rsync,
+            args: [
+              ...baseArgs(connection, inspection.rsync),
+              '--chmod=Du=rwx,Dgo=,Fu=rw,Fgo=',
+              // The newer transcript wins: a conversation that went further on one side is never rolled back.
+              '--update',
+              ...sessionFilter(session.id),
+              `${session.projectDir}/`,
+              `${connection.prefix}${remoteProject}/`,
+            ],
+            env: rsyncEnv(connection),
+            sides: { remote: connection.where, direction: 'push', what: `the Claude session ${session.id}` },
+            onProgress: sessionProgress.onProgress,
+            ...(spec.signal ? { signal: spec.signal } : {}),
+            now: deps.clock.now,
+          });
+          sessionProgress.flush();
+        }
+
+        const text = session ? movedPreamble(localPath, remotePath, config.name) + (prompt ?? CONTINUE_PROMPT) : prompt!;
+        const task = await deps.fleet.start({
+          name: spec.name,
+          executor: config.name,
+          kind: 'claude',
+          text,
+          workspace: remotePath,
+          ...(session ? { resumeSessionId: session.id } : {}),
+          ...(Object.keys(env).length ? { env } : {}),
+          ...(spec.model ? { model: spec.model } : {}),
+          ...(spec.maxTurns !== undefined ? { maxTurns: spec.maxTurns } : {}),
+          actor: spec.actor,
+          channel: spec.channel,
+        });
+        store.update(spec.name, { state: 'started', error: null, ...(session ? {} : { sessionId: task.sessionId }) });
+        deps.logger.info('offload: task started', { name: spec.name, executor: config.name, session: session?.id ?? null, files: workspace.files, bytes: workspace.transferredSize });
+        return {
+          task,
+          executor: config.name,
+          where: connection.where,
+          localPath,
+          remotePath,
+          session: session ? { id: session.id, bytes: session.size } : null,
+          workspace,
+          envSent: Object.keys(env),
+          durationMs: deps.clock.now() - started,
+        };
+      } catch (error) {
+        const e = toSwitchboardError(error);
+        store.update(spec.name, { state: 'failed', error: e.message });
+        throw e;
+      }
+    } finally {
+      await connection.close();
+    }
+  }
+
+  async function back(name: string, options: { force?: boolean; onProgress?: (progress: OffloadProgress) => void; signal?: AbortSignal } = {}): Promise<BackResult> {
+    const started = deps.clock.now();
+    const record = store.get(name);
+    if (!record) {
+      const known = store.list().map((r) => r.name);
+      throw new SwitchboardError('unknown_name', `no offload named '${name}'`, { hint: known.length ? `offloads: ${known.join(', ')}` : 'Nothing has been offloaded yet.' });
+    }
+    if (record.state === 'syncing' || record.state === 'failed') {
+      throw new SwitchboardError('usage', `the offload ${name} never finished (${record.error ?? record.state}), so there is nothing to bring back`, {
+        hint: `Run offload ${record.executor} ${name} again to finish it.`,
+      });
+    }
+    const task = deps.fleet.get(name);
+    if (task && !isFinal(task.status) && !options.force) {
+      throw new SwitchboardError('task_busy', `${name} is still ${task.status} on ${record.executor}; its workspace is changing`, {
+        hint: `Wait until it finishes (or kill ${name}), then offload --back ${name}; --force copies it as it is now.`,
+      });
+    }
+    const config = executorNamed(record.executor);
+    const { rsync, ssh } = tools();
+    mkdirSync(record.localPath, { recursive: true });
+    const stamp = new Date(deps.clock.now()).toISOString().replace(/[:.]/g, '-');
+    const backupDir = join(deps.backupDir, `${name}-${stamp}`);
+
+    const connection = await connect(config, ssh);
+    try {
+      const inspection = await inspectRemote(connection.transport, connection.where, {
+        rsync: deps.remoteRsyncPath ?? 'rsync',
+        target: record.remotePath,
+        claudeConfigDir: config.env['CLAUDE_CONFIG_DIR'],
+        taskHome: config.env['HOME'],
+      });
+      if (connection.shell && !inspection.rsync) {
+        throw new SwitchboardError('missing_tool', `rsync not found on ${connection.where}`, { hint: 'Install rsync on that host (apt install rsync).' });
+      }
+      if (inspection.state !== 'nonempty' && inspection.state !== 'empty') {
+        throw new SwitchboardError('workspace_missing', `${record.remotePath} no longer exists on ${connection.where}`, { hint: `forget ${name} if the work there is gone.` });
+      }
+      const progress = throttled(name, 'workspace', 'pull', options.onProgress);
+      const workspace = await runRsync({
+        rsyncPath: rsync,
+        args: [
+          ...baseArgs(connection, inspection.rsync),
+          '--delete',
+          '--backup',
+          `--backup-dir=${join(backupDir, 'workspace')}`,
+          ...excludeArgs({ includeEnv: record.includeEnv, extra: record.excludes }),
+          `${connection.prefix}${record.remotePath}/`,
+          `${record.localPath}/`,
+        ],
+        env: rsyncEnv(connection),
+        sides: { remote: connection.where, direction: 'pull', what: `the workspace ${record.remotePath}` },
+        onProgress: progress.onProgress,
+        ...(options.signal ? { signal: options.signal } : {}),
+        now: deps.clock.now,
+      });
+      progress.flush();
+
+      let sessionCopied = false;
+      const sessionId = task?.sessionId ?? record.sessionId;
+      if (sessionId) {
+        const remoteProject = `${inspection.claudeConfig}/projects/${encodeProjectPath(record.remotePath)}`;
+        const configDir = deps.claudeConfigDir ?? claudeConfigDirOf(deps.runtimeEnv, homeDir);
+        const localProject = join(configDir, 'projects', encodeProjectPath(record.localPath));
+        mkdirSync(localProject, { recursive: true, mode: 0o700 });
+        const sessionStats = await runRsync({
+          rsyncPath: rsync,
+          args: [
+            ...baseArgs(connection, inspection.rsync),
+            '--chmod=Du=rwx,Dgo=,Fu=rw,Fgo=',
+            '--update',
+            '--backup',
+            `--backup-dir=${join(backupDir, 'claude-session')}`,
+            ...sessionFilter(sessionId),
+            `${connection.prefix}${remoteProject}/`,
+            `${localProject}/`,
+          ],
+          env: rsyncEnv(connection),
+          sides: { remote: connection.where, direction: 'pull', what: `the Claude session ${sessionId}` },
+          now: deps.clock.now,
+        }).catch((error: unknown) => {
+          // The workspace is home; a missing session (the task never started claude) is not a failure of that.
+          deps.logger.warn('offload --back: the session did not come back', { name, error: String(error) });
+          return null;
+        });
+        sessionCopied = sessionStats !== null && existsSync(join(localProject, `${sessionId}.jsonl`));
+      }
+      store.update(name, { state: 'back', backAt: deps.clock.now(), lastSync: workspace });
+      deps.logger.info('offload: workspace back', { name, executor: config.name, files: workspace.transferred, deleted: workspace.deleted });
+      return {
+        name,
+        executor: config.name,
+        localPath: record.localPath,
+        remotePath: record.remotePath,
+        workspace,
+        sessionCopied,
+        backupDir: existsSync(backupDir) ? backupDir : null,
+        durationMs: deps.clock.now() - started,
+      };
+    } finally {
+      await connection.close();
+    }
+  }
+
+  return {
+    offload,
+    back,
+    get: (name) => store.get(name),
+    list: () => store.list(),
+    forget: (name) => store.delete(name),
+  };
+}
+
+/** Only this session's transcript and its folder, from a projects folder that may hold many. */
+function sessionFilter(sessionId: string): string[] {
+  return [`--include=/${sessionId}.jsonl`, `--include=/${sessionId}/***`, '--exclude=*'];
+}
+
+/** Before the prompt of a moved conversation: where its files are now (earlier turns name the old paths). */
+export function movedPreamble(localPath: string, remotePath: string, executor: string): string {
+  if (localPath === remotePath) return `[Switchboard] This conversation moved to executor '${executor}'; the workspace is at the same path.\n\n`;
+  return (
+    `[Switchboard] This conversation moved to executor '${executor}': the workspace that was at ${localPath} is now at ` +
+    `${remotePath}. Paths from earlier turns refer to the old location.\n\n`
+  );
+}

@@ -1,0 +1,104 @@
+import { SwitchboardError } from '../errors.js';
+import { bash } from '../executors/protocol/script.js';
+import { parseFields } from '../executors/runtime/tmux-runtime.js';
+import type { Transport } from '../executors/transport/transport.js';
+
+/**
+ * The few things offload asks an executor host, one exec each, as static scripts with values in $1…
+ * (the transport quotes them). Output is `key value` lines.
+ */
+
+/**
+ * Args: rsync name/path, target ('~', '~/x' or absolute), CLAUDE_CONFIG_DIR from the executor's env (''), HOME from
+ * the executor's env (''). Output: home, rsync (absolute or empty), target (absolute), state
+ * (missing | empty | nonempty | notdir), physical (when it is a directory), claude_config, free_kb (of the nearest
+ * existing ancestor).
+ */
+export const INSPECT_SCRIPT = bash`
+set -u
+rsync=$1 target=$2 config=$3 taskhome=\${4:-$HOME}
+find_tool() {
+  found=
+  case $1 in
+    */*) [ -x "$1" ] && [ ! -d "$1" ] && found=$1 ;;
+    *) hash -- "$1" 2>/dev/null && found=\${BASH_CMDS[$1]} ;;
+  esac
+  if [ -z "$found" ] && [ "\${1#*/}" = "$1" ]; then
+    found=$(bash -lc 'command -v -- "$1"' find_tool "$1" 2>/dev/null < /dev/null | tail -n 1)
+    case $found in /*) ;; *) found= ;; esac
+  fi
+  return 0
+}
+printf 'home %s\n' "$HOME"
+find_tool "$rsync"
+printf 'rsync %s\n' "$found"
+case $target in
+  '~') target=$HOME ;;
+  '~/'*) target=$HOME/\${target:2} ;;
+esac
+printf 'target %s\n' "$target"
+if [ -d "$target" ]; then
+  if [ -z "$(ls -A -- "$target" 2>/dev/null | head -c 1)" ]; then echo 'state empty'; else echo 'state nonempty'; fi
+  printf 'physical %s\n' "$(cd -P -- "$target" && pwd)"
+elif [ -e "$target" ] || [ -L "$target" ]; then
+  echo 'state notdir'
+else
+  echo 'state missing'
+fi
+[ -n "$config" ] || config=$taskhome/.claude
+printf 'claude_config %s\n' "$config"
+probe=$target
+while [ ! -e "$probe" ] && [ "$probe" != / ] && [ -n "$probe" ]; do probe=\${probe%/*}; [ -n "$probe" ] || probe=/; done
+free=$(df -Pk -- "$probe" 2>/dev/null | awk 'NR==2 {print $4}')
+printf 'free_kb %s\n' "\${free:-}"
+exit 0
+`;
+
+/** Args: directory, mode (700 or ''). Creates it (and its parents); prints its physical path. */
+export const MKDIR_SCRIPT = bash`
+set -u
+dir=$1 mode=$2
+mkdir -p -- "$dir" || exit 3
+[ -n "$mode" ] && chmod "$mode" -- "$dir"
+printf 'physical %s\n' "$(cd -P -- "$dir" && pwd)"
+`;
+
+export interface RemoteInspection {
+  home: string;
+  rsync: string | null;
+  target: string;
+  state: 'missing' | 'empty' | 'nonempty' | 'notdir';
+  physical: string | null;
+  claudeConfig: string;
+  freeKb: number | null;
+}
+
+export async function inspectRemote(
+  transport: Transport,
+  where: string,
+  input: { rsync: string; target: string; claudeConfigDir?: string | undefined; taskHome?: string | undefined },
+): Promise<RemoteInspection> {
+  const result = await transport.exec(INSPECT_SCRIPT, { args: [input.rsync, input.target, input.claudeConfigDir ?? '', input.taskHome ?? ''] });
+  if (result.code !== 0) throw new SwitchboardError('sync_failed', `${where}: could not inspect the host: ${result.stderr.trim() || `exit ${result.code}`}`);
+  const f = parseFields(result.stdout);
+  const free = f.get('free_kb');
+  return {
+    home: f.get('home') ?? '',
+    rsync: f.get('rsync') || null,
+    target: f.get('target') ?? input.target,
+    state: (f.get('state') as RemoteInspection['state'] | undefined) ?? 'missing',
+    physical: f.get('physical') || null,
+    claudeConfig: f.get('claude_config') ?? '',
+    freeKb: free ? Number(free) : null,
+  };
+}
+
+export async function makeRemoteDir(transport: Transport, where: string, dir: string, privateMode = false): Promise<string> {
+  const result = await transport.exec(MKDIR_SCRIPT, { args: [dir, privateMode ? '700' : ''] });
+  if (result.code !== 0) {
+    const message = result.stderr.trim() || `exit ${result.code}`;
+    if (/No space left on device/i.test(message)) throw new SwitchboardError('disk_full', `${where} has no disk space left to create ${dir}`);
+    throw new SwitchboardError('sync_failed', `${where}: cannot create ${dir}: ${message}`, { hint: 'Check the permissions there, or choose another directory with --to.' });
+  }
+  return parseFields(result.stdout).get('physical') ?? dir;
+}
