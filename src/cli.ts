@@ -67,6 +67,77 @@ async function runOnce(io: ProcessIo, argv: string[]): Promise<number> {
   }
 }
 
+async function withApp<T>(io: ProcessIo, work: (app: ReturnType<typeof createApp>, scrub: (text: string) => string) => Promise<T>): Promise<T> {
+  const env = loadEnvironment(io.cwd, io.env);
+  const config = loadConfig(io.cwd, env);
+  const scrub = scrubberFor(config, env);
+  const logger = createStreamLogger(io.stderr, scrub, env.LOG_LEVEL ?? 'warn');
+  const db = openDatabase(config.databasePath, allMigrations);
+  const app = createApp({ config, env, db, clock: systemClock, logger, scrub });
+  try {
+    return await work(app, scrub);
+  } finally {
+    await app.stop();
+    db.close();
+  }
+}
+
+function stopSignal(io: ProcessIo): Promise<void> {
+  return new Promise((resolve) => {
+    io.onSignal('SIGINT', resolve);
+    io.onSignal('SIGTERM', resolve);
+  });
+}
+
+const pause = (ms: number, stop: Promise<void>) => Promise.race([new Promise<void>((resolve) => setTimeout(resolve, ms).unref()), stop]);
+
+/** `switchboard logs <name> --follow`: prints new log lines as the task writes them, until it ends. */
+async function followLogs(io: ProcessIo, name: string, lines: number): Promise<number> {
+  return withApp(io, async (app, scrub) => {
+    const { fleet } = app.switchboard.services;
+    if (!fleet.get(name)) {
+      io.stderr.write(`switchboard: no task named ${name}\n`);
+      return EXIT.failed;
+    }
+    const stop = stopSignal(io);
+    let stopped = false;
+    void stop.then(() => (stopped = true));
+    let shown: string[] = [];
+    for (;;) {
+      const current = (await fleet.logs(name, Math.max(lines, 2_000))).split('\n');
+      // Print what is new: the longest suffix of what was shown that starts the current tail, and after it.
+      let overlap = Math.min(shown.length, current.length);
+      while (overlap > 0 && shown.slice(shown.length - overlap).join('\n') !== current.slice(0, overlap).join('\n')) overlap--;
+      const fresh = shown.length === 0 ? current.slice(-lines) : current.slice(overlap);
+      if (fresh.length && fresh.join('') !== '') io.stdout.write(`${scrub(fresh.join('\n'))}\n`);
+      shown = current;
+      const task = fleet.get(name);
+      if (stopped || !task || ['succeeded', 'failed', 'killed', 'abandoned'].includes(task.status)) return EXIT.ok;
+      await pause(2_000, stop);
+    }
+  });
+}
+
+/** `switchboard dashboard [--watch N]`: the fleet table (names, executors, status, todo, age), redrawn. */
+async function dashboard(io: ProcessIo, everySeconds: number | undefined): Promise<number> {
+  return withApp(io, async (app, scrub) => {
+    const stop = stopSignal(io);
+    let stopped = false;
+    void stop.then(() => (stopped = true));
+    const actor = { id: `console:${io.env.USER ?? 'user'}` };
+    const origin = { adapter: 'console', channel: 'terminal' };
+    for (;;) {
+      const names = await app.switchboard.execute({ text: 'sessions', actor, origin }, { post: false });
+      const queue = await app.switchboard.execute({ text: 'tasks --status active', actor, origin }, { post: false });
+      const frame = [`Switchboard · ${new Date().toISOString().replace('T', ' ').slice(0, 19)}Z`, '', replyToPlainText(names), '', 'Active tasks:', replyToPlainText(queue)].join('\n');
+      io.stdout.write(`${everySeconds ? '\x1b[2J\x1b[H' : ''}${scrub(frame)}\n`);
+      if (!everySeconds || stopped) return EXIT.ok;
+      await pause(everySeconds * 1_000, stop);
+      if (stopped) return EXIT.ok;
+    }
+  });
+}
+
 function initConfig(io: ProcessIo, env: Readonly<Record<string, string | undefined>>): number {
   const file = resolve(io.cwd, env.SWITCHBOARD_CONFIG ?? 'switchboard.yaml');
   if (existsSync(file)) {
@@ -82,6 +153,15 @@ export async function runCli(io: ProcessIo, argv: string[]): Promise<number> {
   if (argv.length === 0) return runBot(io);
   try {
     if (argv[0] === 'config' && argv[1] === '--init') return initConfig(io, loadEnvironment(io.cwd, io.env));
+    if (argv[0] === 'logs' && argv.includes('--follow') && argv[1]) {
+      const at = argv.indexOf('--lines');
+      return await followLogs(io, argv[1], at > 0 ? Number(argv[at + 1] ?? 40) || 40 : 40);
+    }
+    if (argv[0] === 'dashboard') {
+      const at = argv.indexOf('--watch');
+      const seconds = at > 0 ? Number(argv[at + 1] ?? 10) || 10 : undefined;
+      return await dashboard(io, seconds);
+    }
     return await runOnce(io, argv);
   } catch (error) {
     if (error instanceof SwitchboardError) {
