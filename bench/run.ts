@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describeMachine } from './machine.js';
+import { benchIdleLatency } from './idle-latency.js';
 import { benchMonitorTick } from './monitor-tick.js';
 
 /**
@@ -8,6 +9,7 @@ import { benchMonitorTick } from './monitor-tick.js';
  * Not part of `npm test`: these are figures to compare, not pass/fail checks.
  */
 const sections: Record<string, () => Promise<unknown>> = {
+  'idle-latency': () => benchIdleLatency(),
   'monitor-tick': () => benchMonitorTick(),
 };
 
