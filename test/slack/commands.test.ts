@@ -5,6 +5,7 @@ import { removeServerRoot, startOpencodeServer, type OpencodeServer } from '../h
 import { listButtons, type SlackMessage } from '../twins/slack/index.js';
 import { ADMIN, ALICE, BLOCKED, BOB, EVE, WORK, startHarness, type Harness } from './harness.js';
 import { codeSections, liveMarkup, sectionTexts } from './slack-render.js';
+import { warmUp } from './warm-up.js';
 
 /**
  * Every verb through `/sb` over Slack's HTTP transport: the real Bolt App (signed requests from the twin), the
@@ -17,6 +18,7 @@ let h: Harness;
 beforeAll(async () => {
   llm = await startFakeLlm();
   server = await startOpencodeServer({ llmBaseUrl: llm.baseUrl });
+  await warmUp(server.url);
   h = await startHarness({ mode: 'http', servers: { lab: server.url } });
 });
 

@@ -48,7 +48,7 @@ export function recordingLogger(): RecordingLogger {
   const at = (level: string) => (message: string, fields?: Record<string, unknown>) => {
     lines.push(`${level} ${message}${fields ? ` ${JSON.stringify(fields)}` : ''}`);
   };
-  return { lines, debug: () => undefined, info: at('info'), warn: at('warn'), error: at('error') };
+  return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }
 
 export interface HarnessOptions {
@@ -167,7 +167,12 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
         .catch((error: unknown) => {
           // A reply that went private instead (an error) is the usual reason; say so in the failure.
           const privately = slack.ephemerals().filter((e) => e.seq > after).map((e) => `  - to ${e.user}: ${e.visibleText}`);
-          throw new Error(`${error instanceof Error ? error.message : String(error)}\nEphemerals since:\n${privately.join('\n') || '  (none)'}`);
+          // Replies from the monitor depend on its event stream; its last words explain a missing report.
+          const monitor = logger.lines.filter((l) => /monitor|event stream|outbox/.test(l)).slice(-25);
+          throw new Error(
+            `${error instanceof Error ? error.message : String(error)}\nEphemerals since:\n${privately.join('\n') || '  (none)'}` +
+              `\nMonitor and outbox log (last 25):\n${monitor.join('\n') || '  (none)'}`,
+          );
         });
     },
     ephemeral: (after, filter) => {

@@ -5,6 +5,7 @@ import { removeServerRoot, startOpencodeServer, type OpencodeServer } from '../h
 import { listButtons, type SlackMessage } from '../twins/slack/index.js';
 import { ADMIN, ALICE, BOB, WORK, startHarness, type Harness } from './harness.js';
 import { liveMarkup, sectionTexts } from './slack-render.js';
+import { warmUp } from './warm-up.js';
 
 /**
  * What the monitor posts, as Slack shows it: progress and final outputs in the name's thread, long outputs
@@ -17,6 +18,7 @@ let h: Harness;
 beforeAll(async () => {
   llm = await startFakeLlm();
   server = await startOpencodeServer({ llmBaseUrl: llm.baseUrl, permission: { bash: 'ask' } });
+  await warmUp(server.url);
   h = await startHarness({ mode: 'http', servers: { lab: server.url } });
 });
 

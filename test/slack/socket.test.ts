@@ -7,6 +7,7 @@ import { removeServerRoot, startOpencodeServer, type OpencodeServer } from '../h
 import { listButtons } from '../twins/slack/index.js';
 import { ALICE, BOB, WORK, recordingLogger, startHarness, type Harness } from './harness.js';
 import { codeSections, liveMarkup } from './slack-render.js';
+import { warmUp } from './warm-up.js';
 
 /**
  * The same bot over Socket Mode: Bolt dials the twin's WebSocket, commands and clicks arrive as envelopes and
@@ -19,6 +20,7 @@ let h: Harness;
 beforeAll(async () => {
   llm = await startFakeLlm();
   server = await startOpencodeServer({ llmBaseUrl: llm.baseUrl });
+  await warmUp(server.url);
   h = await startHarness({
     mode: 'socket',
     servers: { lab: server.url },
