@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { describeMachine } from './machine.js';
 import { benchIdleLatency } from './idle-latency.js';
 import { benchMonitorTick } from './monitor-tick.js';
+import { benchStartup } from './startup.js';
 
 /**
  * `npm run bench [section…]`: measures what users feel and prints a table; writes bench/results.json.
@@ -11,6 +12,7 @@ import { benchMonitorTick } from './monitor-tick.js';
 const sections: Record<string, () => Promise<unknown>> = {
   'idle-latency': () => benchIdleLatency(),
   'monitor-tick': () => benchMonitorTick(),
+  startup: () => benchStartup(),
 };
 
 const wanted = process.argv.slice(2);

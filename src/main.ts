@@ -82,11 +82,12 @@ export async function runBot(io: ProcessIo): Promise<number> {
       return code;
     })());
 
+  // The core first (tasks re-attached, watches reconciled), then the adapters: the console's banner means ready.
+  await app.start();
   for (const adapter of adapters) {
     switchboard.register(adapter);
     await adapter.start();
   }
-  await app.start();
 
   const signalled = new Promise<number>((resolve) => {
     io.onSignal('SIGTERM', () => resolve(0));
