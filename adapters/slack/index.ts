@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { App, type Receiver, type webApi } from '@slack/bolt';
-import type { Adapter } from '../../src/core/adapter.js';
+import { DeliveryError, type Adapter, type DeliveryResult, type OutgoingMessage } from '../../src/core/adapter.js';
 import type { Logger } from '../../src/core/logger.js';
 import { SwitchboardError } from '../../src/errors.js';
 import { boltLoggerFor } from './bolt-logger.js';
@@ -63,7 +63,20 @@ export function createSlackAdapter(core: SlackCore, options: SlackAdapterOptions
       inFlight.add(running);
     },
   });
-  const deliver = createOutbound({ client: app.client, threads: settings.threads, logger, ...(options.limits ? { limits: options.limits } : {}) });
+  const deliverOutbound = createOutbound({ client: app.client, threads: settings.threads, logger, ...(options.limits ? { limits: options.limits } : {}) });
+
+  // Deliveries under way when we stop are let finish (the outbox records them as sent); later ones are
+  // refused as retryable, so they wait in the outbox for the next start instead of racing the shutdown.
+  const deliveries = new Set<Promise<unknown>>();
+  let refusing = false;
+  const deliver = (message: OutgoingMessage): Promise<DeliveryResult> => {
+    if (refusing) return Promise.reject(new DeliveryError('the Slack adapter is stopping; it will deliver this after a restart'));
+    const delivery = deliverOutbound(message);
+    const settle = () => deliveries.delete(delivery);
+    deliveries.add(delivery);
+    delivery.then(settle, settle);
+    return delivery;
+  };
 
   let port: number | undefined;
   let started = false;
@@ -100,6 +113,8 @@ export function createSlackAdapter(core: SlackCore, options: SlackAdapterOptions
       started = false;
       // Commands already acked still get their replies queued before we report stopped.
       await Promise.allSettled([...inFlight]);
+      refusing = true;
+      await Promise.allSettled([...deliveries]);
     },
     deliver,
   };
