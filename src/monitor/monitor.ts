@@ -420,26 +420,37 @@ export function createMonitor(deps: MonitorDeps): Monitor {
     return byOrigin;
   }
 
+  /** Failure counts per server, mirrored in SQLite so a restart neither repeats nor forgets a notice. */
+  const health = new Map<string, { failures: number; down: boolean }>();
+  const healthOf = (key: string) => {
+    let value = health.get(key);
+    if (!value) {
+      const row = healthGet.get(key);
+      value = { failures: row?.failures ?? 0, down: row?.down_noticed === 1 };
+      health.set(key, value);
+    }
+    return value;
+  };
+
   function serverFailed(server: ServerRef, reason: string): void {
-    const key = server.url;
-    const health = healthGet.get(key) ?? { failures: 0, down_noticed: 0 };
-    const failures = health.failures + 1;
-    let noticed = health.down_noticed;
-    if (failures >= config.monitor.unreachableAfter && !noticed) {
-      noticed = 1;
+    const state = healthOf(server.url);
+    state.failures++;
+    if (state.failures >= config.monitor.unreachableAfter && !state.down) {
+      state.down = true;
       for (const { origin, names } of namesOn(server).values()) outbox.enqueue({ origin, reply: unreachableNotice(server.label, reason, names) });
     }
-    healthSet.run(key, failures, noticed);
+    healthSet.run(server.url, state.failures, state.down ? 1 : 0);
   }
 
   function serverAnswered(server: ServerRef): void {
-    const key = server.url;
-    const health = healthGet.get(key);
-    if (!health || (health.failures === 0 && !health.down_noticed)) return;
-    if (health.down_noticed) {
+    const state = healthOf(server.url);
+    if (state.failures === 0 && !state.down) return;
+    if (state.down) {
       for (const { origin, names } of namesOn(server).values()) outbox.enqueue({ origin, reply: backNotice(server.label, names) });
     }
-    healthSet.run(key, 0, 0);
+    state.failures = 0;
+    state.down = false;
+    healthSet.run(server.url, 0, 0);
   }
 
   async function checkMany(names: readonly string[], reason: CheckReason): Promise<void> {

@@ -1,4 +1,5 @@
 import type { Clock } from '../core/clock.js';
+import type { Statement } from 'better-sqlite3';
 import type { Db } from '../sessions/database.js';
 
 export interface Watch {
@@ -73,6 +74,18 @@ export function createWatchStore(db: Db, clock: Clock) {
   const insertFinal = db.prepare('INSERT OR IGNORE INTO finals (session_key, user_message_id, name, posted_at) VALUES (?, ?, ?, ?)');
   const selectFinal = db.prepare<[string, string], { name: string }>('SELECT name FROM finals WHERE session_key = ? AND user_message_id = ?');
 
+  // One prepared statement per set of columns: a tick updates thousands of watches the same way.
+  const updates = new Map<string, Statement>();
+  const updateFor = (keys: string[]): Statement => {
+    const key = keys.join(',');
+    let statement = updates.get(key);
+    if (!statement) {
+      statement = db.prepare(`UPDATE watches SET ${keys.map((k) => `${k} = @${k}`).join(', ')} WHERE name = @name`);
+      updates.set(key, statement);
+    }
+    return statement;
+  };
+
   return {
     put(watch: { name: string; interval: string; promptId?: number; sender?: string; since?: number; firstTickAt: number }): Watch {
       upsert.run({
@@ -108,7 +121,7 @@ export function createWatchStore(db: Db, clock: Clock) {
       if (patch.interval !== undefined) columns.interval = patch.interval;
       const keys = Object.keys(columns);
       if (keys.length === 0) return;
-      db.prepare(`UPDATE watches SET ${keys.map((k) => `${k} = @${k}`).join(', ')} WHERE name = @name`).run({ ...columns, name });
+      updateFor(keys).run({ ...columns, name });
     },
     /** Claims the right to post the final output of one turn. False when it was already posted. */
     claimFinal(sessionKey: string, userMessageId: string, name: string): boolean {

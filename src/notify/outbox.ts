@@ -57,7 +57,8 @@ export function createOutbox(options: OutboxOptions) {
   const lastSentAt = new Map<string, number>();
   const drainWaiters: Array<{ adapter?: string; resolve: () => void }> = [];
   let stopped = false;
-  let pumpQueued = false;
+  /** Lanes written to since the last pump: a burst of messages makes one pump over just those lanes. */
+  const touched = new Set<string>();
   let wakeAt = Number.POSITIVE_INFINITY;
 
   const insert = db.prepare(`
@@ -109,11 +110,21 @@ export function createOutbox(options: OutboxOptions) {
     }
   }
 
-  /** Starts one delivery per lane that is due and not already sending. */
-  function pump(): void {
+  /**
+   * Starts one delivery per lane that is due and not already sending: the given lanes only (after an
+   * enqueue or a delivery, an indexed look at each lane's head), or every lane (timers, and the periodic
+   * rescan that picks up messages another process wrote).
+   */
+  function pump(lanes?: ReadonlySet<string>): void {
     if (stopped) return;
     const now = clock.now();
-    for (const due of lanesDue.all()) {
+    const candidates = lanes
+      ? [...lanes].flatMap((lane) => {
+          const head = headOfLane.get(lane);
+          return head ? [{ lane, adapter: head.adapter, next_at: head.next_at }] : [];
+        })
+      : lanesDue.all();
+    for (const due of candidates) {
       if (busyLanes.has(due.lane) || !adapters.has(due.adapter)) continue;
       const adapter = adapters.get(due.adapter)!;
       const spacing = adapter.minIntervalMs ?? 0;
@@ -126,7 +137,7 @@ export function createOutbox(options: OutboxOptions) {
       void deliverHead(due.lane, adapter).finally(() => {
         busyLanes.delete(due.lane);
         settleWaiters();
-        pump();
+        pump(new Set([due.lane]));
       });
     }
     settleWaiters();
@@ -189,13 +200,14 @@ export function createOutbox(options: OutboxOptions) {
         now: clock.now(),
       });
       // One pump for a burst of messages (a tick may enqueue hundreds), not one per message.
-      if (!pumpQueued) {
-        pumpQueued = true;
+      if (touched.size === 0) {
         setImmediate(() => {
-          pumpQueued = false;
-          pump();
+          const lanes = new Set(touched);
+          touched.clear();
+          pump(lanes);
         });
       }
+      touched.add(laneOf(origin));
       return Number(result.lastInsertRowid);
     },
     register(adapter: Adapter): void {
@@ -218,7 +230,8 @@ export function createOutbox(options: OutboxOptions) {
     threadFor(origin: Origin, key: string): string | undefined {
       return findThread.get(origin.adapter, origin.channel, key)?.thread_id;
     },
-    pump,
+    /** Looks at every lane (the monitor calls it each second, for messages other processes queued). */
+    pump: () => pump(),
     stop(): void {
       stopped = true;
     },

@@ -3,6 +3,7 @@ import { SwitchboardError } from '../errors.js';
 import { closest } from '../commands/closest.js';
 import type { Clock } from '../core/clock.js';
 import type { Origin } from '../core/origin.js';
+import type { Statement } from 'better-sqlite3';
 import type { Db } from './database.js';
 
 export interface OpencodeTarget {
@@ -120,6 +121,8 @@ export function createRegistry(db: Db, clock: Clock, scrub: (text: string) => st
     'SELECT * FROM prompts WHERE id = ?',
   );
 
+  const updates = new Map<string, Statement>();
+
   function get(name: string): NameRecord | undefined {
     const row = selectOne.get(name);
     return row ? fromRow(row) : undefined;
@@ -192,7 +195,10 @@ export function createRegistry(db: Db, clock: Clock, scrub: (text: string) => st
       if (patch.origin !== undefined) set('origin', JSON.stringify(patch.origin));
       if (patch.taskId !== undefined) set('task_id', patch.taskId);
       set('updated_at', clock.now());
-      db.prepare(`UPDATE names SET ${columns.join(', ')} WHERE name = ?`).run(...values, name);
+      const sql = `UPDATE names SET ${columns.join(', ')} WHERE name = ?`;
+      let statement = updates.get(sql);
+      if (!statement) updates.set(sql, (statement = db.prepare(sql)));
+      statement.run(...values, name);
     },
     remove(name: string): boolean {
       return deleteName.run(name).changes > 0;

@@ -246,9 +246,13 @@ describe('assess: progress', () => {
     expect(assess(input({ reason: 'tick', observation: obs, watch: watchOf({ lastReport }) })).progress).toBeUndefined();
   });
 
-  it('reason `event` (or `reconcile`) never reports progress', () => {
-    expect(assess(input({ reason: 'event', observation: busyWithTodos() })).progress).toBeUndefined();
-    expect(assess(input({ reason: 'reconcile', observation: busyWithTodos() })).progress).toBeUndefined();
+  it('reason `event` (or `reconcile`) reports only the first todo list, never a later change', () => {
+    const reported = watchOf({ lastReport: 'older', lastReportAt: SENT });
+    expect(assess(input({ reason: 'event', observation: busyWithTodos(), watch: reported })).progress).toBeUndefined();
+    expect(assess(input({ reason: 'reconcile', observation: busyWithTodos(), watch: reported })).progress).toBeUndefined();
+    // Nothing posted yet and a todo list exists (the stream may have relayed it before the watch began): say it.
+    expect(assess(input({ reason: 'reconcile', observation: busyWithTodos() })).progress).toBeDefined();
+    expect(assess(input({ reason: 'event', observation: observation({ state: 'busy' }) })).progress).toBeUndefined();
   });
 
   it('todo changes respect the minimum gap; ticks do not', () => {
