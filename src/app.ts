@@ -135,7 +135,7 @@ export function createApp(deps: AppDeps): App {
     async stop() {
       await monitor.stop();
       await fleet.close();
-      outbox.stop();
+      await outbox.stop();
     },
   };
 }

@@ -86,7 +86,15 @@ export async function runBot(io: ProcessIo): Promise<number> {
   await app.start();
   for (const adapter of adapters) {
     switchboard.register(adapter);
-    await adapter.start();
+    try {
+      await adapter.start();
+    } catch (error) {
+      io.stderr.write(`switchboard: the ${adapter.name} adapter did not start: ${scrub(error instanceof Error ? error.message : String(error))}\n`);
+      for (const started of adapters) await started.stop().catch(() => undefined);
+      await app.stop();
+      db.close();
+      return 2;
+    }
   }
 
   const signalled = new Promise<number>((resolve) => {

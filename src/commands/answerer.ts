@@ -1,5 +1,6 @@
 import type { CommandContext } from './context.js';
 import type { NameRecord } from '../sessions/registry.js';
+import { scopeOf } from './targets.js';
 
 /**
  * Only the person who sent the prompt that is waiting (or an admin) may answer its permission requests and
@@ -9,6 +10,6 @@ export function requireAnswerer(ctx: CommandContext, record: NameRecord, what: s
   const { access, monitor, registry } = ctx.services;
   const watched = monitor.watching(record.name);
   const sender = watched?.sender ?? (record.lastPromptId !== undefined ? registry.prompt(record.lastPromptId)?.actor : undefined) ?? record.owner;
-  access.require(ctx.actor, 'work', what, { name: record.name });
-  access.requireOwnerOrAdmin(ctx.actor, sender, what, { name: record.name });
+  access.require(ctx.actor, 'work', what, scopeOf(record));
+  access.requireOwnerOrAdmin(ctx.actor, sender, what, scopeOf(record));
 }

@@ -1,6 +1,7 @@
 import { SwitchboardError } from '../errors.js';
 import type { OpencodeClient } from '../opencode/client.js';
 import type { ServerRef } from '../opencode/server-ref.js';
+import type { Scope } from '../sessions/access.js';
 import type { NameRecord, OpencodeTarget } from '../sessions/registry.js';
 import { assertValidName } from '../sessions/names.js';
 import type { CommandContext } from './context.js';
@@ -18,6 +19,11 @@ export function requireName(ctx: CommandContext, key = 'name'): NameRecord {
   assertValidName(name);
   ctx.audit.target = name;
   return ctx.services.registry.require(name);
+}
+
+/** What a name's per-name and per-executor grants apply to: the name, and for a task its executor too. */
+export function scopeOf(record: NameRecord): Scope {
+  return record.target.kind === 'task' ? { name: record.name, executor: record.target.executor } : { name: record.name };
 }
 
 export function opencodeName(ctx: CommandContext, record: NameRecord, verb: string): OpencodeName {

@@ -1,6 +1,9 @@
 import type { CommandContext, CommandDefinition, Services } from '../commands/context.js';
 import { commandTable } from '../commands/index.js';
 import { parseCommandLine } from '../commands/grammar.js';
+import { scopeOf } from '../commands/targets.js';
+import type { Scope } from '../sessions/access.js';
+import { NAME_PATTERN } from '../sessions/names.js';
 import { SwitchboardError, toSwitchboardError } from '../errors.js';
 import type { Adapter } from './adapter.js';
 import type { Actor, Origin } from './origin.js';
@@ -34,6 +37,18 @@ export function errorReply(error: SwitchboardError): Reply {
   return reply(lines.join('\n'), { tone: 'error', data: { error: { code: error.code, message: error.message, hint: error.hint } } });
 }
 
+/**
+ * What a command is about, for the role check at the door: the name it names (for a task, its executor too) or
+ * the executor it starts on, so grants under `access.names` and `access.executors` count there as well.
+ */
+function scopeOfCommand(args: Record<string, string>, services: Services): Scope {
+  const name = args.name !== undefined && NAME_PATTERN.test(args.name) ? args.name : undefined;
+  const record = name !== undefined ? services.registry.get(name) : undefined;
+  const scope: Scope = record ? scopeOf(record) : name !== undefined ? { name } : {};
+  if (args.executor !== undefined && NAME_PATTERN.test(args.executor)) scope.executor = args.executor;
+  return scope;
+}
+
 export type Switchboard = ReturnType<typeof createSwitchboard>;
 
 /**
@@ -62,7 +77,10 @@ export function createSwitchboard(parts: SwitchboardParts) {
       const parsed = parseCommandLine(line, services.grammar);
       verb = parsed.verb;
       const definition = table.get(parsed.verb)!;
-      services.access.require(actor, definition.level, `use \`${parsed.verb}\``);
+      const scope = scopeOfCommand(parsed.args, services);
+      // A refused command about a name is still found by `audit <name>`.
+      if (scope.name !== undefined) audit.target = scope.name;
+      services.access.require(actor, definition.level, `use \`${parsed.verb}\``, scope);
       const ctx: CommandContext = {
         actor,
         origin,

@@ -54,8 +54,15 @@ export interface Assessment {
   activityAt: number;
 }
 
-/** How long after a prompt an idle session with no reply counts as ended rather than not yet started. */
-export const START_GRACE_MS = 15_000;
+/**
+ * How long after a prompt an idle session with no reply counts as ended rather than not yet started. A
+ * refused prompt usually says so at once (`session.error`); this is for when nothing says anything, and a
+ * busy server can take many seconds to start a turn.
+ */
+export const START_GRACE_MS = 60_000;
+
+/** An idle session whose reply began but never completed has stopped (a server restart kills the run). */
+export const STOPPED_GRACE_MS = 10_000;
 
 function userText(message: Message): string[] {
   return message.parts.filter((p) => p.type === 'text' && typeof p.text === 'string').map((p) => p.text!);
@@ -146,7 +153,9 @@ export function assess(input: AssessInput): Assessment {
       };
       return assessment;
     }
-    if (input.sessionError || (input.idleStreak >= 2 && now - since >= START_GRACE_MS)) {
+    const newestReply = turn.assistant.reduce((t, m) => Math.max(t, m.info.time.created), 0);
+    const stopped = turn.assistant.length > 0 ? now - Math.max(newestReply, since) >= STOPPED_GRACE_MS : now - since >= START_GRACE_MS;
+    if (input.sessionError || (input.idleStreak >= 2 && stopped)) {
       const output = finalOutput(turn);
       assessment.finished = {
         userMessageId: turn.userMessageId,

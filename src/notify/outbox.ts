@@ -54,6 +54,7 @@ export function createOutbox(options: OutboxOptions) {
   const setTimer = options.setTimer ?? ((fn: () => void, ms: number) => setTimeout(fn, ms));
   const adapters = new Map<string, Adapter>();
   const busyLanes = new Set<string>();
+  const inFlight = new Set<Promise<void>>();
   const lastSentAt = new Map<string, number>();
   const drainWaiters: Array<{ adapter?: string; resolve: () => void }> = [];
   let stopped = false;
@@ -134,11 +135,14 @@ export function createOutbox(options: OutboxOptions) {
         continue;
       }
       busyLanes.add(due.lane);
-      void deliverHead(due.lane, adapter).finally(() => {
+      const delivery = deliverHead(due.lane, adapter).finally(() => {
+        inFlight.delete(delivery);
         busyLanes.delete(due.lane);
+        if (stopped) return;
         settleWaiters();
         pump(new Set([due.lane]));
       });
+      inFlight.add(delivery);
     }
     settleWaiters();
   }
@@ -232,8 +236,10 @@ export function createOutbox(options: OutboxOptions) {
     },
     /** Looks at every lane (the monitor calls it each second, for messages other processes queued). */
     pump: () => pump(),
-    stop(): void {
+    /** Starts nothing new and resolves when the deliveries under way have been recorded. */
+    async stop(): Promise<void> {
       stopped = true;
+      await Promise.allSettled([...inFlight]);
     },
   };
 }

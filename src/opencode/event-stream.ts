@@ -56,7 +56,8 @@ export function openEventStream(server: ServerRef, handlers: EventStreamHandlers
     : undefined;
   const stream = got.stream(`${server.url}/global/event`, {
     headers: { accept: 'text/event-stream', ...(authorization ? { authorization } : {}) },
-    timeout: { connect: 5_000, response: 10_000 },
+    // Generous: a loaded server answers slowly, and each reconnect risks missing events.
+    timeout: { connect: 10_000, response: 30_000 },
     retry: { limit: 0 },
     signal: controller.signal,
   });

@@ -1,6 +1,6 @@
 import { reply } from '../../core/reply.js';
 import type { CommandDefinition } from '../context.js';
-import { onSession, opencodeName, requireName } from '../targets.js';
+import { onSession, opencodeName, requireName, scopeOf } from '../targets.js';
 
 export const abort: CommandDefinition = {
   verb: 'abort',
@@ -11,10 +11,10 @@ export const abort: CommandDefinition = {
   examples: ['abort kumo'],
   async handle(ctx) {
     const record = requireName(ctx);
-    ctx.services.access.require(ctx.actor, 'work', `abort ${record.name}`, { name: record.name });
+    ctx.services.access.require(ctx.actor, 'work', `abort ${record.name}`, scopeOf(record));
     const lastSender = record.lastPromptId ? ctx.services.registry.prompt(record.lastPromptId)?.actor : undefined;
     if (lastSender !== ctx.actor.id) {
-      ctx.services.access.requireOwnerOrAdmin(ctx.actor, lastSender ?? record.owner, `abort ${record.name}`, { name: record.name });
+      ctx.services.access.requireOwnerOrAdmin(ctx.actor, lastSender ?? record.owner, `abort ${record.name}`, scopeOf(record));
     }
     if (record.target.kind === 'task') {
       const killed = await ctx.services.fleet.kill(record.name);

@@ -1,7 +1,7 @@
 import { output, reply, text } from '../../core/reply.js';
 import { describeError, finalOutput, latestAssistantText, latestTurn } from '../../opencode/turns.js';
 import type { CommandDefinition } from '../context.js';
-import { onSession, opencodeName, requireName } from '../targets.js';
+import { onSession, opencodeName, requireName, scopeOf } from '../targets.js';
 import { taskOf } from '../task-names.js';
 
 export const last: CommandDefinition = {
@@ -13,7 +13,7 @@ export const last: CommandDefinition = {
   examples: ['last kumo'],
   async handle(ctx) {
     const record = requireName(ctx);
-    ctx.services.access.require(ctx.actor, 'read', `read ${record.name}`, { name: record.name });
+    ctx.services.access.require(ctx.actor, 'read', `read ${record.name}`, scopeOf(record));
     if (record.target.kind === 'task') {
       const task = taskOf(ctx, record, 'last');
       const body = task.result ?? ctx.services.tasks.view(record.name)?.lastText ?? (task.kind === 'shell' ? await ctx.services.fleet.logs(record.name, 60) : null);

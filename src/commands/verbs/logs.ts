@@ -1,6 +1,6 @@
 import { reply, text, verbatim } from '../../core/reply.js';
 import type { CommandDefinition } from '../context.js';
-import { requireName } from '../targets.js';
+import { requireName, scopeOf } from '../targets.js';
 import { taskOf } from '../task-names.js';
 
 export const logs: CommandDefinition = {
@@ -12,7 +12,7 @@ export const logs: CommandDefinition = {
   examples: ['logs auth', 'logs auth --lines 200'],
   async handle(ctx) {
     const record = requireName(ctx);
-    ctx.services.access.require(ctx.actor, 'read', `read ${record.name}`, { name: record.name });
+    ctx.services.access.require(ctx.actor, 'read', `read ${record.name}`, scopeOf(record));
     taskOf(ctx, record, 'logs');
     const lines = Math.min(Math.max(Number(ctx.options.lines ?? 40), 1), 2_000);
     const body = await ctx.services.fleet.logs(record.name, lines);

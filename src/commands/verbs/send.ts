@@ -4,7 +4,7 @@ import { channelOf } from '../../core/origin.js';
 import { firstLine } from '../../opencode/turns.js';
 import type { CommandContext, CommandDefinition } from '../context.js';
 import type { NameRecord } from '../../sessions/registry.js';
-import { onSession, opencodeName, requireName } from '../targets.js';
+import { onSession, opencodeName, requireName, scopeOf } from '../targets.js';
 import { requireAgent } from '../servers.js';
 
 /** Checks a prompt before anything is sent: not empty, not over the configured length. */
@@ -34,7 +34,7 @@ export const send: CommandDefinition = {
   async handle(ctx) {
     const record = requireName(ctx);
     const prompt = checkPrompt(ctx.text, ctx.services.config.limits.promptMaxChars);
-    ctx.services.access.require(ctx.actor, 'work', `send prompts to ${record.name}`, { name: record.name });
+    ctx.services.access.require(ctx.actor, 'work', `send prompts to ${record.name}`, scopeOf(record));
     if (record.target.kind === 'task') return sendToTask(ctx, record, prompt);
     const target = opencodeName(ctx, record, 'send');
     const agentOption = ctx.options.agent as string | undefined;

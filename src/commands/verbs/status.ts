@@ -4,7 +4,7 @@ import { activeTodo, latestAssistantText, summarize, todoFraction } from '../../
 import type { CommandContext, CommandDefinition } from '../context.js';
 import type { NameRecord } from '../../sessions/registry.js';
 import { describeTaskState, taskOf, taskStateIcon } from '../task-names.js';
-import { onSession, opencodeName, requireName } from '../targets.js';
+import { onSession, opencodeName, requireName, scopeOf } from '../targets.js';
 
 export const status: CommandDefinition = {
   verb: 'status',
@@ -15,7 +15,7 @@ export const status: CommandDefinition = {
   examples: ['status kumo'],
   async handle(ctx) {
     const record = requireName(ctx);
-    ctx.services.access.require(ctx.actor, 'read', `read ${record.name}`, { name: record.name });
+    ctx.services.access.require(ctx.actor, 'read', `read ${record.name}`, scopeOf(record));
     if (record.target.kind === 'task') return taskStatus(ctx, record);
     const target = opencodeName(ctx, record, 'status');
     const snapshot = await onSession(target, () => readSnapshot(target.client, target.target.sessionId, target.target.directory));

@@ -1,7 +1,7 @@
 import { reply } from '../../core/reply.js';
 import { formatTodoList, todoFraction } from '../../opencode/turns.js';
 import type { CommandDefinition } from '../context.js';
-import { onSession, opencodeName, requireName } from '../targets.js';
+import { onSession, opencodeName, requireName, scopeOf } from '../targets.js';
 import { taskOf } from '../task-names.js';
 
 export const todo: CommandDefinition = {
@@ -13,7 +13,7 @@ export const todo: CommandDefinition = {
   examples: ['todo kumo'],
   async handle(ctx) {
     const record = requireName(ctx);
-    ctx.services.access.require(ctx.actor, 'read', `read ${record.name}`, { name: record.name });
+    ctx.services.access.require(ctx.actor, 'read', `read ${record.name}`, scopeOf(record));
     let todos;
     if (record.target.kind === 'task') {
       taskOf(ctx, record, 'todo');

@@ -2,7 +2,7 @@ import { reply } from '../../core/reply.js';
 import { SwitchboardError } from '../../errors.js';
 import { parseInterval } from '../../monitor/interval.js';
 import type { CommandDefinition } from '../context.js';
-import { onSession, opencodeName, requireName } from '../targets.js';
+import { onSession, opencodeName, requireName, scopeOf } from '../targets.js';
 import { taskOf } from '../task-names.js';
 import { isFinal } from '../../executors/index.js';
 
@@ -16,7 +16,7 @@ export const watch: CommandDefinition = {
   details: 'An interval is 30s, 5m, 1h or a cron expression; the default comes from `monitor.interval` in switchboard.yaml.',
   async handle(ctx) {
     const record = requireName(ctx);
-    ctx.services.access.require(ctx.actor, 'work', `watch ${record.name}`, { name: record.name });
+    ctx.services.access.require(ctx.actor, 'work', `watch ${record.name}`, scopeOf(record));
     const interval = ctx.args.interval ? parseInterval(ctx.args.interval).text : undefined;
     if (record.target.kind === 'opencode') {
       const target = opencodeName(ctx, record, 'watch');
@@ -47,7 +47,7 @@ export const unwatch: CommandDefinition = {
   examples: ['unwatch kumo'],
   async handle(ctx) {
     const record = requireName(ctx);
-    ctx.services.access.require(ctx.actor, 'work', `unwatch ${record.name}`, { name: record.name });
+    ctx.services.access.require(ctx.actor, 'work', `unwatch ${record.name}`, scopeOf(record));
     if (!ctx.services.monitor.unwatch(record.name)) {
       throw new SwitchboardError('usage', `**${record.name}** is not being watched`, { hint: `\`watch ${record.name}\` starts watching` });
     }
