@@ -45,8 +45,11 @@ export function createChoices(db: Db, clock: Clock) {
         options: options.map(({ command: _command, ...shown }) => shown),
       };
     },
-    /** A typed answer ("2" or "plan") to the latest choice offered to this actor here, if it is one. */
-    matchTyped(actor: Actor, origin: Origin, typed: string): string | undefined {
+    /**
+     * A typed answer ("2" or "plan") to the latest choice offered to this actor here, if it is one. The choice
+     * stays on offer: the core forgets it once its command went through, as for a pressed button.
+     */
+    matchTyped(actor: Actor, origin: Origin, typed: string): { choiceId: string; command: string } | undefined {
       const row = latest.get(originKey(origin), actor.id, clock.now() - TYPED_CHOICE_TTL_MS);
       if (!row) return undefined;
       const commands = JSON.parse(row.commands) as string[];
@@ -54,8 +57,7 @@ export function createChoices(db: Db, clock: Clock) {
       const answer = typed.trim().toLowerCase();
       const index = /^\d{1,3}$/.test(answer) ? Number(answer) - 1 : labels.indexOf(answer);
       const command = commands[index];
-      if (command !== undefined) remove.run(row.id);
-      return command;
+      return command === undefined ? undefined : { choiceId: row.id, command };
     },
     /** A pressed button. Returns the command, or undefined for an unknown or expired choice. */
     pressed(choiceId: string, index: number): string | undefined {

@@ -140,8 +140,10 @@ export function createSwitchboard(parts: SwitchboardParts) {
      */
     async execute(inbound: Inbound, options: { post?: boolean } = {}): Promise<Reply> {
       const typedChoice = services.choices.matchTyped(inbound.actor, inbound.origin, inbound.text);
-      const line = typedChoice ?? inbound.text;
+      const line = typedChoice?.command ?? inbound.text;
       const result = await run(line, inbound.actor, inbound.origin);
+      // A refused or failed pick leaves the choice on offer, as a button does: an error changes no state.
+      if (typedChoice && result.reply.tone !== 'error') services.choices.forget(typedChoice.choiceId);
       if (options.post !== false) post(inbound.origin, inbound.actor, result);
       return result.reply;
     },
