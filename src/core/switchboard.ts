@@ -31,10 +31,20 @@ export interface SwitchboardParts {
   outbox: Outbox;
 }
 
+/** Control, bidi and invisible format characters: quoted back from a hostile line they would hide or reorder text. */
+const UNSEEN = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]/g;
+
+/** An error's text with those characters shown as `\uXXXX`, so a message cannot be made to lie about what was typed. */
+function visible(text: string): string {
+  return text.replace(UNSEEN, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 export function errorReply(error: SwitchboardError): Reply {
-  const lines = [`❌ ${error.message}`];
-  if (error.hint) lines.push(error.hint);
-  return reply(lines.join('\n'), { tone: 'error', data: { error: { code: error.code, message: error.message, hint: error.hint } } });
+  const message = visible(error.message);
+  const hint = error.hint === undefined ? undefined : visible(error.hint);
+  const lines = [`❌ ${message}`];
+  if (hint) lines.push(hint);
+  return reply(lines.join('\n'), { tone: 'error', data: { error: { code: error.code, message, hint } } });
 }
 
 /**
