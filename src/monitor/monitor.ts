@@ -61,6 +61,8 @@ interface Memory {
   idleStreak: number;
   sessionError?: MessageError;
   lastEventAt?: number;
+  /** Failed checks in a row since the last answer, for retrying soon instead of at the next tick. */
+  failedChecks: number;
 }
 
 interface GroupData {
@@ -109,7 +111,7 @@ export function createMonitor(deps: MonitorDeps): Monitor {
 
   const memoryOf = (name: string): Memory => {
     let value = memory.get(name);
-    if (!value) memory.set(name, (value = { idleStreak: 0 }));
+    if (!value) memory.set(name, (value = { idleStreak: 0, failedChecks: 0 }));
     return value;
   };
 
@@ -286,12 +288,22 @@ export function createMonitor(deps: MonitorDeps): Monitor {
       }
       if (error instanceof SwitchboardError && TRANSPORT_CODES.has(error.code)) {
         if (reason === 'tick' || reason === 'reconcile') serverFailed(server, error.message);
+        // A slow or restarting server: look again soon rather than at the next tick, a few times.
+        const mem = memoryOf(name);
+        mem.failedChecks++;
+        if (mem.failedChecks <= 4) {
+          const timer = setTimeout(() => {
+            if (!stopped && store.get(name)) void request(name, 'event');
+          }, 2_000 * mem.failedChecks);
+          timer.unref();
+        }
         return;
       }
       throw error;
     }
     serverAnswered(server);
     const mem = memoryOf(name);
+    mem.failedChecks = 0;
     mem.idleStreak = observation.state === 'idle' ? mem.idleStreak + 1 : 0;
     const prompt = watch.promptId !== undefined ? registry.prompt(watch.promptId) : undefined;
     const assessment = assess({

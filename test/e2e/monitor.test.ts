@@ -62,13 +62,13 @@ describe('monitor with the default 5-minute interval (the event stream does the 
 
   it('posts progress when todos change and the final output once, within seconds of going idle', async () => {
     await bot.exec('send kumo TODO HOLDAFTER:p1 Fix parse()', /^TODO HOLDAFTER:p1 Fix parse\(\)$/m);
-    const progress = await bot.waitFor(/⚙️ \*\*kumo\*\* is working.*\n🔄 .*/, 15_000);
+    const progress = await bot.waitFor(/⚙️ \*\*kumo\*\* is working.*\n🔄 .*/, 30_000);
     expect(progress).toContain('todo 2/4 (✅ 2 · 🔄 1 · 🔲 1)');
     expect(progress).toContain('🔄 Fix parse() and run the tests');
     const releasedAt = Date.now();
     llm.release('p1');
-    const final = await bot.waitFor(/📋 \*\*kumo\*\* finished.*\n.*/, 15_000);
-    expect(Date.now() - releasedAt).toBeLessThan(10_000);
+    const final = await bot.waitFor(/📋 \*\*kumo\*\* finished.*\n.*/, 30_000);
+    expect(Date.now() - releasedAt).toBeLessThan(20_000);
     expect(final).toMatch(/📋 \*\*kumo\*\* finished · ✅ · todo 2\/4 · \d+s\nDone: TODO HOLDAFTER:p1 Fix parse\(\)/);
     const check = await bot.exec('status kumo', /\*\*kumo\*\* · OpenCode.*/);
     expect(check).not.toContain('watched');
@@ -76,25 +76,25 @@ describe('monitor with the default 5-minute interval (the event stream does the 
 
   it('reports an agent error reply once, with ❌ and its message', async () => {
     await bot.exec('send kumo BADREQ please', /^BADREQ please$/m);
-    const final = await bot.waitFor(/📋 \*\*kumo\*\* failed.*\n.*/, 15_000);
+    const final = await bot.waitFor(/📋 \*\*kumo\*\* failed.*\n.*/, 30_000);
     expect(final).toContain('❌ APIError: fake invalid request: context too long');
   });
 
   it('asks for permission, and `approve` (only by the sender or an admin) lets the tool run', async () => {
     await bot.exec('send kumo BASH list the files', /^BASH list the files$/m);
-    const ask = await bot.waitFor(/🔐 \*\*kumo\*\* asks permission: `bash echo hi-from-bash`[\s\S]*?only console:tester or an admin may answer\./, 15_000);
+    const ask = await bot.waitFor(/🔐 \*\*kumo\*\* asks permission: `bash echo hi-from-bash`[\s\S]*?only console:tester or an admin may answer\./, 30_000);
     expect(ask).toMatch(/1\) Approve once\n {2}2\) Always\n {2}3\) Deny/);
     await bot.exec('approve kumo once', /✅ approved once for \*\*kumo\*\*: `bash echo hi-from-bash`/);
-    const final = await bot.waitFor(/📋 \*\*kumo\*\* finished.*\n.*/, 15_000);
+    const final = await bot.waitFor(/📋 \*\*kumo\*\* finished.*\n.*/, 30_000);
     expect(final).toContain('Done: BASH list the files');
     expect(await bot.exec('approve kumo', /❌.*/)).toContain('**kumo** is not waiting for a permission');
   });
 
   it('takes a typed choice for a permission, and `deny` with no pending request is a clear error', async () => {
     await bot.exec('send kumo BASH again please', /^BASH again please$/m);
-    await bot.waitFor(/3\) Deny/, 15_000);
+    await bot.waitFor(/3\) Deny/, 30_000);
     await bot.exec('3', /🚫 denied for \*\*kumo\*\*/);
-    const final = await bot.waitFor(/📋 \*\*kumo\*\* (finished|failed).*\n.*/, 15_000);
+    const final = await bot.waitFor(/📋 \*\*kumo\*\* (finished|failed).*\n.*/, 30_000);
     expect(final).toContain('failed');
     expect(await bot.exec('deny kumo', /❌.*/)).toContain('not waiting for a permission or an answer');
   });
@@ -104,7 +104,7 @@ describe('monitor with the default 5-minute interval (the event stream does the 
     await llm.waitForRequest('HOLD:ab1');
     const sessionId = /\*\*kumo\*\* → OpenCode session `(ses_\w+)`/.exec(bot.stdout())![1]!;
     await fetch(`${server.url}/session/${sessionId}/abort`, { method: 'POST' });
-    const final = await bot.waitFor(/📋 \*\*kumo\*\* failed.*\n.*/, 15_000);
+    const final = await bot.waitFor(/📋 \*\*kumo\*\* failed.*\n.*/, 30_000);
     expect(final).toContain('❌ aborted');
     llm.release('ab1');
   });
@@ -115,10 +115,10 @@ describe('monitor with the default 5-minute interval (the event stream does the 
     await bot.exec('send goner HOLD:gone1 slow work', /^HOLD:gone1 slow work$/m);
     await llm.waitForRequest('HOLD:gone1');
     await fetch(`${server.url}/session/${sessionId}/abort`, { method: 'POST' });
-    await bot.waitFor(/📋 \*\*goner\*\* failed/, 15_000);
+    await bot.waitFor(/📋 \*\*goner\*\* failed/, 30_000);
     await bot.exec('watch goner', /👀 watching \*\*goner\*\* every 5m/);
     await fetch(`${server.url}/session/${sessionId}`, { method: 'DELETE' });
-    const notice = await bot.waitFor(/🗑 the OpenCode session .* of \*\*goner\*\* was deleted/, 15_000);
+    const notice = await bot.waitFor(/🗑 the OpenCode session .* of \*\*goner\*\* was deleted/, 30_000);
     expect(notice).toContain('`forget goner` drops the name');
     expect(await bot.exec('unwatch goner', /❌.*/)).toContain('is not being watched');
     llm.release('gone1');
@@ -134,7 +134,7 @@ describe('monitor with the default 5-minute interval (the event stream does the 
     await sessionIdle(server.url, sessionId);
 
     bot = await startConsoleBot({ cwd });
-    const final = await bot.waitFor(/📋 \*\*later\*\* finished.*\n.*/, 15_000);
+    const final = await bot.waitFor(/📋 \*\*later\*\* finished.*\n.*/, 45_000);
     expect(final).toContain('Done: HOLD:down1 finish while I am away');
     expect(await bot.end()).toBe(0);
     bot = await startConsoleBot({ cwd });
@@ -162,7 +162,7 @@ describe('monitor with a short interval: ticks, the stall watchdog, and a server
 
   it('does not repeat an identical progress report, and notices a stall once', async () => {
     await bot.exec('send tick TODO HOLDAFTER:t1 long job', /^TODO HOLDAFTER:t1 long job$/m);
-    await bot.waitFor(/⚙️ \*\*tick\*\* is working · todo 2\/4/, 15_000);
+    await bot.waitFor(/⚙️ \*\*tick\*\* is working · todo 2\/4/, 30_000);
     const stall = await bot.waitFor(/⏳ \*\*tick\*\* is still busy; last activity \d+s ago \(🔄 Fix parse\(\) and run the tests\)/, 20_000);
     expect(stall).toContain('`abort tick` stops it');
     // Several ticks have passed since: the same report was not posted again, and the stall only once.
@@ -171,7 +171,7 @@ describe('monitor with a short interval: ticks, the stall watchdog, and a server
     expect(count(bot.stdout(), '⚙️ **tick** is working · todo 2/4'), bot.stdout()).toBe(1);
     expect(count(bot.stdout(), '⏳ **tick** is still busy')).toBe(1);
     llm.release('t1');
-    await bot.waitFor(/📋 \*\*tick\*\* finished/, 15_000);
+    await bot.waitFor(/📋 \*\*tick\*\* finished/, 30_000);
   });
 
   it('says once that the server is unreachable and once that it is back, then reports the broken run', async () => {
