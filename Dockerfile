@@ -20,4 +20,4 @@ ENV NODE_ENV=production SWITCHBOARD_DB=/app/data/switchboard.db
 VOLUME ["/app/data"]
 EXPOSE 3000
 # No TTY in a container: the console reads commands from stdin when one is attached (docker run -i).
-CMD ["node", "--import", "tsx", "src/main.ts"]
+CMD ["node", "--import", "tsx", "src/cli.ts"]

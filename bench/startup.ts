@@ -26,7 +26,7 @@ const ROOT = resolve(import.meta.dirname, '..');
 function timeToReady(cwd: string, db: string): Promise<number> {
   return new Promise((done, fail) => {
     const started = performance.now();
-    const child = spawn(resolve(ROOT, 'node_modules/.bin/tsx'), [resolve(ROOT, 'src/main.ts')], {
+    const child = spawn(resolve(ROOT, 'node_modules/.bin/tsx'), [resolve(ROOT, 'src/cli.ts')], {
       cwd,
       env: { PATH: process.env.PATH ?? '', HOME: cwd, SWITCHBOARD_DB: db, LOG_LEVEL: 'error' },
       stdio: ['pipe', 'pipe', 'pipe'],

@@ -37,36 +37,6 @@ function exitCodeOf(reply: Reply): number {
 }
 
 /** `switchboard <command…> [--json|--jsonl]`: one command against the same database, then exit. */
-async function runOnce(io: ProcessIo, argv: string[]): Promise<number> {
-  const json = argv.includes('--json');
-  const jsonl = argv.includes('--jsonl');
-  const words = argv.filter((arg) => arg !== '--json' && arg !== '--jsonl');
-  const env = loadEnvironment(io.cwd, io.env);
-  const config = loadConfig(io.cwd, env);
-  const scrub = scrubberFor(config, env);
-  const logger = createStreamLogger(io.stderr, scrub, env.LOG_LEVEL ?? 'warn');
-  const db = openDatabase(config.databasePath, allMigrations);
-  const app = createApp({ config, env, db, clock: systemClock, logger, scrub });
-  try {
-    const user = env.USER ?? userInfo().username;
-    const result = await app.switchboard.execute(
-      { text: lineFromArgv(words), actor: { id: `console:${user}`, name: user }, origin: { adapter: 'console', channel: 'terminal' } },
-      { post: false },
-    );
-    if (json || jsonl) {
-      const data = result.data ?? { text: replyToPlainText(result) };
-      if (jsonl && Array.isArray(data)) for (const item of data) io.stdout.write(`${scrub(JSON.stringify(item))}\n`);
-      else io.stdout.write(`${scrub(JSON.stringify(data))}\n`);
-    } else {
-      (result.tone === 'error' ? io.stderr : io.stdout).write(`${scrub(replyToPlainText(result))}\n`);
-    }
-    return exitCodeOf(result);
-  } finally {
-    await app.stop();
-    db.close();
-  }
-}
-
 async function withApp<T>(io: ProcessIo, work: (app: ReturnType<typeof createApp>, scrub: (text: string) => string) => Promise<T>): Promise<T> {
   const env = loadEnvironment(io.cwd, io.env);
   const config = loadConfig(io.cwd, env);
@@ -80,6 +50,27 @@ async function withApp<T>(io: ProcessIo, work: (app: ReturnType<typeof createApp
     await app.stop();
     db.close();
   }
+}
+
+async function runOnce(io: ProcessIo, argv: string[]): Promise<number> {
+  const json = argv.includes('--json');
+  const jsonl = argv.includes('--jsonl');
+  const words = argv.filter((arg) => arg !== '--json' && arg !== '--jsonl');
+  return withApp(io, async (app, scrub) => {
+    const user = io.env.USER ?? userInfo().username;
+    const result = await app.switchboard.execute(
+      { text: lineFromArgv(words), actor: { id: `console:${user}`, name: user }, origin: { adapter: 'console', channel: 'terminal' } },
+      { post: false },
+    );
+    if (json || jsonl) {
+      const data = result.data ?? { text: replyToPlainText(result) };
+      if (jsonl && Array.isArray(data)) for (const item of data) io.stdout.write(`${scrub(JSON.stringify(item))}\n`);
+      else io.stdout.write(`${scrub(JSON.stringify(data))}\n`);
+    } else {
+      (result.tone === 'error' ? io.stderr : io.stdout).write(`${scrub(replyToPlainText(result))}\n`);
+    }
+    return exitCodeOf(result);
+  });
 }
 
 function stopSignal(io: ProcessIo): Promise<void> {

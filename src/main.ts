@@ -1,6 +1,4 @@
-import { realpathSync } from 'node:fs';
 import { userInfo } from 'node:os';
-import { pathToFileURL } from 'node:url';
 import { createConsoleAdapter } from '../adapters/console/index.js';
 import { platformAdapters } from '../adapters/index.js';
 import { createApp, allMigrations, scrubberFor } from './app.js';
@@ -48,6 +46,7 @@ export async function runBot(io: ProcessIo): Promise<number> {
     clock: systemClock,
     logger,
     scrub,
+    cwd: io.cwd,
     requestTimeoutMs: Number.isFinite(timeoutSeconds) && timeoutSeconds > 0 ? timeoutSeconds * 1000 : 15_000,
   });
   const { switchboard } = app;
@@ -117,22 +116,4 @@ function safeUserName(): string {
   } catch {
     return 'user';
   }
-}
-
-const isEntryPoint = process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;
-if (isEntryPoint) {
-  runBot({
-    cwd: process.cwd(),
-    env: process.env,
-    stdin: process.stdin,
-    stdout: process.stdout,
-    stderr: process.stderr,
-    onSignal: (signal, handler) => process.once(signal, handler),
-  }).then(
-    (code) => process.exit(code),
-    (error: unknown) => {
-      process.stderr.write(`switchboard: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-      process.exit(1);
-    },
-  );
 }

@@ -24,11 +24,11 @@ export interface ConsoleBot {
 }
 
 /**
- * Starts the real bot process (`src/main.ts` through tsx) with stdin and stdout as pipes: the console
+ * Starts the real bot process (`src/cli.ts` through tsx, as `npm start` runs it) with stdin and stdout as pipes: the console
  * adapter exactly as a user scripting it would drive it. Waits for the ready banner.
  */
 export async function startConsoleBot(options: ConsoleBotOptions): Promise<ConsoleBot> {
-  const child: ChildProcess = spawn(TSX, [resolve(ROOT, 'src/main.ts')], {
+  const child: ChildProcess = spawn(TSX, [resolve(ROOT, 'src/cli.ts')], {
     cwd: options.cwd,
     env: { PATH: process.env.PATH ?? '', HOME: options.cwd, USER: 'tester', LOG_LEVEL: 'warn', ...options.env },
     stdio: ['pipe', 'pipe', 'pipe'],
