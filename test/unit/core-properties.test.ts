@@ -10,7 +10,8 @@ import { errorCode, plain, seedSession, seedTask, startCore, type Core } from '.
 /**
  * Any line through the real core (createApp on a temp SQLite file), typed by a viewer and by a member: the core
  * always answers with a Reply, never throws, never fails inside (`internal`), keeps error messages short however
- * long the line, and when the answer is an error the state tables are byte for byte what they were before.
+ * long the line and free of characters that hide or reorder text, and when the answer is an error the state
+ * tables are byte for byte what they were before.
  * Nothing here reaches the network: the configured server is a closed port, raw URLs need an admin, host lookups
  * are refused, and SSH executors refuse at once.
  */
@@ -139,6 +140,9 @@ const anyLine = fc.oneof(
 
 // ---- The property --------------------------------------------------------------------------------------------
 
+/** NUL and other controls, zero-width and bidi controls, the byte-order mark. */
+const UNSEEN = /[\u0000-\u0008\u000b-\u001f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/;
+
 const seen = { errors: 0, answers: 0, codes: new Set<string>() };
 
 async function runAndCheck(actor: Actor, line: string): Promise<void> {
@@ -161,6 +165,8 @@ async function runAndCheck(actor: Actor, line: string): Promise<void> {
   assert.notEqual(code, 'internal', `internal error for ${JSON.stringify(line.slice(0, 200))}: ${shown}`);
   assert.ok(shown.startsWith('❌ '), shown);
   assert.ok(shown.length < 1_000, `error reply of ${shown.length} characters for a line of ${line.length}`);
+  // What an error quotes back cannot hide or reorder its own text.
+  assert.ok(!UNSEEN.test(shown), `an unseen character in ${JSON.stringify(shown)}`);
   assert.equal(dump(), before, `state changed after ${code} for ${JSON.stringify(line.slice(0, 200))}: ${shown}`);
 }
 
