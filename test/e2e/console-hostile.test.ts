@@ -157,10 +157,12 @@ describe('hostile prompts', () => {
   }
 
   it('a 100 000-character prompt, the most the limit allows, arrives whole', async () => {
-    const unit = 'P-LONG $(id) <!channel> \u200b\u202e é 😀 ';
-    const prompt = (unit.repeat(Math.ceil(100_000 / unit.length)) + 'x'.repeat(100)).slice(0, 100_000);
+    // One space only: the fake model streams its answer (the prompt's first line) word by word.
+    const unit = '$(id)<!channel>\u200b\u202eé😀;rm\u0000`x`';
+    const prompt = `P-LONG ${unit.repeat(Math.ceil(100_000 / unit.length))}`.slice(0, 99_999) + '.';
     expect(prompt).toHaveLength(100_000);
-    expect(/[\ud800-\udbff]$/.test(prompt)).toBe(false);
+    // No emoji cut in half by the slice.
+    expect(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(prompt)).toBe(false);
     await bot.exec(`send kumo -- ${prompt}`, '📨 **kumo** ← tester (agent build)');
     expect(await bot.waitFor(prompt)).toBe(`${prompt}\n`);
     await bot.waitFor(/📋 \*\*kumo\*\* finished/, 60_000);
