@@ -1,8 +1,10 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describeMachine } from './machine.js';
+import { benchExecutorStart } from './executor-start.js';
 import { benchIdleLatency } from './idle-latency.js';
 import { benchMonitorTick } from './monitor-tick.js';
+import { benchSlackAck } from './slack-ack.js';
 import { benchStartup } from './startup.js';
 
 /**
@@ -10,9 +12,11 @@ import { benchStartup } from './startup.js';
  * Not part of `npm test`: these are figures to compare, not pass/fail checks.
  */
 const sections: Record<string, () => Promise<unknown>> = {
+  'slack-ack': () => benchSlackAck(),
   'idle-latency': () => benchIdleLatency(),
   'monitor-tick': () => benchMonitorTick(),
   startup: () => benchStartup(),
+  executors: () => benchExecutorStart(),
 };
 
 const wanted = process.argv.slice(2);

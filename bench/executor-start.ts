@@ -1,0 +1,115 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { systemClock } from '../src/core/clock.js';
+import { silentLogger } from '../src/core/logger.js';
+import { executorDefaultsSchema } from '../src/executors/config.js';
+import { createFleet, taskMigrations, type Fleet } from '../src/executors/index.js';
+import { createSshTransport, type SshTarget } from '../src/executors/transport/ssh.js';
+import type { Transport } from '../src/executors/transport/transport.js';
+import { openDatabase } from '../src/sessions/database.js';
+import { startSshd } from '../test/helpers/sshd.js';
+import { percentile, round } from './machine.js';
+
+export interface ExecutorFigure {
+  measure: string;
+  runs: number;
+  p50Ms: number;
+  maxMs: number;
+  note: string;
+}
+
+/**
+ * On the loopback sshd: time from `start` to the task running (p50 over 20 starts), then one status tick over 50
+ * running tasks on that host, counting the scripts it ran there (one probe, not 50).
+ */
+export async function benchExecutorStart(starts = 20, running = 50): Promise<ExecutorFigure[]> {
+  const sshd = await startSshd();
+  const dir = mkdtempSync(join(tmpdir(), 'sb-bench-exec-'));
+  const socket = `sb-bench-${process.pid}`;
+  let scripts = 0;
+  const counting = (target: SshTarget): Transport => {
+    const inner = createSshTransport(target, { clock: systemClock, logger: silentLogger });
+    return {
+      where: inner.where,
+      exec: (script, options) => {
+        scripts++;
+        return inner.exec(script, options);
+      },
+      writeFile: (...args) => inner.writeFile(...args),
+      readFile: (...args) => inner.readFile(...args),
+      close: () => inner.close(),
+    };
+  };
+  const db = openDatabase(join(dir, 'bench.db'), taskMigrations);
+  const fleet: Fleet = createFleet({
+    db,
+    clock: systemClock,
+    logger: silentLogger,
+    executors: [
+      {
+        name: 'crib',
+        type: 'ssh',
+        host: sshd.host,
+        port: sshd.port,
+        user: sshd.user,
+        identityFile: sshd.userKeyPath,
+        hostKey: sshd.hostKeyFingerprint,
+        insecureAcceptNewHostKey: false,
+        connectTimeoutSec: 10,
+        labels: [],
+        env: {},
+        maxConcurrent: starts + running,
+        tmuxPath: 'tmux',
+        tmuxSocket: socket,
+        tasksDir: join(dir, 'tasks'),
+      },
+    ],
+    defaults: executorDefaultsSchema.parse({}),
+    runtimeEnv: { PATH: process.env.PATH, HOME: process.env.HOME },
+    connectSsh: counting,
+  });
+  const figures: ExecutorFigure[] = [];
+  try {
+    await fleet.check('crib');
+    const startTimes: number[] = [];
+    for (let i = 0; i < starts; i++) {
+      const started = performance.now();
+      await fleet.start({ name: `s${i}`, executor: 'crib', kind: 'shell', text: 'sleep 120', actor: 'console:bench', channel: '{}' });
+      startTimes.push(performance.now() - started);
+    }
+    figures.push({ measure: 'start → running (ssh, shell task)', runs: starts, p50Ms: round(percentile(startTimes, 50), 0), maxMs: round(Math.max(...startTimes), 0), note: 'files by SFTP, tmux session started' });
+    for (let i = starts; i < running; i++) {
+      await fleet.start({ name: `s${i}`, executor: 'crib', kind: 'shell', text: 'sleep 120', actor: 'console:bench', channel: '{}' });
+    }
+    await fleet.tick();
+    const ticks: number[] = [];
+    const scriptsPerTick: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const before = scripts;
+      const started = performance.now();
+      await fleet.tick();
+      ticks.push(performance.now() - started);
+      scriptsPerTick.push(scripts - before);
+    }
+    figures.push({
+      measure: `status tick over ${running} running tasks on one host`,
+      runs: ticks.length,
+      p50Ms: round(percentile(ticks, 50), 0),
+      maxMs: round(Math.max(...ticks), 0),
+      note: `${Math.max(...scriptsPerTick)} remote script(s) per tick`,
+    });
+  } finally {
+    await fleet.close();
+    db.close();
+    try {
+      execFileSync('tmux', ['-L', socket, 'kill-server'], { stdio: 'ignore' });
+    } catch {
+      // nothing left to kill
+    }
+    await sshd.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return figures;
+}
