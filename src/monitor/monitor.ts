@@ -374,7 +374,10 @@ export function createMonitor(deps: MonitorDeps): Monitor {
       asked.push(ask.request.id);
       post(record, askReply(record, watch, ask));
     }
-    const patch: Partial<Watch> = { activityHash: a.activityHash, lastActivityAt: a.activityAt };
+    // Only what changed is written: a steady tick over thousands of quiet watches writes nothing.
+    const patch: Partial<Watch> = {};
+    if (a.activityHash !== watch.activityHash) patch.activityHash = a.activityHash;
+    if (a.activityAt !== watch.lastActivityAt) patch.lastActivityAt = a.activityAt;
     if (a.asks.length) patch.asked = asked;
     if (a.progress) {
       post(record, reply(a.progress));
