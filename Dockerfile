@@ -1,23 +1,29 @@
 # Switchboard bot image. Build: docker build -t switchboard .   Run: docker run --env-file .env -v sb-data:/app/data switchboard
-FROM node:22-bookworm-slim
+# Add -i to type commands at the console; without stdin the bot runs its configured Slack/Discord adapters.
 
-# tmux, ssh and rsync are what executors and offload use; python3/make/g++ build better-sqlite3 if no prebuilt fits.
-RUN apt-get update \
- && apt-get install -y --no-install-recommends tmux openssh-client rsync ca-certificates python3 make g++ \
- && rm -rf /var/lib/apt/lists/*
-
+FROM node:22-bookworm-slim AS build
+RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+# Runtime dependencies only (better-sqlite3 builds here if no prebuilt binary fits), then the compiler for the build.
+RUN npm ci --omit=dev --no-audit --no-fund && npm install --no-save --no-audit --no-fund typescript@5.9.3 @types/node@20.19.0
 COPY tsconfig.json ./
 COPY src ./src
 COPY adapters ./adapters
-COPY bin ./bin
+RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
+FROM node:22-bookworm-slim
+# tmux, ssh and rsync are what executors and offload use on this side.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends tmux openssh-client rsync ca-certificates \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY package.json ./
 RUN useradd --create-home --uid 10001 switchboard && mkdir -p /app/data && chown -R switchboard:switchboard /app/data
 USER switchboard
 ENV NODE_ENV=production SWITCHBOARD_DB=/app/data/switchboard.db
 VOLUME ["/app/data"]
 EXPOSE 3000
-# No TTY in a container: the console reads commands from stdin when one is attached (docker run -i).
-CMD ["node", "--import", "tsx", "src/cli.ts"]
+CMD ["node", "dist/src/cli.js"]
