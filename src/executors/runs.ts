@@ -56,7 +56,6 @@ export function createRuns(ctx: FleetContext): Runs {
     const claudePath = task.kind === 'claude' ? claudePathFor(h, defaults) : null;
     const prepared = await h.runtime.prepare({ claudePath, ...prepareWhere(h, task) });
     h.reachable = true;
-    store.update(task.id, { remoteDir: prepared.dir, workspace: prepared.workspace, claudePath: prepared.claudePath });
     const files = staticTaskFiles({
       taskId: task.id,
       name: task.name,
@@ -71,7 +70,15 @@ export function createRuns(ctx: FleetContext): Runs {
       task.kind === 'claude'
         ? claudeArgv({ claudePath: prepared.claudePath ?? claudePathFor(h, defaults), sessionId: task.sessionId!, resume: options.resume === true, model: task.model ?? undefined, maxTurns: task.maxTurns ?? undefined })
         : undefined;
-    await h.runtime.writeFiles(prepared.dir, [...files, ...runFiles({ kind: task.kind, text, ...(argv ? { argv } : {}) })]);
+    try {
+      await h.runtime.writeFiles(prepared.dir, [...files, ...runFiles({ kind: task.kind, text, ...(argv ? { argv } : {}) })]);
+    } catch (error) {
+      await h.runtime.removeDir({ ...refOf(task), dir: prepared.dir }).catch(() => undefined);
+      throw error;
+    }
+    // Only now is the queued task launchable (a directory is what launchQueued looks for): a tick running meanwhile
+    // (the core ticks every second) would otherwise start it before wrapper.sh is there (execve ENOENT, seen).
+    store.update(task.id, { remoteDir: prepared.dir, workspace: prepared.workspace, claudePath: prepared.claudePath });
   }
 
   /**
