@@ -22,9 +22,22 @@ import { createFleet, isFinal, taskMigrations, type FleetDeps } from './executor
 import { progressReport } from './monitor/reports.js';
 import { createTaskRelay, type TaskRelay } from './monitor/task-relay.js';
 import { createRegistry } from './sessions/registry.js';
+import { dirname, join } from 'node:path';
+import type { Origin } from './core/origin.js';
+import { reply, type Reply } from './core/reply.js';
+import { createOffloader, offloadMigrations, type OffloaderDeps } from './offload/index.js';
+import { createOpencodeHosts, opencodeHostMigrations, type HostEvent, type OpencodeHostsDeps } from './opencode-host/index.js';
+import { originKey } from './core/origin.js';
 
 /** Every schema step of every part, in the order they must run. */
-export const allMigrations: readonly Migration[] = [...coreMigrations, ...outboxMigrations, ...monitorMigrations, ...taskMigrations];
+export const allMigrations: readonly Migration[] = [
+  ...coreMigrations,
+  ...outboxMigrations,
+  ...monitorMigrations,
+  ...taskMigrations,
+  ...offloadMigrations,
+  ...opencodeHostMigrations,
+];
 
 export interface AppDeps {
   config: Config;
@@ -41,6 +54,13 @@ export interface AppDeps {
   fleet?: Pick<FleetDeps, 'connectSsh' | 'fetch' | 'homeDir'>;
   /** Client timeouts; tests shorten them. */
   requestTimeoutMs?: number;
+  /** The bot's working directory: offload's default workspace (default: the config file's directory). */
+  cwd?: string;
+  /** Seams and knobs of the OpenCode servers Switchboard runs on executors. */
+  hosts?: Partial<Pick<OpencodeHostsDeps, 'connectSsh' | 'createSshClient' | 'startTimeoutMs' | 'killGraceMs' | 'readIdentity'>>;
+  /** How often those servers are checked (and restarted when dead); default 30 s, 0: only on demand. */
+  hostCheckMs?: number;
+  offload?: Partial<Pick<OffloaderDeps, 'claudeConfigDir' | 'backupDir' | 'rsyncPath' | 'sshPath' | 'remoteRsyncPath' | 'compress' | 'progressIntervalMs' | 'tmpDir' | 'readIdentity'>>;
 }
 
 export interface App {
@@ -62,11 +82,30 @@ export function scrubberFor(config: Config, env: Environment): Scrubber {
 /** Builds the whole core from its inputs. No adapters here: main.ts adds the ones that are configured. */
 export function createApp(deps: AppDeps): App {
   const { config, env, db, clock, logger } = deps;
-  const scrub = deps.scrub ?? scrubberFor(config, env);
+  const baseScrub = deps.scrub ?? scrubberFor(config, env);
+  let hostSecrets: () => string[] = () => [];
+  // Passwords of the OpenCode servers Switchboard starts exist only at run time: hidden as exactly as configured ones.
+  const scrub: Scrubber = (value) => {
+    let result = baseScrub(value);
+    for (const secret of hostSecrets()) if (result.includes(secret)) result = result.split(secret).join('[redacted]');
+    return result;
+  };
   const registry = createRegistry(db, clock, scrub);
   // Scrubbed before it is written: secrets in an agent's output never reach the database either.
   const outbox = createOutbox({ db, clock, logger, sanitize: (reply) => scrubReply(reply, scrub) });
-  const servers = createServerDirectory(config.servers, env, deps.requestTimeoutMs ? { timeoutMs: deps.requestTimeoutMs } : {});
+  const hosts = createOpencodeHosts({
+    db,
+    executors: config.executors,
+    clock,
+    logger,
+    runtimeEnv: env,
+    ...(deps.fleet?.homeDir ? { homeDir: deps.fleet.homeDir } : {}),
+    secret: env.SWITCHBOARD_SECRET,
+    onEvent: (event) => reportHostEvent(event),
+    ...deps.hosts,
+  });
+  hostSecrets = () => hosts.secrets();
+  const servers = createServerDirectory(config.servers, env, deps.requestTimeoutMs ? { timeoutMs: deps.requestTimeoutMs } : {}, hosts);
   const commands = deps.commands ?? allCommands;
   let relay: TaskRelay | undefined;
   const fleet = createFleet({
@@ -82,6 +121,36 @@ export function createApp(deps: AppDeps): App {
     onEvent: (event) => relay?.onEvent(event),
   });
   relay = createTaskRelay({ fleet, registry, outbox, clock, logger });
+  const cwd = deps.cwd ?? dirname(config.file);
+  const dataDir = config.databasePath === ':memory:' ? join(cwd, 'data') : dirname(config.databasePath);
+  const offloader = createOffloader({
+    db,
+    fleet,
+    executors: config.executors,
+    clock,
+    logger,
+    runtimeEnv: env,
+    ...(deps.fleet?.homeDir ? { homeDir: deps.fleet.homeDir } : {}),
+    cwd,
+    backupDir: join(dataDir, 'offload-backups'),
+    ...deps.offload,
+  });
+  const notify = (origin: Origin, message: Reply, threadKey?: string) => outbox.enqueue({ origin, reply: message, ...(threadKey ? { threadKey } : {}) });
+
+  /** What happened to a server Switchboard runs goes to every channel with a name on it (once per channel). */
+  function reportHostEvent(event: HostEvent): void {
+    const label = `@${event.executor}`;
+    let message: string;
+    if (event.kind === 'restarted') message = `♻️ The OpenCode server on ${label} had stopped (${event.reason}); Switchboard restarted it. Its sessions are still there.`;
+    else if (event.kind === 'password_reset') message = `🔑 The OpenCode server on ${label}: ${event.reason}.`;
+    else if (event.kind === 'failed') message = `❌ The OpenCode server on ${label} is down: ${event.error}`;
+    else return;
+    const origins = new Map<string, Origin>();
+    for (const record of registry.list()) {
+      if (record.target.kind === 'opencode' && record.target.server === label) origins.set(originKey(record.origin), record.origin);
+    }
+    for (const origin of origins.values()) notify(origin, reply(message, { tone: event.kind === 'failed' ? 'error' : 'warning' }));
+  }
   const tasks = relay;
   const monitor = createMonitor({
     db,
@@ -119,6 +188,9 @@ export function createApp(deps: AppDeps): App {
     grammar: commands,
     fleet,
     tasks,
+    hosts,
+    offloader,
+    notify,
   };
   monitor.attachServices(services);
   const switchboard = createSwitchboard({ services, commands, outbox });
@@ -129,11 +201,15 @@ export function createApp(deps: AppDeps): App {
     scrub,
     async start() {
       await fleet.reattach();
+      // Before the monitor indexes names: every owned server has its (local) URL, attached or not.
+      await hosts.reattach();
       await monitor.start();
+      if ((deps.hostCheckMs ?? 30_000) > 0) hosts.supervise(deps.hostCheckMs ?? 30_000);
       void tasks.tick(true);
     },
     async stop() {
       await monitor.stop();
+      await hosts.close();
       await fleet.close();
       await outbox.stop();
     },

@@ -14,6 +14,8 @@ import type { Registry } from '../sessions/registry.js';
 import type { GrammarSpec } from './spec.js';
 import type { Fleet } from '../executors/index.js';
 import type { TaskRelay } from '../monitor/task-relay.js';
+import type { Offloader } from '../offload/index.js';
+import type { OpencodeHosts } from '../opencode-host/index.js';
 
 /** Everything a handler may use. Built once by the core; handlers never reach for globals. */
 export interface Services {
@@ -33,6 +35,12 @@ export interface Services {
   fleet: Fleet;
   /** What live tasks last reported (todos, latest text). */
   tasks: Pick<TaskRelay, 'view' | 'tick'>;
+  /** OpenCode servers Switchboard runs on executors (`@executor`). */
+  hosts: OpencodeHosts;
+  /** Moves local work (workspace and Claude session) to executors and back. */
+  offloader: Offloader;
+  /** Posts a message outside a command's own reply (progress of a long command); through the outbox. */
+  notify(origin: Origin, message: Reply, threadKey?: string): void;
 }
 
 export interface CommandContext {

@@ -9,6 +9,8 @@ import { kill } from './verbs/kill.js';
 import { logs } from './verbs/logs.js';
 import { run, start } from './verbs/start.js';
 import { tasks } from './verbs/tasks.js';
+import { offload } from './verbs/offload.js';
+import { servers } from './verbs/servers.js';
 import { agents } from './verbs/agents.js';
 import { attach } from './verbs/attach.js';
 import { audit } from './verbs/audit.js';
@@ -48,6 +50,7 @@ export const allCommands: readonly CommandDefinition[] = [
   deny,
   answer,
   agents,
+  servers,
   forget,
   executors,
   start,
@@ -55,5 +58,6 @@ export const allCommands: readonly CommandDefinition[] = [
   tasks,
   logs,
   kill,
+  offload,
   audit,
 ];

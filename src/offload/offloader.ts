@@ -302,6 +302,39 @@ export function createOffloader(deps: OffloaderDeps): Offloader {
     }
   }
 
+  /**
+   * When the receiving rsync dies, its own message ("No space left on device") can be lost with the connection.
+   * A generic failure is then checked against the space left there: too little for what was being sent is a full disk.
+   */
+  async function explainPushFailure(
+    connection: Connection,
+    config: ExecutorConfig,
+    inspection: RemoteInspection,
+    remotePath: string,
+    last: RsyncProgress | null,
+    error: unknown,
+  ): Promise<unknown> {
+    const e = toSwitchboardError(error);
+    if (e.code !== 'sync_failed') return e;
+    const now = await inspectRemote(connection.transport, connection.where, {
+      rsync: deps.remoteRsyncPath ?? 'rsync',
+      target: remotePath,
+      claudeConfigDir: config.env['CLAUDE_CONFIG_DIR'],
+      taskHome: config.env['HOME'],
+    }).catch(() => inspection);
+    if (now.freeKb === null) return e;
+    const estimated = last && last.percent > 0 ? Math.round((last.bytes * 100) / last.percent) : 0;
+    const freeBytes = now.freeKb * 1024;
+    if (freeBytes >= 1024 * 1024 && freeBytes >= estimated - (last?.bytes ?? 0)) return e;
+    return new SwitchboardError(
+      'disk_full',
+      `${connection.where} has too little disk space for the workspace: ${Math.round(now.freeKb)} KB free at ${remotePath}` +
+        (estimated ? `, about ${Math.ceil(estimated / 1024)} KB to copy` : '') +
+        ` (rsync: ${e.message})`,
+      { cause: e, hint: 'Free some space on that host, or offload to another directory (--to) or executor.' },
+    );
+  }
+
   async function offload(spec: OffloadSpec): Promise<OffloadResult> {
     const started = deps.clock.now();
     const config = executorNamed(spec.executor);
@@ -359,14 +392,20 @@ export function createOffloader(deps: OffloaderDeps): Offloader {
 
       try {
         const progress = throttled(spec.name, 'workspace', 'push', spec.onProgress);
+        let lastProgress: RsyncProgress | null = null;
         const workspace = await runRsync({
           rsyncPath: rsync,
           args: [...baseArgs(connection, inspection.rsync), '--delete', ...excludeArgs({ includeEnv, extra: excludes }), `${localPath}/`, `${connection.prefix}${remotePath}/`],
           env: rsyncEnv(connection),
           sides: { remote: connection.where, direction: 'push', what: `the workspace ${localPath}` },
-          onProgress: progress.onProgress,
+          onProgress: (p) => {
+            lastProgress = p;
+            progress.onProgress(p);
+          },
           ...(spec.signal ? { signal: spec.signal } : {}),
           now: deps.clock.now,
+        }).catch(async (error: unknown) => {
+          throw await explainPushFailure(connection, config, inspection, remotePath, lastProgress, error);
         });
         progress.flush();
         store.update(spec.name, { syncedAt: deps.clock.now(), lastSync: workspace });

@@ -138,7 +138,9 @@ export function runRsync(options: RunRsyncOptions): Promise<RsyncStats> {
         resolve({ ...parseStats(stdout), durationMs: now() - started });
         return;
       }
-      reject(rsyncFailure(code, signal, stderr, options.sides));
+      // Some rsync builds print the remote side's errors on stdout, among the progress lines.
+      const said = stderr.trim() || stdout.split(/[\r\n]/).filter((line) => line.trim() && !parseProgressLine(line)).slice(-6).join('\n');
+      reject(rsyncFailure(code, signal, said, options.sides));
     });
   });
 }

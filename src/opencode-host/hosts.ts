@@ -91,10 +91,27 @@ export interface ManagedServerStatus {
 export interface OpencodeHosts {
   /** The executor's server: attached if Switchboard already runs one there, started otherwise. */
   ensure(executor: string): Promise<ManagedServer>;
-  /** ensure(), as a ServerRef for the OpenCode client. */
+  /** ensure(), as the ServerRef the core keeps (see current()). */
   ref(executor: string): Promise<ServerRef>;
+  /**
+   * The server Switchboard already owns there, attached if this process has not yet (a one-shot CLI command);
+   * never starts one that was stopped or given up on: that is a user's decision (`new … @x`, `servers restart`).
+   */
+  attached(executor: string): Promise<ServerRef>;
   /** Whether this executor can host a server (an ssh or local executor). */
   canHost(executor: string): boolean;
+  /**
+   * The connection to `@executor` as the core keeps it: one object per server for the life of the process, whose
+   * password (and, for a local executor, URL) is updated in place when the server is restarted. Null for a server
+   * Switchboard does not own. It may point at a server that is down: calls then fail as unreachable.
+   */
+  current(executor: string): ServerRef | null;
+  /** Whether the server is up and attached in this process (using it costs nothing). */
+  running(executor: string): boolean;
+  /** The executor user's home directory, once known (for `--dir ~/repo`). */
+  home(executor: string): string | null;
+  /** Every password in memory, for the scrubber. */
+  secrets(): string[];
   list(): ManagedServerStatus[];
   restart(executor: string, reason?: string): Promise<ManagedServer>;
   /** Stops the server on the host, removes its directory and forgets it. */
@@ -127,10 +144,7 @@ interface Host {
 
 const LABEL_PREFIX = '@';
 
-/** `@crib` → `crib`; anything else → null. */
-export function managedExecutorOf(label: string): string | null {
-  return label.startsWith(LABEL_PREFIX) && label.length > 1 ? label.slice(1) : null;
-}
+export { managedExecutorOf } from '../opencode/server-directory.js';
 
 /**
  * OpenCode servers that Switchboard starts on executors and keeps up: `opencode serve --hostname 127.0.0.1` in a
@@ -147,6 +161,7 @@ export function createOpencodeHosts(deps: OpencodeHostsDeps): OpencodeHosts {
   const windowMs = deps.restartWindowMs ?? 10 * 60_000;
   const passwords = new Map<string, string>();
   const hosts = new Map<string, Host>();
+  const refs = new Map<string, ServerRef>();
   let timer: NodeJS.Timeout | undefined;
   let ticking: Promise<HostEvent[]> | undefined;
   let closed = false;
@@ -276,6 +291,17 @@ export function createOpencodeHosts(deps: OpencodeHostsDeps): OpencodeHosts {
     return { url: host.live.tunnel.url, tunnelMs: deps.clock.now() - started };
   }
 
+  /** Updates (or makes) the one ServerRef the core holds for this server. */
+  function publish(executor: string, url: string, password: string | undefined): void {
+    const ref = refs.get(executor);
+    if (!ref) {
+      refs.set(executor, { label: `${LABEL_PREFIX}${executor}`, url, username: OPENCODE_USERNAME, ...(password !== undefined ? { password } : {}) });
+      return;
+    }
+    ref.url = url;
+    if (password !== undefined) ref.password = password;
+  }
+
   /** Health through the tunnel, a few tries: the first request of a new server can be slow. */
   async function healthy(url: string, password: string): Promise<'ok' | 'auth' | 'down'> {
     let verdict: 'ok' | 'auth' | 'down' = 'down';
@@ -292,7 +318,8 @@ export function createOpencodeHosts(deps: OpencodeHostsDeps): OpencodeHosts {
     const previous = store.get(executor);
     if (previous) await stopOnHost(host, previous, false);
     const t0 = deps.clock.now();
-    const password = randomBytes(24).toString('base64url');
+    // A restart keeps the password: clients, watches and event streams holding it go on working.
+    const password = passwords.get(executor) ?? randomBytes(24).toString('base64url');
     const serverId = `oc${randomBytes(6).toString('hex')}`;
     const opencodeName = host.config.opencodePath ?? 'opencode';
     const prep = await run(host, PREPARE_SCRIPT, [host.config.tmuxPath, opencodeName, host.config.tasksDir ?? '', previous?.dir ?? ''], 'inspect the host');
@@ -365,6 +392,7 @@ export function createOpencodeHosts(deps: OpencodeHostsDeps): OpencodeHosts {
     };
     host.live.server = server;
     host.live.unreachable = false;
+    publish(executor, url, password);
     deps.logger.info('opencode server started', { executor, port, url, startMs, tunnelMs, persistentPassword: box.persistent });
     if (reason) emit(events, { kind: 'restarted', executor, reason, url });
     else emit(events, { kind: 'started', executor, url, remotePort: port, startMs, tunnelMs });
@@ -432,6 +460,7 @@ export function createOpencodeHosts(deps: OpencodeHostsDeps): OpencodeHosts {
     const { url } = await reach(host, state.port);
     const verdict = await healthy(url, password);
     if (verdict === 'auth') {
+      passwords.delete(executor);
       emit(events, { kind: 'password_reset', executor, reason: 'the server refused the stored password; it was restarted with a new one' });
       return start(host, events, null);
     }
@@ -450,9 +479,31 @@ export function createOpencodeHosts(deps: OpencodeHostsDeps): OpencodeHosts {
       restarts: row.restarts,
     };
     host.live.server = server;
+    publish(executor, url, password);
     deps.logger.info('opencode server re-attached', { executor, port: state.port, url });
     emit(events, { kind: 'attached', executor, url, remotePort: state.port });
     return server;
+  }
+
+  /**
+   * Before attaching: the tunnel's local end (no SSH yet), so the server has its URL for the whole process even
+   * while its host is unreachable, and the core can index names on it from the start.
+   */
+  async function listen(host: Host, row: HostRow): Promise<void> {
+    const executor = host.config.name;
+    const password = passwords.get(executor) ?? (row.passwordSealed ? (box.open(row.passwordSealed, context(row)) ?? undefined) : undefined);
+    if (host.target && !host.live.tunnel) {
+      host.live.tunnel = await openTunnel({
+        target: host.target,
+        label: host.where,
+        remotePort: row.remotePort ?? 0,
+        clock: deps.clock,
+        logger: deps.logger,
+        ...(deps.createSshClient ? { createClient: deps.createSshClient } : {}),
+      });
+    }
+    const url = host.live.tunnel ? host.live.tunnel.url : `http://127.0.0.1:${row.remotePort ?? 0}`;
+    publish(executor, url, password);
   }
 
   function failedError(host: Host): never {
@@ -505,6 +556,7 @@ export function createOpencodeHosts(deps: OpencodeHostsDeps): OpencodeHosts {
       // Not ours to change (the same process cannot move), but follow it.
       const { url } = await reach(host, state.port);
       host.live.server = { ...host.live.server, remotePort: state.port, url };
+      publish(executor, url, undefined);
       store.update(executor, { remotePort: state.port, updatedAt: deps.clock.now() });
     }
   }
@@ -543,11 +595,46 @@ export function createOpencodeHosts(deps: OpencodeHostsDeps): OpencodeHosts {
     ensure,
     async ref(executor) {
       const server = await ensure(executor);
-      return { label: server.label, url: server.url, username: server.username, password: server.password };
+      return refs.get(executor) ?? { label: server.label, url: server.url, username: server.username, password: server.password };
+    },
+    async attached(executor) {
+      const known = hosts.get(executor);
+      if (known?.live.server) return refs.get(executor)!;
+      const host = hostOf(executor);
+      return exclusive(host, async () => {
+        if (!host.live.server) {
+          const row = store.get(executor);
+          if (!row) {
+            throw new SwitchboardError('unreachable', `Switchboard runs no OpenCode server on @${executor} (it was stopped)`, {
+              hint: `\`servers restart @${executor}\` or \`new <name> @${executor}\` starts it again`,
+            });
+          }
+          if (row.state === 'failed') {
+            throw new SwitchboardError('unreachable', `the OpenCode server on @${executor} is down: ${row.lastError ?? 'it could not be restarted'}`, {
+              hint: `\`servers restart @${executor}\` starts it again`,
+            });
+          }
+          await listen(host, row);
+          await attach(host, row, []);
+        }
+        return refs.get(executor)!;
+      });
     },
     canHost(executor) {
       const config = deps.executors.find((e) => e.name === executor);
       return config !== undefined && config.type !== 'container';
+    },
+    current(executor) {
+      return refs.get(executor) ?? null;
+    },
+    running(executor) {
+      return hosts.get(executor)?.live.server != null;
+    },
+    home(executor) {
+      return hosts.get(executor)?.live.server?.home || store.get(executor)?.home || null;
+    },
+    secrets() {
+      return [...passwords.values()];
     },
     list() {
       return store.list().map((row) => {
@@ -585,6 +672,7 @@ export function createOpencodeHosts(deps: OpencodeHostsDeps): OpencodeHosts {
         if (row) await stopOnHost(host, row, true);
         store.delete(executor);
         passwords.delete(executor);
+        refs.delete(executor);
         host.live.server = null;
         await host.live.tunnel?.close();
         host.live.tunnel = null;
@@ -604,6 +692,7 @@ export function createOpencodeHosts(deps: OpencodeHostsDeps): OpencodeHosts {
           }
           await exclusive(host, async () => {
             try {
+              await listen(host, row);
               await attach(host, row, events);
             } catch (error) {
               noteUnreachable(host, toSwitchboardError(error), events);

@@ -309,14 +309,31 @@ describe('offload to an ssh executor and back', () => {
     writeFileSync(join(big, 'blob.bin'), Buffer.alloc(2 * 1024 * 1024, 7));
     try {
       const error = await failure(h.offloader.offload({ executor: 'tiny', name: 'toobig', workspace: big, to: join(mount, 'ws'), prompt: 'p', actor: 'a', channel: 'c' }));
-      expect(error.code).toBe('disk_full');
+      expect(error.code, error.message).toBe('disk_full');
       expect(error.message).toContain("ssh executor 'tiny'");
       expect(error.hint).toContain('Free some space');
       expect(h.fleet.get('toobig')).toBeNull();
       expect(h.offloader.get('toobig')!.state).toBe('failed');
     } finally {
-      execFileSync('umount', [mount]);
+      await unmount(mount);
       rmSync(big, { recursive: true, force: true });
     }
   });
 });
+
+/** The remote rsync may still be exiting (and holding the mount) when the local one has reported: retry briefly. */
+async function unmount(mount: string): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    try {
+      execFileSync('umount', [mount], { stdio: 'ignore' });
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) {
+        execFileSync('umount', ['-l', mount], { stdio: 'ignore' });
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+}

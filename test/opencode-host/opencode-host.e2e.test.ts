@@ -234,7 +234,8 @@ describe('OpenCode servers Switchboard starts on an ssh executor', () => {
     expect(serverPid()).not.toBe(oldPid);
     const after = await hosts.ensure('crib');
     expect(after.url).toBe(before.url); // the local end stays; the tunnel follows the new port
-    expect(after.password).not.toBe(before.password);
+    expect(after.password).toBe(before.password); // kept: clients and event streams holding it go on working
+    expect(hosts.current('crib')).toMatchObject({ label: '@crib', url: before.url, password: before.password });
     const fresh = createOpencodeClient(await hosts.ref('crib'), { timeoutMs: 30_000 });
     expect((await fresh.getSession(session.id)).title).toBe('survivor');
     expect(hosts.list()).toMatchObject([{ executor: 'crib', label: '@crib', state: 'running', restarts: 1, passwordKept: true }]);

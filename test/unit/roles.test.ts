@@ -46,6 +46,7 @@ const NEEDS: Record<string, Role> = {
   agents: 'viewer',
   executors: 'viewer',
   tasks: 'viewer',
+  servers: 'viewer',
   new: 'member',
   attach: 'member',
   send: 'member',
@@ -58,6 +59,7 @@ const NEEDS: Record<string, Role> = {
   start: 'member',
   run: 'member',
   kill: 'member',
+  offload: 'member',
   audit: 'member',
   forget: 'admin',
 };
@@ -73,6 +75,7 @@ const LINES: Record<string, string> = {
   agents: 'agents lab',
   executors: 'executors',
   tasks: 'tasks --status running',
+  servers: 'servers',
   new: 'new fresh lab --agent build',
   attach: 'attach adopted lab ses_abcdef123456',
   send: 'send kumo fix the flaky test',
@@ -85,6 +88,7 @@ const LINES: Record<string, string> = {
   start: 'start crib fix the build',
   run: 'run crib -- make test',
   kill: 'kill auth',
+  offload: 'offload crib --name moved -- carry on',
   audit: 'audit --since 1h',
   forget: 'forget kumo',
 };
@@ -94,7 +98,7 @@ function scopedKey(verb: string, role: Role): string | undefined {
   const line = LINES[verb]!;
   const name = /^(?:status|todo|last|logs|new|attach|send|watch|unwatch|abort|approve|deny|answer|kill|forget) ([a-z]+)\b/.exec(line)?.[1];
   if (name) return `access.names.${name}.${role}s`;
-  if (/^(start|run) crib/.test(line)) return `access.executors.crib.${role}s`;
+  if (/^(start|run|offload) crib/.test(line)) return `access.executors.crib.${role}s`;
   return undefined;
 }
 

@@ -6,6 +6,7 @@ import { assertValidName, pickFreeName } from '../../sessions/names.js';
 import type { CommandDefinition } from '../context.js';
 import { quoteArg } from '../grammar.js';
 import { requireAgent, requireModel, selectableAgents, serverFor } from '../servers.js';
+import { managedExecutorOf } from '../../opencode/server-directory.js';
 
 export const newSession: CommandDefinition = {
   verb: 'new',
@@ -14,12 +15,14 @@ export const newSession: CommandDefinition = {
   options: [
     { name: 'agent', value: 'string', placeholder: 'A', description: 'the agent to use (without it, pick from the server’s agents)' },
     { name: 'model', value: 'string', placeholder: 'provider/model', description: 'the model to use, e.g. anthropic/claude-sonnet-4-6' },
-    { name: 'dir', value: 'string', placeholder: 'PATH', description: 'absolute project directory on the server (default: the server’s own)' },
+    { name: 'dir', value: 'string', placeholder: 'PATH', description: 'absolute project directory on the server (default: the server’s own); on @executor, ~/… works' },
     { name: 'title', value: 'string', placeholder: 'T', description: 'the session title shown in OpenCode' },
   ],
   level: 'work',
-  examples: ['new kumo lab --agent build', 'new http://127.0.0.1:4096 --dir /home/me/app'],
-  details: 'With two arguments the first is the name; with one it is the server and a free name is picked.',
+  examples: ['new kumo lab --agent build', 'new http://127.0.0.1:4096 --dir /home/me/app', 'new kumo @crib --dir ~/repo'],
+  details:
+    'With two arguments the first is the name; with one it is the server and a free name is picked. ' +
+    '`@<executor>` is an OpenCode server Switchboard runs there itself (started on first use, reached through SSH, restarted when it dies).',
   async handle(ctx) {
     const { registry, choices } = ctx.services;
     const explicitName = ctx.args.name;
@@ -31,11 +34,15 @@ export const newSession: CommandDefinition = {
         });
       }
     }
-    const directory = ctx.options.dir as string | undefined;
-    if (directory !== undefined && !isAbsolute(directory)) {
-      throw new SwitchboardError('usage', `--dir must be an absolute path on the server, not \`${directory.slice(0, 80)}\``);
+    const dirGiven = ctx.options.dir as string | undefined;
+    // On a server Switchboard runs on an executor (`@crib`), `~/repo` means the executor user's home.
+    const tilde = dirGiven !== undefined && managedExecutorOf(ctx.args.server!) !== null && /^~(\/|$)/.test(dirGiven);
+    if (dirGiven !== undefined && !isAbsolute(dirGiven) && !tilde) {
+      throw new SwitchboardError('usage', `--dir must be an absolute path on the server, not \`${dirGiven.slice(0, 80)}\``);
     }
-    const { ref, client } = await serverFor(ctx, ctx.args.server!);
+    const { ref, client, home } = await serverFor(ctx, ctx.args.server!);
+    if (tilde && !home) throw new SwitchboardError('usage', `the home directory on ${ref.label} is not known yet; give --dir as an absolute path`);
+    const directory = tilde ? `${home}${dirGiven!.slice(1)}` : dirGiven;
     ctx.audit.target = explicitName ?? ref.label;
     const agents = await client.agents();
     const model = ctx.options.model as string | undefined;
