@@ -102,6 +102,7 @@ export function createApp(deps: AppDeps): App {
     ...(deps.fleet?.homeDir ? { homeDir: deps.fleet.homeDir } : {}),
     secret: env.SWITCHBOARD_SECRET,
     onEvent: (event) => reportHostEvent(event),
+    ...(deps.fleet?.connectSsh ? { connectSsh: deps.fleet.connectSsh } : {}),
     ...deps.hosts,
   });
   hostSecrets = () => hosts.secrets();
@@ -133,6 +134,7 @@ export function createApp(deps: AppDeps): App {
     ...(deps.fleet?.homeDir ? { homeDir: deps.fleet.homeDir } : {}),
     cwd,
     backupDir: join(dataDir, 'offload-backups'),
+    ...(deps.fleet?.connectSsh ? { connectSsh: deps.fleet.connectSsh } : {}),
     ...deps.offload,
   });
   const notify = (origin: Origin, message: Reply, threadKey?: string) => outbox.enqueue({ origin, reply: message, ...(threadKey ? { threadKey } : {}) });

@@ -125,9 +125,14 @@ export interface Offloader {
 interface Connection {
   where: string;
   transport: Transport;
+  /** Null for a local executor. */
+  target: SshTarget | null;
+  /** rsync's ssh, once ready() made it. */
   shell: RsyncShell | null;
   /** `user@host:` for ssh, '' for a local executor. */
   prefix: string;
+  /** Learns the host key and makes rsync's ssh wrapper (after the cheap checks over the transport passed). */
+  ready(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -168,7 +173,7 @@ export function createOffloader(deps: OffloaderDeps): Offloader {
     const where = describeExecutor(config);
     if (config.type === 'local') {
       const transport = createLocalTransport({ env: deps.runtimeEnv });
-      return { where, transport, shell: null, prefix: '', close: () => transport.close() };
+      return { where, transport, target: null, shell: null, prefix: '', ready: async () => undefined, close: () => transport.close() };
     }
     if (config.type !== 'ssh') throw new SwitchboardError('usage', `${where}: offload needs an ssh or local executor`);
     if (!sshPath) {
@@ -177,18 +182,24 @@ export function createOffloader(deps: OffloaderDeps): Offloader {
       });
     }
     const target = sshTargetFor(config, { runtimeEnv: deps.runtimeEnv, homeDir, readIdentity: deps.readIdentity ?? ((p) => readFileSync(p)) });
-    const hostKey = await captureHostKey(target, where);
-    const shell = await prepareRsyncShell({ target, hostKey, sshPath, ...(deps.tmpDir ? { tmpRoot: deps.tmpDir } : {}) });
     const transport = deps.connectSsh ? deps.connectSsh(target) : createSshTransport(target, { clock: deps.clock, logger: deps.logger, commandChannel: false });
-    return {
+    const connection: Connection = {
       where,
       transport,
-      shell,
-      prefix: shell.remotePrefix,
+      target,
+      shell: null,
+      prefix: '',
+      async ready() {
+        if (connection.shell) return;
+        const hostKey = await captureHostKey(target, where);
+        connection.shell = await prepareRsyncShell({ target, hostKey, sshPath, ...(deps.tmpDir ? { tmpRoot: deps.tmpDir } : {}) });
+        connection.prefix = connection.shell.remotePrefix;
+      },
       async close() {
-        await Promise.all([transport.close().catch(() => undefined), shell.cleanup().catch(() => undefined)]);
+        await Promise.all([transport.close().catch(() => undefined), connection.shell?.cleanup().catch(() => undefined)]);
       },
     };
+    return connection;
   }
 
   function rsyncEnv(connection: Connection): Record<string, string> {
@@ -368,12 +379,13 @@ export function createOffloader(deps: OffloaderDeps): Offloader {
         claudeConfigDir: config.env['CLAUDE_CONFIG_DIR'],
         taskHome: config.env['HOME'],
       });
-      if (connection.shell && !inspection.rsync) {
+      if (connection.target && !inspection.rsync) {
         throw new SwitchboardError('missing_tool', `rsync not found on ${connection.where} (looked for '${deps.remoteRsyncPath ?? 'rsync'}')`, {
           hint: 'Install rsync on that host (apt install rsync); offload needs it on both sides.',
         });
       }
       checkTarget(config.name, connection.where, spec.name, localPath, inspection);
+      await connection.ready();
       const remotePath = await makeRemoteDir(connection.transport, connection.where, inspection.target);
       store.put({
         name: spec.name,
@@ -503,9 +515,10 @@ export function createOffloader(deps: OffloaderDeps): Offloader {
         claudeConfigDir: config.env['CLAUDE_CONFIG_DIR'],
         taskHome: config.env['HOME'],
       });
-      if (connection.shell && !inspection.rsync) {
+      if (connection.target && !inspection.rsync) {
         throw new SwitchboardError('missing_tool', `rsync not found on ${connection.where}`, { hint: 'Install rsync on that host (apt install rsync).' });
       }
+      await connection.ready();
       if (inspection.state !== 'nonempty' && inspection.state !== 'empty') {
         throw new SwitchboardError('workspace_missing', `${record.remotePath} no longer exists on ${connection.where}`, { hint: `forget ${name} if the work there is gone.` });
       }
