@@ -59,7 +59,7 @@ const NEEDS: Record<string, Role> = {
   start: 'member',
   run: 'member',
   kill: 'member',
-  offload: 'member',
+  offload: 'admin',
   audit: 'member',
   forget: 'admin',
 };

@@ -31,7 +31,8 @@ export const offload: CommandDefinition = {
     { name: 'force', value: 'flag', description: 'with --back: copy even while the task still runs' },
   ],
   text: { name: 'prompt', required: false },
-  level: 'work',
+  // Offload moves files (and chosen variables) of the machine Switchboard runs on: an admin's call.
+  level: 'admin',
   examples: [
     'offload crib --name auth --workspace ~/app',
     'offload crib --name auth --workspace ~/app finish the refactor, then run the tests',
@@ -41,7 +42,7 @@ export const offload: CommandDefinition = {
     'The workspace goes by rsync over the executor’s SSH settings (node_modules/, dist/, .venv/… at its root and .env* files stay here; .git goes whole), ' +
     'its Claude session file goes into the executor’s Claude projects folder, and a task resumes that conversation there (with the prompt, if given). ' +
     'Without a session, a prompt starts a fresh one. `offload --back <name>` brings the changes home; every local file it replaces or deletes is kept in data/offload-backups/. ' +
-    'Naming a --workspace other than the default, passing --env variables or --include-env needs an admin.',
+    'Offload is for admins: it moves files and chosen variables of the machine Switchboard runs on.',
   async handle(ctx) {
     if (ctx.options.back !== undefined) return back(ctx);
     return forth(ctx);
@@ -83,10 +84,6 @@ async function forth(ctx: CommandContext): Promise<Reply> {
   access.require(ctx.actor, 'work', `offload work to ${executor}`, { executor });
   const workspace = ctx.options.workspace as string | undefined;
   const env = list(ctx.options.env);
-  // Files and variables of the machine Switchboard runs on: choosing them is an admin's call.
-  if (workspace !== undefined) access.require(ctx.actor, 'admin', 'offload a directory of your choice (--workspace)', { executor });
-  if (env.length) access.require(ctx.actor, 'admin', 'pass variables of Switchboard’s environment (--env)', { executor });
-  if (ctx.options['include-env']) access.require(ctx.actor, 'admin', 'copy .env files (--include-env)', { executor });
   const prompt = ctx.text !== undefined && ctx.text.trim() !== '' ? checkPrompt(ctx.text, config.limits.promptMaxChars) : undefined;
   if (ctx.options.force) throw new SwitchboardError('usage', '--force goes with --back');
   const name = newTaskName(ctx);
