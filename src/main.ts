@@ -81,10 +81,10 @@ export async function runBot(io: ProcessIo): Promise<number> {
       return code;
     })());
 
-  // The core first (tasks re-attached, watches reconciled), then the adapters: the console's banner means ready.
+  // The core first (tasks re-attached, watches reconciled), then the adapters (the console's banner means
+  // ready), and only then deliveries: what finished while the bot was down comes after the banner.
   await app.start();
   for (const adapter of adapters) {
-    switchboard.register(adapter);
     try {
       await adapter.start();
     } catch (error) {
@@ -95,6 +95,7 @@ export async function runBot(io: ProcessIo): Promise<number> {
       return 2;
     }
   }
+  for (const adapter of adapters) switchboard.register(adapter);
 
   const signalled = new Promise<number>((resolve) => {
     io.onSignal('SIGTERM', () => resolve(0));

@@ -343,6 +343,7 @@ export function createMonitor(deps: MonitorDeps): Monitor {
       let done = false;
       store.transaction(() => {
         const claimed = store.claimFinal(`${serverKeyOf(server)}\u0001${target.sessionId}`, finished.userMessageId, name);
+        logger.debug('monitor: turn finished', { name, userMessageId: finished.userMessageId, ok: finished.ok, claimed });
         if (claimed) {
           post(
             record,

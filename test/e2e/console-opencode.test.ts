@@ -147,6 +147,8 @@ describe('console adapter against real OpenCode servers', () => {
     await llm.waitForRequest('HOLD:abort-me');
     await statusUntil('adopted', (s) => /busy/.test(s));
     expect(await bot.exec('abort adopted', /⏹.*/)).toContain('⏹ abort sent to **adopted**');
+    // The monitor reports the aborted prompt by itself; let it say so before the name goes.
+    await bot.waitFor(/📋 \*\*adopted\*\* failed.*\n[\s\S]*?❌ aborted/, 60_000);
     await statusUntil('adopted', (s) => /idle/.test(s));
     llm.release('abort-me');
 
@@ -154,7 +156,7 @@ describe('console adapter against real OpenCode servers', () => {
     expect(forgotten).toContain(`its OpenCode session ${existing} on ${open.url} was left untouched`);
     const still = await fetch(`${open.url}/session/${existing}`);
     expect(still.status).toBe(200);
-    expect(await bot.exec('status adopted', /❌.*/)).toContain('no name `adopted`');
+    expect(await bot.exec('status adopted', /❌ no name.*/)).toContain('no name `adopted`');
   });
 
   it('answers every kind of bad input with a specific message and changes nothing', async () => {
