@@ -1,4 +1,4 @@
-import { SwitchboardError } from '../../src/errors.js';
+import { booleanSetting, invalidSetting } from '../../src/config/env-values.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -28,34 +28,23 @@ export const DISCORD_ENV = {
 
 const SNOWFLAKE = /^\d{17,20}$/;
 
-function invalid(message: string): SwitchboardError {
-  return new SwitchboardError('config_invalid', message);
-}
-
-function flag(env: Env, key: string, fallback: boolean): boolean {
-  const value = env[key]?.trim().toLowerCase();
-  if (value === undefined || value === '') return fallback;
-  if (['true', '1', 'yes', 'on'].includes(value)) return true;
-  if (['false', '0', 'no', 'off'].includes(value)) return false;
-  throw invalid(`${key} must be true or false, not \`${env[key]}\``);
-}
 
 export function discordSettingsFromEnv(env: Env): DiscordSettings {
   const token = env[DISCORD_ENV.token]?.trim();
-  if (!token) throw invalid(`${DISCORD_ENV.token} is not set (the bot token from the Developer Portal, Bot page)`);
+  if (!token) throw invalidSetting(`${DISCORD_ENV.token} is not set (the bot token from the Developer Portal, Bot page)`);
 
   const applicationId = env[DISCORD_ENV.applicationId]?.trim();
-  if (!applicationId) throw invalid(`${DISCORD_ENV.applicationId} is not set (the Application ID on the Developer Portal's General Information page)`);
-  if (!SNOWFLAKE.test(applicationId)) throw invalid(`${DISCORD_ENV.applicationId} must be a Discord id (17–20 digits), not \`${applicationId}\``);
+  if (!applicationId) throw invalidSetting(`${DISCORD_ENV.applicationId} is not set (the Application ID on the Developer Portal's General Information page)`);
+  if (!SNOWFLAKE.test(applicationId)) throw invalidSetting(`${DISCORD_ENV.applicationId} must be a Discord id (17–20 digits), not \`${applicationId}\``);
 
   const guildId = env[DISCORD_ENV.guildId]?.trim() || undefined;
-  if (guildId !== undefined && !SNOWFLAKE.test(guildId)) throw invalid(`${DISCORD_ENV.guildId} must be a Discord server id (17–20 digits), not \`${guildId}\``);
+  if (guildId !== undefined && !SNOWFLAKE.test(guildId)) throw invalidSetting(`${DISCORD_ENV.guildId} must be a Discord server id (17–20 digits), not \`${guildId}\``);
 
   const apiUrl = env[DISCORD_ENV.apiUrl]?.trim() || undefined;
-  if (apiUrl !== undefined && !/^https?:\/\/[^\s]+$/.test(apiUrl)) throw invalid(`${DISCORD_ENV.apiUrl} must be an http(s) URL such as https://discord.com/api`);
+  if (apiUrl !== undefined && !/^https?:\/\/[^\s]+$/.test(apiUrl)) throw invalidSetting(`${DISCORD_ENV.apiUrl} must be an http(s) URL such as https://discord.com/api`);
 
   const prefix = env[DISCORD_ENV.prefix]?.trim() || '!sb';
-  if (/\s/.test(prefix) || prefix.length > 16) throw invalid(`${DISCORD_ENV.prefix} must be one word of at most 16 characters, not \`${prefix}\``);
+  if (/\s/.test(prefix) || prefix.length > 16) throw invalidSetting(`${DISCORD_ENV.prefix} must be one word of at most 16 characters, not \`${prefix}\``);
 
   return {
     token,
@@ -64,6 +53,6 @@ export function discordSettingsFromEnv(env: Env): DiscordSettings {
     // discord.js joins `/v10/...` onto the base, so no trailing slash.
     ...(apiUrl ? { apiUrl: apiUrl.replace(/\/+$/, '') } : {}),
     prefix,
-    threads: flag(env, DISCORD_ENV.threads, false),
+    threads: booleanSetting(env, DISCORD_ENV.threads, false),
   };
 }

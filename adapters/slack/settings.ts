@@ -1,4 +1,4 @@
-import { SwitchboardError } from '../../src/errors.js';
+import { booleanSetting, invalidSetting } from '../../src/config/env-values.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -32,42 +32,31 @@ export const SLACK_ENV = {
   threads: 'SLACK_THREADS',
 } as const;
 
-function invalid(message: string): SwitchboardError {
-  return new SwitchboardError('config_invalid', message);
-}
-
-function flag(env: Env, key: string, fallback: boolean): boolean {
-  const value = env[key]?.trim().toLowerCase();
-  if (value === undefined || value === '') return fallback;
-  if (['true', '1', 'yes', 'on'].includes(value)) return true;
-  if (['false', '0', 'no', 'off'].includes(value)) return false;
-  throw invalid(`${key} must be true or false, not \`${env[key]}\``);
-}
 
 export function slackSettingsFromEnv(env: Env): SlackSettings {
   const botToken = env[SLACK_ENV.botToken]?.trim();
-  if (!botToken) throw invalid(`${SLACK_ENV.botToken} is not set (the xoxb-… token from OAuth & Permissions)`);
+  if (!botToken) throw invalidSetting(`${SLACK_ENV.botToken} is not set (the xoxb-… token from OAuth & Permissions)`);
   const appToken = env[SLACK_ENV.appToken]?.trim() || undefined;
   const signingSecret = env[SLACK_ENV.signingSecret]?.trim() || undefined;
-  const mode = appToken && flag(env, SLACK_ENV.socketMode, true) ? 'socket' : 'http';
+  const mode = appToken && booleanSetting(env, SLACK_ENV.socketMode, true) ? 'socket' : 'http';
   if (mode === 'http' && !signingSecret) {
-    throw invalid(
+    throw invalidSetting(
       `set ${SLACK_ENV.appToken} (xapp-…, Socket Mode) or ${SLACK_ENV.signingSecret} (HTTP mode): the Slack adapter has no way to receive events`,
     );
   }
   if (mode === 'socket' && !appToken!.startsWith('xapp-')) {
-    throw invalid(`${SLACK_ENV.appToken} must be an app-level token (xapp-…) with the connections:write scope`);
+    throw invalidSetting(`${SLACK_ENV.appToken} must be an app-level token (xapp-…) with the connections:write scope`);
   }
 
   const portText = env[SLACK_ENV.port]?.trim() || '3000';
   const port = Number(portText);
-  if (!/^\d+$/.test(portText) || port > 65_535) throw invalid(`${SLACK_ENV.port} must be a port number, not \`${portText}\``);
+  if (!/^\d+$/.test(portText) || port > 65_535) throw invalidSetting(`${SLACK_ENV.port} must be a port number, not \`${portText}\``);
 
   const apiUrl = env[SLACK_ENV.apiUrl]?.trim() || undefined;
-  if (apiUrl !== undefined && !/^https?:\/\/[^\s]+$/.test(apiUrl)) throw invalid(`${SLACK_ENV.apiUrl} must be an http(s) URL`);
+  if (apiUrl !== undefined && !/^https?:\/\/[^\s]+$/.test(apiUrl)) throw invalidSetting(`${SLACK_ENV.apiUrl} must be an http(s) URL`);
 
   const command = env[SLACK_ENV.command]?.trim() || '/sb';
-  if (!/^\/[a-z0-9_-]{1,31}$/.test(command)) throw invalid(`${SLACK_ENV.command} must look like /sb (a slash and up to 31 of a-z 0-9 _ -)`);
+  if (!/^\/[a-z0-9_-]{1,31}$/.test(command)) throw invalidSetting(`${SLACK_ENV.command} must look like /sb (a slash and up to 31 of a-z 0-9 _ -)`);
 
   return {
     botToken,
@@ -79,6 +68,6 @@ export function slackSettingsFromEnv(env: Env): SlackSettings {
     // web-api joins method names onto the base, so it must end with a slash.
     ...(apiUrl ? { apiUrl: apiUrl.endsWith('/') ? apiUrl : `${apiUrl}/` } : {}),
     command,
-    threads: flag(env, SLACK_ENV.threads, true),
+    threads: booleanSetting(env, SLACK_ENV.threads, true),
   };
 }
