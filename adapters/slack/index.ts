@@ -9,7 +9,7 @@ import { registerInbound, type SlackCore } from './inbound.js';
 import { createOutbound } from './outbound.js';
 import { receiverFor } from './receiver.js';
 import type { RenderLimits } from './render/limits.js';
-import { slackSettingsFromEnv, type SlackSettings } from './settings.js';
+import type { SlackSettings } from './settings.js';
 
 export { slackSettingsFromEnv, SLACK_ENV, type SlackSettings } from './settings.js';
 export type { SlackCore } from './inbound.js';

@@ -4,6 +4,8 @@ import { formatDuration } from '../monitor/reports.js';
 import type { NameRecord } from '../sessions/registry.js';
 import { assertValidName, pickFreeName } from '../sessions/names.js';
 import type { CommandContext } from './context.js';
+import type { Origin } from '../core/origin.js';
+import { firstLine } from '../opencode/turns.js';
 
 /** The task behind a registered name, or a clear error when the name is not a task. */
 export function taskOf(ctx: CommandContext, record: NameRecord, verb: string): TaskRecord {
@@ -13,6 +15,30 @@ export function taskOf(ctx: CommandContext, record: NameRecord, verb: string): T
   const task = ctx.services.fleet.get(record.name);
   if (!task) throw new SwitchboardError('unknown_name', `the task of ${record.name} is gone from the executor store`, { hint: `\`forget ${record.name}\` drops the name` });
   return task;
+}
+
+/**
+ * Gives a started task its name in the registry, stores its prompt once, and routes the reply (the prompt's
+ * echo) into the name's thread. Returns the prompt's id.
+ */
+export function registerTask(
+  ctx: CommandContext,
+  entry: { name: string; task: TaskRecord; directory?: string | null; body: string; origin: Origin },
+): number {
+  const { registry } = ctx.services;
+  const directory = entry.directory ?? entry.task.workspace;
+  registry.insert({
+    name: entry.name,
+    target: { kind: 'task', executor: entry.task.executor, taskId: entry.task.id, ...(directory ? { directory } : {}) },
+    owner: ctx.actor.id,
+    origin: entry.origin,
+    currentTask: firstLine(entry.body),
+  });
+  const promptId = registry.recordPrompt({ name: entry.name, actor: ctx.actor.id, text: entry.body });
+  registry.update(entry.name, { lastPromptId: promptId });
+  ctx.audit.promptId = promptId;
+  ctx.route = { threadKey: entry.name, opensThread: true };
+  return promptId;
 }
 
 /** A name for a new task: the one asked for (checked), or a free pronounceable one. */

@@ -7,15 +7,8 @@ import type { Reply } from '../core/reply.js';
 import type { Db } from '../sessions/database.js';
 import { retryDelayMs } from './backoff.js';
 
-export interface Enqueue {
-  origin: Origin;
-  reply: Reply;
-  actor?: string;
-  threadKey?: string;
-  opensThread?: boolean;
-  /** Only this actor should see it (an ephemeral message where the platform has them). */
-  privateTo?: string;
-}
+/** What callers hand the outbox: a message without the id the outbox gives it. */
+export type Enqueue = Omit<OutgoingMessage, 'id'>;
 
 interface Row {
   id: number;

@@ -418,7 +418,7 @@ export function createOpencodeHosts(deps: OpencodeHostsDeps): OpencodeHosts {
     return true;
   }
 
-  async function restartDead(host: Host, row: HostRow, why: string, events: HostEvent[]): Promise<ManagedServer | null> {
+  async function restartDead(host: Host, why: string, events: HostEvent[]): Promise<ManagedServer | null> {
     const executor = host.config.name;
     deps.logger.warn('opencode server died; restarting', { executor, why });
     if (!restartAllowed(host)) {
@@ -455,7 +455,7 @@ export function createOpencodeHosts(deps: OpencodeHostsDeps): OpencodeHosts {
     }
     passwords.set(executor, password);
     const state = await probe(host, row);
-    if (!state.alive) return (await restartDead(host, row, `${state.why} (while Switchboard was down)`, events)) ?? failedError(host);
+    if (!state.alive) return (await restartDead(host, `${state.why} (while Switchboard was down)`, events)) ?? failedError(host);
     store.update(executor, { remotePort: state.port, updatedAt: deps.clock.now() });
     const { url } = await reach(host, state.port);
     const verdict = await healthy(url, password);
@@ -549,7 +549,7 @@ export function createOpencodeHosts(deps: OpencodeHostsDeps): OpencodeHosts {
       emit(events, { kind: 'back', executor });
     }
     if (!state.alive) {
-      await restartDead(host, row, state.why, events);
+      await restartDead(host, state.why, events);
       return;
     }
     if (state.port !== host.live.server.remotePort) {

@@ -5,7 +5,7 @@ import { decodeEntities, readCodeBlock } from '../../adapters/slack/render/mrkdw
 import { startFakeLlm, type FakeLlm } from '../fakes/llm/fake-llm.js';
 import { removeServerRoot, startOpencodeServer, type OpencodeServer } from '../helpers/opencode-server.js';
 import { listButtons } from '../twins/slack/index.js';
-import { ALICE, BOB, WORK, recordingLogger, startHarness, type Harness } from './harness.js';
+import { ALICE, BOB, recordingLogger, startHarness, type Harness } from './harness.js';
 import { codeSections, liveMarkup } from './slack-render.js';
 import { warmUp } from './warm-up.js';
 

@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { allCommands } from '../../src/commands/index.js';
 import type { Actor, Origin } from '../../src/core/origin.js';
 import type { Reply } from '../../src/core/reply.js';

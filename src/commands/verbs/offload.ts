@@ -4,10 +4,9 @@ import { channelOf } from '../../core/origin.js';
 import { SwitchboardError } from '../../errors.js';
 import { formatDuration } from '../../monitor/reports.js';
 import { CONTINUE_PROMPT, type OffloadProgress } from '../../offload/index.js';
-import { firstLine } from '../../opencode/turns.js';
 import type { CommandContext, CommandDefinition } from '../context.js';
 import { requireName } from '../targets.js';
-import { newTaskName } from '../task-names.js';
+import { newTaskName, registerTask } from '../task-names.js';
 import { checkPrompt } from './send.js';
 
 /** Progress goes to the channel at most this often (the first and the end always). */
@@ -78,7 +77,7 @@ function progressPoster(ctx: CommandContext, title: string): (p: OffloadProgress
 }
 
 async function forth(ctx: CommandContext): Promise<Reply> {
-  const { offloader, registry, access, config } = ctx.services;
+  const { offloader, access, config } = ctx.services;
   const executor = ctx.args.executor;
   if (executor === undefined) throw new SwitchboardError('usage', '`offload` needs <executor> (or --back NAME)');
   access.require(ctx.actor, 'work', `offload work to ${executor}`, { executor });
@@ -109,18 +108,8 @@ async function forth(ctx: CommandContext): Promise<Reply> {
   });
   const { task } = result;
   const body = prompt ?? CONTINUE_PROMPT;
-  registry.insert({
-    name,
-    target: { kind: 'task', executor: task.executor, taskId: task.id, directory: result.remotePath },
-    owner: ctx.actor.id,
-    origin,
-    currentTask: firstLine(body),
-  });
-  const promptId = registry.recordPrompt({ name, actor: ctx.actor.id, text: body });
-  registry.update(name, { lastPromptId: promptId });
-  ctx.audit.promptId = promptId;
+  const promptId = registerTask(ctx, { name, task, directory: result.remotePath, body, origin });
   ctx.audit.detail = `${result.localPath} → ${result.where}:${result.remotePath}`;
-  ctx.route = { threadKey: name, opensThread: true };
 
   const sync = result.workspace;
   const lines = [

@@ -1,14 +1,13 @@
 import { reply, text, verbatim } from '../../core/reply.js';
 import { channelOf } from '../../core/origin.js';
 import { SwitchboardError } from '../../errors.js';
-import { firstLine } from '../../opencode/turns.js';
 import type { CommandContext, CommandDefinition } from '../context.js';
-import { newTaskName } from '../task-names.js';
+import { newTaskName, registerTask } from '../task-names.js';
 import { checkPrompt } from './send.js';
 
 /** Starts a task and registers its name; shared by `start` (Claude Code) and `run` (shell). */
 async function startTask(ctx: CommandContext, kind: 'claude' | 'shell'): Promise<ReturnType<typeof reply>> {
-  const { fleet, registry, access, config } = ctx.services;
+  const { fleet, access, config } = ctx.services;
   const body = checkPrompt(ctx.text, config.limits.promptMaxChars);
   const executor = ctx.args.executor;
   const label = ctx.options.label as string | undefined;
@@ -29,19 +28,8 @@ async function startTask(ctx: CommandContext, kind: 'claude' | 'shell'): Promise
     actor: ctx.actor.id,
     channel: JSON.stringify(origin),
   });
-  // A label picked the executor: the same rules apply to it as to a named one.
-  if (executor === undefined) access.require(ctx.actor, 'work', `start tasks on ${task.executor}`, { executor: task.executor });
-  registry.insert({
-    name,
-    target: { kind: 'task', executor: task.executor, taskId: task.id, ...(task.workspace ? { directory: task.workspace } : {}) },
-    owner: ctx.actor.id,
-    origin,
-    currentTask: firstLine(body),
-  });
-  const promptId = registry.recordPrompt({ name, actor: ctx.actor.id, text: body });
-  registry.update(name, { lastPromptId: promptId });
-  ctx.audit.promptId = promptId;
-  ctx.route = { threadKey: name, opensThread: true };
+  // (A --label needed the member role everywhere, checked above, so whichever executor it picked is allowed.)
+  const promptId = registerTask(ctx, { name, task, body, origin });
   const icon = kind === 'claude' ? '🤖' : '⚙️';
   const where = task.status === 'queued' ? `queued on ${task.executor} (position ${task.queuePosition ?? '?'})` : `started on ${task.executor}`;
   return reply(

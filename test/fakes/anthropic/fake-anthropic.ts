@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { EventEmitter } from 'node:events';
+import { createRequestLog } from '../requests.js';
 
 /**
  * A scripted Anthropic Messages API for the real `claude` CLI (ANTHROPIC_BASE_URL points here). What it answers
@@ -54,12 +54,11 @@ export const FAKE_TODOS = [
 ];
 
 export async function startFakeAnthropic(): Promise<FakeAnthropic> {
-  const requests: MessagesRequest[] = [];
+  const log = createRequestLog<MessagesRequest>('fake anthropic');
+  const requests = log.requests;
   const otherRoutes: string[] = [];
   const gates = new Map<string, Array<() => void>>();
   const released = new Set<string>();
-  const arrivals = new EventEmitter();
-  arrivals.setMaxListeners(100);
   let counter = 0;
 
   const waitGate = (key: string) =>
@@ -90,14 +89,8 @@ export async function startFakeAnthropic(): Promise<FakeAnthropic> {
     const model = parsed.model;
     const id = ++counter;
 
-    const tools = request.tools;
-    if (tools.length === 0) {
-      requests.push(request);
-      arrivals.emit('request', request);
-      return streamMessage(res, id, model, [{ type: 'text', text: 'ok' }], 'end_turn');
-    }
-    requests.push(request);
-    arrivals.emit('request', request);
+    log.record(request);
+    if (request.tools.length === 0) return streamMessage(res, id, model, [{ type: 'text', text: 'ok' }], 'end_turn');
 
     const text = request.lastUserText;
     if (request.step === 0 && !text.includes(RESUME_PREFIX)) {
@@ -125,23 +118,7 @@ export async function startFakeAnthropic(): Promise<FakeAnthropic> {
       for (const open of gates.get(key) ?? []) open();
       gates.delete(key);
     },
-    waitForRequest(marker, timeoutMs = 30_000) {
-      const seen = requests.find((r) => r.lastUserText.includes(marker));
-      if (seen) return Promise.resolve(seen);
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => {
-          arrivals.off('request', onRequest);
-          reject(new Error(`fake anthropic: no request containing ${JSON.stringify(marker)} within ${timeoutMs} ms`));
-        }, timeoutMs);
-        const onRequest = (r: MessagesRequest) => {
-          if (!r.lastUserText.includes(marker)) return;
-          clearTimeout(timer);
-          arrivals.off('request', onRequest);
-          resolve(r);
-        };
-        arrivals.on('request', onRequest);
-      });
-    },
+    waitForRequest: (marker, timeoutMs) => log.waitFor(marker, timeoutMs),
     async close() {
       for (const opens of gates.values()) for (const open of opens) open();
       server.closeAllConnections();

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { EventEmitter } from 'node:events';
+import { createRequestLog } from '../requests.js';
 
 /**
  * A scripted OpenAI-compatible chat-completions server for the real `opencode` binary. What it answers is
@@ -41,11 +41,10 @@ const TODOS = [
 ];
 
 export async function startFakeLlm(): Promise<FakeLlm> {
-  const requests: ChatRequest[] = [];
+  const log = createRequestLog<ChatRequest>('fake llm');
+  const requests = log.requests;
   const gates = new Map<string, () => void>();
   const released = new Set<string>();
-  const arrivals = new EventEmitter();
-  arrivals.setMaxListeners(100);
 
   const waitGate = (key: string) =>
     released.has(key) ? Promise.resolve() : new Promise<void>((resolve) => gates.set(key, resolve));
@@ -66,8 +65,7 @@ export async function startFakeLlm(): Promise<FakeLlm> {
     }
     const parsed = JSON.parse(body) as { messages: ChatRequest['messages']; tools?: unknown[] };
     const request = describe(parsed);
-    requests.push(request);
-    arrivals.emit('request', request);
+    log.record(request);
 
     if (!request.tools || request.tools.length === 0) return streamText(res, 'Fake title');
     const text = request.lastUserText;
@@ -112,23 +110,7 @@ export async function startFakeLlm(): Promise<FakeLlm> {
       gates.get(key)?.();
       gates.delete(key);
     },
-    waitForRequest(marker, timeoutMs = 30_000) {
-      const seen = requests.find((r) => r.lastUserText.includes(marker));
-      if (seen) return Promise.resolve(seen);
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => {
-          arrivals.off('request', onRequest);
-          reject(new Error(`fake llm: no request containing ${JSON.stringify(marker)} within ${timeoutMs} ms`));
-        }, timeoutMs);
-        const onRequest = (r: ChatRequest) => {
-          if (!r.lastUserText.includes(marker)) return;
-          clearTimeout(timer);
-          arrivals.off('request', onRequest);
-          resolve(r);
-        };
-        arrivals.on('request', onRequest);
-      });
-    },
+    waitForRequest: (marker, timeoutMs) => log.waitFor(marker, timeoutMs),
     async close() {
       for (const open of gates.values()) open();
       server.closeAllConnections();
