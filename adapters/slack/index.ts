@@ -57,7 +57,9 @@ export function createSlackAdapter(core: SlackCore, options: SlackAdapterOptions
     command: settings.command,
     logger,
     background(work) {
-      const running: Promise<unknown> = work()
+      // After the ack has gone out and other requests already read have been acked too: acks first, work after.
+      const running: Promise<unknown> = new Promise<void>((resolve) => setImmediate(resolve))
+        .then(work)
         .catch((error: unknown) => logger.error('slack: handling an event failed', { error: error instanceof Error ? error.message : String(error) }))
         .finally(() => inFlight.delete(running));
       inFlight.add(running);
