@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describeMachine } from './machine.js';
 import { benchExecutorStart } from './executor-start.js';
@@ -20,7 +20,10 @@ const sections: Record<string, () => Promise<unknown>> = {
 };
 
 const wanted = process.argv.slice(2);
-const results: Record<string, unknown> = { machine: describeMachine(), at: new Date().toISOString() };
+const file = resolve(import.meta.dirname, 'results.json');
+// A run of some sections keeps the others' last figures.
+const previous = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : {};
+const results: Record<string, unknown> = { ...previous, machine: describeMachine(), at: new Date().toISOString() };
 for (const [name, run] of Object.entries(sections)) {
   if (wanted.length && !wanted.includes(name)) continue;
   process.stderr.write(`bench: ${name}…\n`);
@@ -30,6 +33,5 @@ for (const [name, run] of Object.entries(sections)) {
   console.log(`\n## ${name}`);
   console.table(results[name]);
 }
-const file = resolve(import.meta.dirname, 'results.json');
 writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
 console.log(`\nmachine: ${JSON.stringify(results.machine)}\nwritten to ${file}`);
