@@ -23,7 +23,10 @@ COPY --from=build /app/dist ./dist
 COPY package.json ./
 RUN useradd --create-home --uid 10001 switchboard && mkdir -p /app/data && chown -R switchboard:switchboard /app/data
 USER switchboard
-ENV NODE_ENV=production SWITCHBOARD_DB=/app/data/switchboard.db
+# The bot's live heap is small (about 35 MB with 5 000 watched sessions), but each HTTP request allocates
+# ~100 KB of short-lived objects and V8 lets the heap grow far past what is live; a 256 MB old-space cap keeps
+# RSS near 140 MB with no measured cost in speed (bench: monitor-tick). Raise it for tens of thousands of names.
+ENV NODE_ENV=production SWITCHBOARD_DB=/app/data/switchboard.db NODE_OPTIONS=--max-old-space-size=256
 VOLUME ["/app/data"]
 EXPOSE 3000
 CMD ["node", "dist/src/cli.js"]

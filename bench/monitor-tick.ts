@@ -1,6 +1,6 @@
 import { fork } from 'node:child_process';
-import { resolve } from 'node:path';
 import { benchApp } from './app-fixture.js';
+import { compiled, SHIPPED_NODE_FLAGS } from './build.js';
 import { startRemoteFleet, type RemoteFleet } from './fake-fleet-process.js';
 import { round } from './machine.js';
 
@@ -66,16 +66,17 @@ async function measure(sessions: number, fleet: RemoteFleet): Promise<TickFigure
  * One monitor tick over N watched sessions spread across 20 servers: every session busy, so each check
  * reads status, permissions and questions (once per server) plus todos and messages (per session), and
  * decides whether to post. Targets: 1 000 sessions in < 2 s, at most 32 requests in flight, RSS < 150 MB.
- * The fake servers run in another process, and each size in a fresh one, so figures are the monitor's own.
+ * The fake servers run in another process, and each size in a fresh one, so figures are the monitor's own;
+ * that process runs the compiled code with the Docker image's Node flags, so its RSS is the shipped bot's.
  */
 export async function benchMonitorTick(sizes: readonly number[] = [100, 1_000, 5_000]): Promise<TickFigure[]> {
   const fleet = await startRemoteFleet(SERVERS, Math.ceil(Math.max(...sizes) / SERVERS));
   const figures: TickFigure[] = [];
   try {
     for (const sessions of sizes) {
-      const child = fork(import.meta.filename, ['--measure', String(sessions), JSON.stringify(fleet.urls), String(Math.ceil(Math.max(...sizes) / SERVERS))], {
-        execArgv: ['--import', 'tsx', '--expose-gc'],
-        cwd: resolve(import.meta.dirname, '..'),
+      const args = ['--measure', String(sessions), JSON.stringify(fleet.urls), String(Math.ceil(Math.max(...sizes) / SERVERS))];
+      const child = fork(compiled('bench/monitor-tick.ts'), args, {
+        execArgv: ['--expose-gc', ...SHIPPED_NODE_FLAGS],
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       });
       figures.push(

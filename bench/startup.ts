@@ -1,5 +1,5 @@
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { allMigrations, createApp } from '../src/app.js';
@@ -8,6 +8,7 @@ import { silentLogger } from '../src/core/logger.js';
 import { systemClock } from '../src/core/clock.js';
 import { openDatabase } from '../src/sessions/database.js';
 import { createRegistry } from '../src/sessions/registry.js';
+import { compiled, SHIPPED_NODE_FLAGS } from './build.js';
 import { percentile, round } from './machine.js';
 
 export interface StartupFigure {
@@ -24,18 +25,19 @@ export interface StartupFigure {
 
 const ROOT = resolve(import.meta.dirname, '..');
 
-/** `npm start` runs the sources through tsx; the Docker image runs the build (`npm run build`) with plain node. */
-const COMMANDS = {
-  tsx: [resolve(ROOT, 'node_modules/.bin/tsx'), resolve(ROOT, 'src/cli.ts')],
-  compiled: [process.execPath, resolve(ROOT, 'dist/src/cli.js')],
-} as const;
+/** `npm start` runs the sources through tsx; the Docker image runs the compiled bot with plain node. */
+function commandLine(how: 'tsx' | 'compiled'): string[] {
+  return how === 'tsx'
+    ? [resolve(ROOT, 'node_modules/.bin/tsx'), resolve(ROOT, 'src/cli.ts')]
+    : [process.execPath, ...SHIPPED_NODE_FLAGS, compiled('src/cli.ts')];
+}
 
 /** Spawns the bot and times it until the console says it is ready (the core started, adapters up). */
-function timeToReady(cwd: string, db: string, how: keyof typeof COMMANDS): Promise<number> {
+function timeToReady(cwd: string, db: string, how: 'tsx' | 'compiled'): Promise<number> {
   return new Promise((done, fail) => {
+    const [command, ...args] = commandLine(how);
     const started = performance.now();
-    const [command, script] = COMMANDS[how];
-    const child = spawn(command, [script], {
+    const child = spawn(command!, args, {
       cwd,
       env: { PATH: process.env.PATH ?? '', HOME: cwd, SWITCHBOARD_DB: db, LOG_LEVEL: 'error' },
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -69,7 +71,6 @@ async function coreStart(dir: string, file: string): Promise<number> {
 
 /** Start-up of the bot to ready with a database holding 10 000 names (target < 1 s). */
 export async function benchStartup(names = 10_000, runs = 5): Promise<StartupFigure[]> {
-  if (!existsSync(COMMANDS.compiled[1])) execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'ignore' });
   const dir = mkdtempSync(join(tmpdir(), 'sb-bench-start-'));
   const figures: StartupFigure[] = [];
   try {
@@ -89,19 +90,19 @@ export async function benchStartup(names = 10_000, runs = 5): Promise<StartupFig
       })();
       db.close();
       const tsx: number[] = [];
-      const compiled: number[] = [];
+      const built: number[] = [];
       const core: number[] = [];
       for (let r = 0; r < runs; r++) {
         tsx.push(await timeToReady(dir, file, 'tsx'));
-        compiled.push(await timeToReady(dir, file, 'compiled'));
+        built.push(await timeToReady(dir, file, 'compiled'));
         core.push(await coreStart(dir, file));
       }
       figures.push({
         names: count,
         runs,
         tsxP50Ms: round(percentile(tsx, 50), 0),
-        compiledP50Ms: round(percentile(compiled, 50), 0),
-        compiledMaxMs: round(Math.max(...compiled), 0),
+        compiledP50Ms: round(percentile(built, 50), 0),
+        compiledMaxMs: round(Math.max(...built), 0),
         coreP50Ms: round(percentile(core, 50), 0),
       });
     }
