@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describeMachine } from './machine.js';
+import { updateReadme } from './readme-table.js';
 import { benchExecutorStart } from './executor-start.js';
 import { benchIdleLatency } from './idle-latency.js';
 import { benchMonitorTick } from './monitor-tick.js';
@@ -8,7 +9,8 @@ import { benchSlackAck } from './slack-ack.js';
 import { benchStartup } from './startup.js';
 
 /**
- * `npm run bench [section…]`: measures what users feel and prints a table; writes bench/results.json.
+ * `npm run bench [section…]`: measures what users feel and prints a table; writes bench/results.json and the
+ * README's table.
  * Not part of `npm test`: these are figures to compare, not pass/fail checks.
  */
 const sections: Record<string, () => Promise<unknown>> = {
@@ -34,4 +36,5 @@ for (const [name, run] of Object.entries(sections)) {
   console.table(results[name]);
 }
 writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
-console.log(`\nmachine: ${JSON.stringify(results.machine)}\nwritten to ${file}`);
+updateReadme(resolve(import.meta.dirname, '..', 'README.md'), results);
+console.log(`\nmachine: ${JSON.stringify(results.machine)}\nwritten to ${file} and the README`);
