@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { startFakeLlm, type FakeLlm } from '../fakes/llm/fake-llm.js';
 import { startConsoleBot, type ConsoleBot } from '../helpers/console-bot.js';
 import { removeServerRoot, startOpencodeServer, type OpencodeServer } from '../helpers/opencode-server.js';
@@ -161,6 +161,8 @@ describe('monitor with a short interval: ticks, the stall watchdog, and a server
   });
 
   it('does not repeat an identical progress report, and notices a stall once', async () => {
+    // Released however this ends, so a failure here does not leave the session busy for the next test.
+    onTestFinished(() => llm.release('t1'));
     await bot.exec('send tick TODO HOLDAFTER:t1 long job', /^TODO HOLDAFTER:t1 long job$/m);
     await bot.waitFor(/⚙️ \*\*tick\*\* is working · todo 2\/4/, 30_000);
     const stall = await bot.waitFor(/⏳ \*\*tick\*\* is still busy; last activity \d+s ago \(🔄 Fix parse\(\) and run the tests\)/, 20_000);
@@ -169,7 +171,10 @@ describe('monitor with a short interval: ticks, the stall watchdog, and a server
     await bot.exec('status tick', /\*\*tick\*\* · OpenCode.*/);
     // (A tick may have caught the session busy before its todo list existed: that report differs, so it counts apart.)
     expect(count(bot.stdout(), '⚙️ **tick** is working · todo 2/4'), bot.stdout()).toBe(1);
-    expect(count(bot.stdout(), '⏳ **tick** is still busy')).toBe(1);
+    // On a loaded machine the agent may pause 4 s before its todo list is in progress, which is a quiet spell
+    // of its own; what must not happen is a second notice for the same spell.
+    expect(count(bot.stdout(), '⏳ **tick** is still busy; last activity'), bot.stdout()).toBeGreaterThanOrEqual(1);
+    expect(bot.stdout().match(/⏳ \*\*tick\*\* is still busy.*\(🔄 Fix parse\(\) and run the tests\)/g), bot.stdout()).toHaveLength(1);
     llm.release('t1');
     await bot.waitFor(/📋 \*\*tick\*\* finished/, 30_000);
   });
