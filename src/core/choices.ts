@@ -20,15 +20,19 @@ export type Choices = ReturnType<typeof createChoices>;
  * command runs as the person who picked it, so every access rule applies unchanged.
  */
 export function createChoices(db: Db, clock: Clock) {
-  const insert = db.prepare('INSERT INTO choices (id, actor, origin_key, commands, labels, created_at) VALUES (?, ?, ?, ?, ?, ?)');
-  const byId = db.prepare<[string], { commands: string; labels: string }>('SELECT commands, labels FROM choices WHERE id = ?');
+  const insert = db.prepare('INSERT INTO choices (id, actor, origin_key, commands, labels, purpose, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)');
+  const byId = db.prepare<[string], { actor: string; commands: string; purpose: string }>('SELECT actor, commands, purpose FROM choices WHERE id = ?');
   const latest = db.prepare<[string, string, number], { id: string; commands: string; labels: string }>(
     'SELECT id, commands, labels FROM choices WHERE origin_key = ? AND actor = ? AND created_at >= ? ORDER BY created_at DESC, rowid DESC LIMIT 1',
   );
   const remove = db.prepare('DELETE FROM choices WHERE id = ?');
 
   return {
-    offer(actor: Actor, origin: Origin, prompt: string, options: OfferedOption[]): Block {
+    /**
+     * Offers `options` to one person. `purpose` says what picking does, in the words of a refusal
+     * ("answer the permission requests of kumo"): only that person or an admin may pick.
+     */
+    offer(actor: Actor, origin: Origin, prompt: string, options: OfferedOption[], purpose: string): Block {
       const id = randomBytes(6).toString('hex');
       insert.run(
         id,
@@ -36,6 +40,7 @@ export function createChoices(db: Db, clock: Clock) {
         originKey(origin),
         JSON.stringify(options.map((o) => o.command)),
         JSON.stringify(options.map((o) => o.label.toLowerCase())),
+        purpose,
         clock.now(),
       );
       return {
@@ -59,11 +64,11 @@ export function createChoices(db: Db, clock: Clock) {
       const command = commands[index];
       return command === undefined ? undefined : { choiceId: row.id, command };
     },
-    /** A pressed button. Returns the command, or undefined for an unknown or expired choice. */
-    pressed(choiceId: string, index: number): string | undefined {
+    /** A pressed button: its command, whom it was offered to and why; undefined for an unknown or expired choice. */
+    pressed(choiceId: string, index: number): { command: string; offeredTo: string; purpose: string } | undefined {
       const row = byId.get(choiceId);
-      if (!row) return undefined;
-      return (JSON.parse(row.commands) as string[])[index];
+      const command = row ? (JSON.parse(row.commands) as string[])[index] : undefined;
+      return row && command !== undefined ? { command, offeredTo: row.actor, purpose: row.purpose } : undefined;
     },
     forget(choiceId: string): void {
       remove.run(choiceId);

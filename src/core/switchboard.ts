@@ -71,7 +71,8 @@ export function createSwitchboard(parts: SwitchboardParts) {
   const table = commandTable(parts.commands);
   const limiter = createRateLimiter(services.config.limits.commandsPerMinute, () => services.clock.now());
 
-  async function run(line: string, actor: Actor, origin: Origin): Promise<{ reply: Reply; route?: CommandContext['route'] }> {
+  /** `authorise` adds a check of the caller's after the role check, refused and audited like it. */
+  async function run(line: string, actor: Actor, origin: Origin, authorise?: (scope: Scope) => void): Promise<{ reply: Reply; route?: CommandContext['route'] }> {
     const audit: CommandContext['audit'] = {};
     let verb = '?';
     try {
@@ -91,6 +92,7 @@ export function createSwitchboard(parts: SwitchboardParts) {
       // A refused command about a name is still found by `audit <name>`.
       if (scope.name !== undefined) audit.target = scope.name;
       services.access.require(actor, definition.level, `use \`${parsed.verb}\``, scope);
+      authorise?.(scope);
       const ctx: CommandContext = {
         actor,
         origin,
@@ -157,13 +159,18 @@ export function createSwitchboard(parts: SwitchboardParts) {
       if (options.post !== false) post(inbound.origin, inbound.actor, result);
       return result.reply;
     },
-    /** A button press: runs the option's command as the person who pressed it. */
+    /**
+     * A button press: runs the option's command as the person who pressed it. A choice was offered to one
+     * person; anyone else but an admin is refused before the command runs, and the choice stays on offer.
+     */
     async press(pressed: Pressed, options: { post?: boolean } = {}): Promise<Reply> {
-      const command = services.choices.pressed(pressed.choiceId, pressed.index);
-      const result = command
-        ? await run(command, pressed.actor, pressed.origin)
+      const offered = services.choices.pressed(pressed.choiceId, pressed.index);
+      const result = offered
+        ? await run(offered.command, pressed.actor, pressed.origin, (scope) =>
+            services.access.requireOwnerOrAdmin(pressed.actor, offered.offeredTo, offered.purpose, scope),
+          )
         : { reply: errorReply(new SwitchboardError('no_such_choice', 'that choice has expired or was already made')) };
-      if (command && result.reply.tone !== 'error') services.choices.forget(pressed.choiceId);
+      if (offered && result.reply.tone !== 'error') services.choices.forget(pressed.choiceId);
       if (options.post !== false) post(pressed.origin, pressed.actor, result);
       return result.reply;
     },

@@ -405,7 +405,7 @@ export function createMonitor(deps: MonitorDeps): Monitor {
             { label: 'Approve once', command: `approve ${name} once`, style: 'primary' },
             { label: 'Always', command: `approve ${name} always` },
             { label: 'Deny', command: `deny ${name}`, style: 'danger' },
-          ])
+          ], `answer the permission requests of ${name}`)
         : text(prompt);
       return reply([block, text(note)], { tone: 'warning' });
     }
@@ -418,6 +418,7 @@ export function createMonitor(deps: MonitorDeps): Monitor {
             record.origin,
             prompt,
             options.map((o) => ({ label: o.label, ...(o.description ? { description: o.description } : {}), command: `answer ${name} ${o.label}` })),
+            `answer the questions of ${name}`,
           )
         : text(prompt);
     return reply([block, text(note)], { tone: 'warning' });

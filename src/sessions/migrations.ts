@@ -63,4 +63,11 @@ export const coreMigrations: Migration[] = [
       `);
     },
   },
+  {
+    id: 'core-2-choice-purpose',
+    up(db) {
+      // What picking does, for the refusal when someone other than the person asked presses a button.
+      db.exec(`ALTER TABLE choices ADD COLUMN purpose TEXT NOT NULL DEFAULT 'answer this choice'`);
+    },
+  },
 ];

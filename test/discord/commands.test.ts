@@ -110,6 +110,14 @@ describe('every command, by message and by slash command', () => {
     expect(buttons.every((b) => /^sb:[0-9a-f]+:\d$/.test(b.custom_id) && b.custom_id.length <= 100)).toBe(true);
     const name = /should \*\*([a-z]{4})\*\*/.exec(offer.content)![1]!;
 
+    // The choice is Alice's: Bob's press is refused privately, creates nothing, and leaves the buttons.
+    const bobs = await h.discord.channel(WORK).user(BOB).clickButton(offer, buttons[0]!.custom_id);
+    const refusal = await bobs.waitForFollowUp();
+    expect(refusal.ephemeral).toBe(true);
+    expect(refusal.content).toContain(`❌ discord:${BOB} may not pick the agent of ${name}: it belongs to discord:${ALICE}`);
+    expect(h.app.switchboard.services.registry.isTaken(name)).toBe(false);
+    expect(buttonsOf(h.discord.message(offer.id)!)).toHaveLength(2);
+
     const press = await h.discord.channel(WORK).user(ALICE).clickButton(offer, buttons[1]!.custom_id);
     expect((await press.waitForAck()).type).toBe(6);
     const created = await h.botMessage(offer, { text: new RegExp(`🆕 \\*\\*${name}\\*\\*`) });

@@ -116,7 +116,7 @@ describe('roles over Discord', { timeout: 120_000 }, () => {
       { label: 'Approve once', command: 'approve kumo once', style: 'primary' },
       { label: 'Always', command: 'approve kumo always' },
       { label: 'Deny', command: 'deny kumo', style: 'danger' },
-    ]);
+    ], 'answer the permission requests of kumo');
     const before = h.discord.messages({ channel: WORK }).at(-1)!;
     h.app.switchboard.outbox.enqueue({ origin, reply: reply([block, text(`only discord:${ALICE} or an admin may answer`)], { tone: 'warning' }) });
     const ask = await h.botMessage(before, { text: /asks permission: `bash echo roles`/ });

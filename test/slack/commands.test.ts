@@ -79,6 +79,14 @@ describe('/sb over HTTP, with a real OpenCode server', { timeout: 150_000 }, () 
     const name = /Which agent should \*([a-z]{4})\*/.exec(offer.visibleText)?.[1];
     expect(name).toBeDefined();
 
+    // The choice is Alice's: Bob's press is refused privately, creates nothing, and leaves the buttons.
+    const beforeBob = h.mark();
+    await h.slack.user(BOB).clickButton(offer, { actionId: 'sb_choice_0' });
+    const refusal = await h.ephemeral(beforeBob, { user: BOB, text: /❌/ });
+    expect(decodeEntities(refusal.visibleText)).toContain(`slack:${BOB} may not pick the agent of ${name}: it belongs to slack:${ALICE}`);
+    expect(h.app.switchboard.services.registry.isTaken(name!)).toBe(false);
+    expect(listButtons(h.slack.message(WORK, offer.ts)!.blocks)).toHaveLength(2);
+
     const click = await h.slack.user(ALICE).clickButton(offer, { actionId: 'sb_choice_1' });
     expect(click.status).toBe(200);
     const created = await h.botMessage(offer.seq, { text: new RegExp(`🆕 \\*${name}\\*`) });

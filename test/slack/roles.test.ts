@@ -133,7 +133,7 @@ describe('roles over Slack', { timeout: 120_000 }, () => {
       { label: 'Approve once', command: 'approve kumo once', style: 'primary' },
       { label: 'Always', command: 'approve kumo always' },
       { label: 'Deny', command: 'deny kumo', style: 'danger' },
-    ]);
+    ], 'answer the permission requests of kumo');
     const at = h.mark();
     h.app.switchboard.outbox.enqueue({ origin, reply: reply([block, text(`only slack:${ALICE} or an admin may answer`)], { tone: 'warning' }) });
     const ask = await h.botMessage(at, { text: /asks permission: `bash echo roles`/ });

@@ -65,7 +65,7 @@ beforeAll(async () => {
       { label: 'status', command: 'status kumo' },
       { label: 'forget', command: 'forget kumo' },
       { label: 'help', command: 'help' },
-    ]);
+    ], 'pick one');
   }
   dumpStatements = STATE_TABLES.map((table) => core.db.prepare(`SELECT * FROM ${table} ORDER BY rowid`));
 });

@@ -349,7 +349,7 @@ describe('own work and other people’s', () => {
       const block = choices.offer(actors.member, origin, 'kumo asks permission', [
         { label: 'Approve once', command: 'approve kumo once' },
         { label: 'Deny', command: 'deny kumo' },
-      ]);
+      ], 'answer the permission requests of kumo');
       return (block as { choiceId: string }).choiceId;
     };
     const choiceId = offer();
@@ -361,6 +361,17 @@ describe('own work and other people’s', () => {
     );
     // Refusals leave the choice in place for the person it is for.
     expectNotRefused(await press(actors.member), 'alice presses');
+  });
+
+  it('a choice with no rule of its own (the agent for `new`) is still only for the person it was offered to, or an admin', async () => {
+    const { choices } = core.app.switchboard.services;
+    const origin: Origin = { adapter: 'slack', channel: 'CWORK' };
+    const block = choices.offer(actors.member, origin, 'Which agent should **dodo** use?', [{ label: 'build', command: 'help new' }], 'pick the agent of dodo');
+    const press = (actor: Actor) => core.app.switchboard.press({ choiceId: (block as { choiceId: string }).choiceId, index: 0, actor, origin }, { post: false });
+    expect(expectRefused(await press(actors.otherMember), 'bob presses').message).toBe('slack:UBOB may not pick the agent of dodo: it belongs to slack:UALICE');
+    const refusals = core.db.prepare("SELECT actor, outcome FROM audit WHERE actor = 'slack:UBOB' AND command = 'help new'").all();
+    expect(refusals).toEqual([{ actor: 'slack:UBOB', outcome: 'error:forbidden' }]);
+    expectNotRefused(await press(actors.admin), 'an admin presses');
   });
 });
 

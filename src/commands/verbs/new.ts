@@ -69,6 +69,7 @@ export const newSession: CommandDefinition = {
           ...(index === 0 ? { style: 'primary' as const } : {}),
           command: ['new', name, quoteArg(ctx.args.server!), '--agent', quoteArg(agent.name), ...rest].join(' '),
         })),
+        `pick the agent of ${name}`,
       );
       return reply([block, text('Pick one by number or name (or give `--agent` next time).')], {
         data: { name, server: ref.label, agents: selectable.map((a) => a.name) },
