@@ -73,10 +73,14 @@ export interface App {
   stop(): Promise<void>;
 }
 
-/** The scrubber knows every configured secret: server passwords and secret-looking variables. */
+/**
+ * The scrubber knows every configured secret: server passwords, and secret-looking variables, whether of the
+ * process or written under an executor's `env:` (an API key given to its tasks).
+ */
 export function scrubberFor(config: Config, env: Environment): Scrubber {
   const serverPasswords = config.servers.map((s) => (s.passwordEnv ? env[s.passwordEnv] : undefined));
-  return createScrubber([...secretsFromEnvironment(env), ...serverPasswords]);
+  const executorSecrets = config.executors.flatMap((executor) => secretsFromEnvironment(executor.env));
+  return createScrubber([...secretsFromEnvironment(env), ...serverPasswords, ...executorSecrets]);
 }
 
 /** Builds the whole core from its inputs. No adapters here: main.ts adds the ones that are configured. */

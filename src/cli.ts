@@ -1,16 +1,14 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { userInfo } from 'node:os';
-import { allMigrations, createApp, scrubberFor } from './app.js';
+import type { App } from './app.js';
 import { loadEnvironment } from './config/environment.js';
 import { loadConfig } from './config/load.js';
 import { SAMPLE_CONFIG } from './config/sample.js';
-import { systemClock } from './core/clock.js';
 import { replyToPlainText, type Reply } from './core/reply.js';
-import { createStreamLogger } from './core/stderr-logger.js';
 import { SwitchboardError } from './errors.js';
 import { runBot, type ProcessIo } from './main.js';
-import { openDatabase } from './sessions/database.js';
+import { openProcessApp } from './process-app.js';
 
 /** Exit codes a script can rely on. */
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
@@ -37,15 +35,12 @@ function exitCodeOf(reply: Reply): number {
 }
 
 /** `switchboard <command…> [--json|--jsonl]`: one command against the same database, then exit. */
-async function withApp<T>(io: ProcessIo, work: (app: ReturnType<typeof createApp>, scrub: (text: string) => string) => Promise<T>): Promise<T> {
+async function withApp<T>(io: ProcessIo, work: (app: App, scrub: (text: string) => string) => Promise<T>): Promise<T> {
   const env = loadEnvironment(io.cwd, io.env);
   const config = loadConfig(io.cwd, env);
-  const scrub = scrubberFor(config, env);
-  const logger = createStreamLogger(io.stderr, scrub, env.LOG_LEVEL ?? 'warn');
-  const db = openDatabase(config.databasePath, allMigrations);
-  const app = createApp({ config, env, db, clock: systemClock, logger, scrub });
+  const { app, db } = openProcessApp(io.stderr, env, config, { logLevel: env.LOG_LEVEL ?? 'warn' });
   try {
-    return await work(app, scrub);
+    return await work(app, app.scrub);
   } finally {
     await app.stop();
     db.close();

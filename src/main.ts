@@ -1,14 +1,11 @@
 import { userInfo } from 'node:os';
 import { createConsoleAdapter } from '../adapters/console/index.js';
 import { platformAdapters } from '../adapters/index.js';
-import { createApp, allMigrations, scrubberFor } from './app.js';
 import { loadConfig } from './config/load.js';
 import { loadEnvironment } from './config/environment.js';
 import type { Adapter } from './core/adapter.js';
-import { systemClock } from './core/clock.js';
-import { createStreamLogger } from './core/stderr-logger.js';
 import { SwitchboardError } from './errors.js';
-import { openDatabase } from './sessions/database.js';
+import { openProcessApp } from './process-app.js';
 
 export interface ProcessIo {
   cwd: string;
@@ -35,17 +32,9 @@ export async function runBot(io: ProcessIo): Promise<number> {
     }
     throw error;
   }
-  const scrub = scrubberFor(config, env);
-  const logger = createStreamLogger(io.stderr, scrub, env.LOG_LEVEL);
-  const db = openDatabase(config.databasePath, allMigrations);
   const timeoutSeconds = Number(env.SWITCHBOARD_HTTP_TIMEOUT ?? '15');
-  const app = createApp({
-    config,
-    env,
-    db,
-    clock: systemClock,
-    logger,
-    scrub,
+  const { app, db, logger } = openProcessApp(io.stderr, env, config, {
+    logLevel: env.LOG_LEVEL,
     cwd: io.cwd,
     requestTimeoutMs: Number.isFinite(timeoutSeconds) && timeoutSeconds > 0 ? timeoutSeconds * 1000 : 15_000,
   });
@@ -65,7 +54,7 @@ export async function runBot(io: ProcessIo): Promise<number> {
     try {
       adapters.push(await factory.create({ core: switchboard, env, logger }));
     } catch (error) {
-      io.stderr.write(`switchboard: cannot start the ${factory.name} adapter: ${scrub(error instanceof Error ? error.message : String(error))}\n`);
+      io.stderr.write(`switchboard: cannot start the ${factory.name} adapter: ${app.scrub(error instanceof Error ? error.message : String(error))}\n`);
       await app.stop();
       db.close();
       return 2;
@@ -88,7 +77,7 @@ export async function runBot(io: ProcessIo): Promise<number> {
     try {
       await adapter.start();
     } catch (error) {
-      io.stderr.write(`switchboard: the ${adapter.name} adapter did not start: ${scrub(error instanceof Error ? error.message : String(error))}\n`);
+      io.stderr.write(`switchboard: the ${adapter.name} adapter did not start: ${app.scrub(error instanceof Error ? error.message : String(error))}\n`);
       for (const started of adapters) await started.stop().catch(() => undefined);
       await app.stop();
       db.close();

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { ExecutorConfig } from '../../src/executors/config.js';
 import type { TaskEvent } from '../../src/executors/fleet.js';
 import { isSwitchboardError } from '../../src/errors.js';
+import { shellQuote } from '../../src/executors/protocol/quote.js';
 import { startFakeAnthropic, type FakeAnthropic } from '../fakes/anthropic/fake-anthropic.js';
 import { CLAUDE_PATH, claudeEnv } from '../helpers/claude-env.js';
 import { createHarness, processesOfTask, removeDir, tempDir, type FleetHarness } from './harness.js';
@@ -19,6 +20,7 @@ describe('container executor (docker CLI through a recording shim)', () => {
   let root: string;
   let workspace: string;
   let shimState: string;
+  let runtime: string;
   let userEnvFile: string;
   let h: FleetHarness;
 
@@ -37,6 +39,10 @@ describe('container executor (docker CLI through a recording shim)', () => {
     shimState = join(root, 'shim');
     mkdirSync(workspace);
     mkdirSync(shimState);
+    // The bot's own environment never reaches what it runs here, so the shim learns where to record from its own
+    // wrapper, as a docker binary would read its config.
+    runtime = join(root, 'docker');
+    writeFileSync(runtime, `#!/bin/sh\nSHIM_STATE=${shellQuote(shimState)} exec ${shellQuote(SHIM)} "$@"\n`, { mode: 0o755 });
     userEnvFile = join(root, 'user.env');
     writeFileSync(userEnvFile, 'FROM_USER_FILE=yes\n', { mode: 0o600 });
     const base = { labels: [], maxConcurrent: 4, runtime: 'docker' as const, image: IMAGE, workspace, tasksDir: join(root, 'tasks') };
@@ -45,7 +51,7 @@ describe('container executor (docker CLI through a recording shim)', () => {
         type: 'container',
         name: 'box',
         ...base,
-        runtimePath: SHIM,
+        runtimePath: runtime,
         volumes: [`${workspace}:${workspace}`, '/srv/cache:/cache:ro'],
         envFile: userEnvFile,
         claudePath: CLAUDE_PATH,
@@ -53,7 +59,7 @@ describe('container executor (docker CLI through a recording shim)', () => {
       },
       { type: 'container', name: 'nodocker', ...base, runtimePath: '/nonexistent/bin/docker', volumes: [], env: {} },
     ];
-    h = createHarness({ dir: root, executors, deps: { runtimeEnv: { PATH: process.env['PATH'], HOME: process.env['HOME'], SHIM_STATE: shimState } } });
+    h = createHarness({ dir: root, executors, deps: { runtimeEnv: { PATH: process.env['PATH'], HOME: process.env['HOME'] } } });
   });
 
   afterAll(async () => {

@@ -15,6 +15,19 @@ import { removeDir, tempDir } from './harness.js';
 const local = createLocalTransport({ env: { PATH: process.env['PATH'], HOME: process.env['HOME'] } });
 const WEIRD = [HOSTILE, "'", "''", '\\', '$(id)', '`id`', '-n', '--', '', ' lead and trail ', 'a\nb\n', 'é🚀', '!$', '*', '~'];
 
+describe('the local transport', () => {
+  test('what it runs inherits the basics of the bot’s environment, never its tokens', async () => {
+    const transport = createLocalTransport({
+      env: { PATH: process.env['PATH'], HOME: '/home/bot', LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8', SLACK_BOT_TOKEN: 'xoxb-not-for-tasks', SWITCHBOARD_SECRET: 'sealed', WEBHOOK_SECRET: 'w' },
+    });
+    const { stdout } = await transport.exec('env');
+    const names = stdout.split('\n').map((line) => line.split('=')[0]);
+    expect(names).toEqual(expect.arrayContaining(['PATH', 'HOME', 'LANG', 'LC_ALL']));
+    expect(stdout).toContain('HOME=/home/bot\n');
+    expect(stdout).not.toMatch(/xoxb-not-for-tasks|SWITCHBOARD_SECRET|WEBHOOK_SECRET|SLACK_BOT_TOKEN/);
+  });
+});
+
 describe('quoting and task files', () => {
   test.each(WEIRD.map((w) => [w]))('shellQuote(%j) survives sh and bash unchanged', (value) => {
     for (const shell of ['sh', 'bash']) {

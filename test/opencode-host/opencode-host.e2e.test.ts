@@ -256,7 +256,7 @@ describe('OpenCode servers Switchboard starts on an ssh executor', () => {
     hosts = makeHosts(undefined);
     const reset = await hosts.reattach();
     expect(reset[0]).toMatchObject({ kind: 'password_reset', executor: 'crib', reason: expect.stringContaining('SWITCHBOARD_SECRET is not set') });
-    expect(reset[1]).toMatchObject({ kind: 'started', executor: 'crib' });
+    expect(reset[1], JSON.stringify(reset)).toMatchObject({ kind: 'started', executor: 'crib' });
     expect(serverPid()).not.toBe(pid);
     const ref = await hosts.ref('crib');
     expect((await createOpencodeClient(ref).health()).healthy).toBe(true);

@@ -2,6 +2,7 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { scrubberFor } from '../../src/app.js';
 import { loadConfig } from '../../src/config/load.js';
 import { SAMPLE_CONFIG } from '../../src/config/sample.js';
 import { SwitchboardError } from '../../src/errors.js';
@@ -158,5 +159,24 @@ describe('loadConfig: database path', () => {
   it('absolute paths and :memory: are kept', () => {
     expect(loadConfig(cwd, { SWITCHBOARD_DB: '/var/lib/sb/sb.db' }).databasePath).toBe('/var/lib/sb/sb.db');
     expect(loadConfig(cwd, { SWITCHBOARD_DB: ':memory:' }).databasePath).toBe(':memory:');
+  });
+});
+
+describe('scrubberFor', () => {
+  it('hides secret-looking values of the process and of executors’ env:, and the servers’ passwords', () => {
+    write(
+      [
+        'servers:',
+        '  - { name: lab, url: "http://10.0.0.5:4096", passwordEnv: LAB_PW }',
+        'executors:',
+        '  - name: crib',
+        '    type: local',
+        '    env: { ANTHROPIC_API_KEY: plain-executor-key-123, GIT_AUTHOR_NAME: Jimmy Mcgill }',
+      ].join('\n'),
+    );
+    const env = { LAB_PW: 'lab-password-9', SLACK_BOT_TOKEN: 'bot-token-value', HOME: '/home/jimmy' };
+    const scrub = scrubberFor(loadConfig(cwd, env), env);
+    expect(scrub('plain-executor-key-123 / lab-password-9 / bot-token-value')).toBe('[redacted] / [redacted] / [redacted]');
+    expect(scrub('commits by Jimmy Mcgill in /home/jimmy')).toBe('commits by Jimmy Mcgill in /home/jimmy');
   });
 });

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { chmod, open, writeFile } from 'node:fs/promises';
 import { SwitchboardError } from '../../errors.js';
+import { hostEnvironment } from './host-environment.js';
 import {
   DEFAULT_EXEC_TIMEOUT_MS,
   readWindow,
@@ -12,7 +13,7 @@ import {
 } from './transport.js';
 
 export interface LocalTransportOptions {
-  /** The environment scripts run with (PATH, HOME, TMPDIR…); the process's own env is never read here. */
+  /** The bot's environment; scripts get only its basics (see hostEnvironment). The process's own env is never read here. */
   env: Readonly<Record<string, string | undefined>>;
   bashPath?: string;
 }
@@ -20,7 +21,7 @@ export interface LocalTransportOptions {
 /** This machine: bash as a child process, files through fs. */
 export function createLocalTransport(options: LocalTransportOptions): Transport {
   const bash = options.bashPath ?? 'bash';
-  const env = Object.fromEntries(Object.entries(options.env).filter((e): e is [string, string] => e[1] !== undefined));
+  const env = hostEnvironment(options.env);
 
   return {
     where: 'local',
