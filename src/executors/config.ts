@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SwitchboardError } from '../errors.js';
 
 /**
  * The `executors`, `defaults` and `models` sections of switchboard.yaml. The main config loader imports these
@@ -147,10 +148,23 @@ export function expandHome(path: string, homeDir: string): string {
   return path;
 }
 
-/** An alias from `models`, or the name as given (full names pass through). */
+/** Names the claude CLI itself resolves to whatever model is newest: their meaning changes under our feet. */
+const FLOATING_ALIAS = /^(opus|sonnet|haiku|opusplan|default)(\[1m\])?$/;
+
+/**
+ * An alias from `models`, or a full name as given. A floating alias with no pin in `models` is refused, so
+ * `--model opus` never silently starts meaning another model.
+ */
 export function resolveModel(model: string | undefined, aliases: ModelAliases): string | undefined {
   if (model === undefined) return undefined;
-  return aliases[model] ?? model;
+  const pinned = aliases[model];
+  if (pinned !== undefined) return pinned;
+  if (FLOATING_ALIAS.test(model)) {
+    throw new SwitchboardError('usage', `the model alias '${model}' is not pinned: the claude CLI would pick its newest model`, {
+      hint: `Pin it in switchboard.yaml, e.g. \`models: { ${model}: <full model name> }\`, or give a full model name.`,
+    });
+  }
+  return model;
 }
 
 export function isValidModelName(model: string): boolean {

@@ -142,6 +142,7 @@ describe('tasks from the console', () => {
       ['start local --name "../x" do it', /invalid name/],
       ['start local', /`start` needs <prompt…>/],
       ['start --label gpu do it', /no executor has the label 'gpu'/],
+      ['start local --name floaty --model opusplan do it', /the model alias 'opusplan' is not pinned/],
       ['run local', /`run` needs <command…>/],
       ['tasks --status exploded', /is not a task status/],
       [`start local --workspace ${join(root, 'missing dir')} do it`, /workspace|does not exist|missing/i],

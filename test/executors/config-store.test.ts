@@ -44,6 +44,10 @@ describe('executor config', () => {
     expect(resolveModel('opus', section.models)).toBe('claude-opus-4-6');
     expect(resolveModel('claude-sonnet-4-5', section.models)).toBe('claude-sonnet-4-5');
     expect(resolveModel(undefined, section.models)).toBeUndefined();
+    // The CLI's own aliases float to its newest model: unpinned, they are refused rather than passed on.
+    for (const floating of ['sonnet', 'haiku', 'opusplan', 'sonnet[1m]']) {
+      expect(() => resolveModel(floating, section.models), floating).toThrow(`the model alias '${floating}' is not pinned`);
+    }
   });
 
   test('~ in paths', () => {
