@@ -99,6 +99,8 @@ describe('tasks from the console', () => {
     expect(todo).toContain('✅ Read the failing test\n🔄 Fix parse()\n🔲 Update the changelog');
     expect(await bot.exec('tasks', /auth .*/)).toMatch(/✅ auth +· claude on local · succeeded/);
     expect(await bot.exec('logs auth --lines 20', /last 20 lines/)).toContain('**auth**');
+    expect(await bot.exec('last auth', /^Done: .*$/m)).toContain('**auth** latest output:');
+    expect(await bot.exec('watch auth', /❌.*/)).toContain('task auth already succeeded; `last auth` shows its result');
   });
 
   it('resumes the same conversation with send, and runs shell tasks with their exit codes', async () => {
@@ -117,6 +119,7 @@ describe('tasks from the console', () => {
   it('kills a running task and refuses to kill a finished one', async () => {
     await bot.exec('start local --name slow HOLD:k1 wait for me', /🤖 task \*\*slow\*\* started/);
     await api.waitForRequest('HOLD:k1');
+    expect(await bot.exec('watch slow 30s', /👀.*/)).toContain('👀 watching **slow** every 30s');
     expect(await bot.exec('kill slow', /⏹.*/)).toContain('⏹ killed task **slow** on local');
     expect(await bot.exec('kill slow', /❌.*/)).toMatch(/slow is not running/);
     api.release('k1');

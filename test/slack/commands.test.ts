@@ -68,6 +68,13 @@ describe('/sb over HTTP, with a real OpenCode server', { timeout: 150_000 }, () 
     at = h.mark();
     await h.sb(ALICE, 'sessions');
     expect(shown(await h.botMessage(at, { text: /kumo/ }))).toMatch(/kumo .*opencode on lab/);
+
+    at = h.mark();
+    await h.sb(ALICE, 'watch kumo 5m');
+    expect(shown(await h.botMessage(at, { text: /watching/ }))).toContain('👀 watching *kumo* every 5m');
+    at = h.mark();
+    await h.sb(ALICE, 'unwatch kumo');
+    expect(shown(await h.botMessage(at, { text: /no longer watching/ }))).toContain('🙈 no longer watching *kumo*');
   });
 
   it('offers agents as buttons when --agent is missing; the pick creates the session and retires the buttons', async () => {
