@@ -99,7 +99,8 @@ describe('tasks from the console', () => {
     expect(todo).toContain('✅ Read the failing test\n🔄 Fix parse()\n🔲 Update the changelog');
     expect(await bot.exec('tasks', /auth .*/)).toMatch(/✅ auth +· claude on local · succeeded/);
     expect(await bot.exec('logs auth --lines 20', /last 20 lines/)).toContain('**auth**');
-    expect(await bot.exec('last auth', /^Done: .*$/m)).toContain('**auth** latest output:');
+    // (The log printed above ends with the same words, so wait for last's own header before its text.)
+    expect(await bot.exec('last auth', /\*\*auth\*\* latest output:\n(?:.*\n)*?Done: .*/)).toMatch(/\*\*auth\*\* latest output:\n(?:.*\n)*?Done: /);
     expect(await bot.exec('watch auth', /❌.*/)).toContain('task auth already succeeded; `last auth` shows its result');
   });
 
