@@ -66,6 +66,13 @@ export function loadConfig(cwd: string, env: Environment): Config {
   config.executors.forEach((executor, index) => {
     if (executorNames.has(executor.name)) throw configError(file, `executors[${index}].name`, `the name \`${executor.name}\` is used twice`);
     executorNames.add(executor.name);
+    const inherited: Record<string, string> = {};
+    for (const name of executor.envFrom ?? []) {
+      const value = env[name];
+      if (value === undefined) throw configError(file, `executors[${index}].envFrom`, `names ${name}, which is not set in the environment or .env`);
+      inherited[name] = value;
+    }
+    executor.env = { ...inherited, ...executor.env };
   });
 
   const databasePath = env.SWITCHBOARD_DB ?? './data/switchboard.db';

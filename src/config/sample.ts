@@ -42,6 +42,8 @@ models:
 executors:
   - name: local
     type: local
+    # envFrom: [ANTHROPIC_API_KEY]   # variables of Switchboard's environment its tasks get (nothing else is passed)
+    # env: { CARGO_TERM_COLOR: never }   # or values written here
   # - name: crib
   #   type: ssh
   #   host: 192.168.0.152

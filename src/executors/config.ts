@@ -20,6 +20,11 @@ const common = {
   labels: z.array(z.string().min(1)).default([]),
   /** Passed to every task on this executor through a 0600 env file (never on a command line). */
   env: envSchema.default({}),
+  /**
+   * Variables of Switchboard's own environment given to every task here by name (a provider key), so their
+   * values stay out of this file. The loader copies them into `env`; a value written in `env` wins.
+   */
+  envFrom: z.array(z.string().regex(ENV_KEY, 'environment variable names are letters, digits and _')).optional(),
   /** More tasks than this wait in a visible queue. */
   maxConcurrent: z.number().int().min(1).default(1),
   /** Where tasks run when `start` names no workspace (default: the executing user's home directory). */

@@ -180,3 +180,20 @@ describe('scrubberFor', () => {
     expect(scrub('commits by Jimmy Mcgill in /home/jimmy')).toBe('commits by Jimmy Mcgill in /home/jimmy');
   });
 });
+
+describe('executors: envFrom', () => {
+  const yaml = (list: string) => ['executors:', '  - name: crib', '    type: local', `    envFrom: ${list}`, '    env: { MODE: fast, GIT_AUTHOR_NAME: Kim }'].join('\n');
+
+  it('copies the named variables of the environment into the executor’s env; a value written in env wins', () => {
+    write(yaml('[ANTHROPIC_API_KEY, GIT_AUTHOR_NAME]'));
+    const config = loadConfig(cwd, { ANTHROPIC_API_KEY: 'key-from-the-environment', GIT_AUTHOR_NAME: 'Jimmy', SLACK_BOT_TOKEN: 'not-for-tasks' });
+    expect(config.executors[0]!.env).toEqual({ ANTHROPIC_API_KEY: 'key-from-the-environment', GIT_AUTHOR_NAME: 'Kim', MODE: 'fast' });
+  });
+
+  it('names the key and the variable when it is not set, or not a variable name', () => {
+    write(yaml('[ANTHROPIC_API_KEY]'));
+    expect(configError({}).message).toContain('executors[0].envFrom: names ANTHROPIC_API_KEY, which is not set in the environment or .env');
+    write(yaml('["$(id)"]'));
+    expect(configError({}).message).toContain('environment variable names are letters, digits and _');
+  });
+});
