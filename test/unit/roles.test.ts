@@ -402,6 +402,18 @@ describe('servers that are not in switchboard.yaml', () => {
   });
 });
 
+describe('servers at link-local or metadata addresses, allowed by an admin in config', () => {
+  beforeEach(() => {
+    start({ access: ['  allowMetadataAddresses: true'] });
+  });
+
+  it('are tried like any other server: nothing answers here, and the reply says that, not a refusal', async () => {
+    const reply = await core.run(actors.admin, `agents ${raw.replace(/\/\/[^/:]+/, '//169.254.0.1')}`);
+    expect(errorCode(reply), plain(reply)).toMatch(/^(unreachable|timeout)$/);
+    expect(plain(reply)).not.toContain('metadata address');
+  });
+});
+
 describe('channel allow-lists', () => {
   const slackIn = (channel: string): Origin => ({ adapter: 'slack', channel });
   const discordIn = (channel: string): Origin => ({ adapter: 'discord', channel });
