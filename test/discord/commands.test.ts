@@ -100,6 +100,9 @@ describe('every command, by message and by slash command', () => {
     expect(listed.content).toMatch(/kumo .*opencode on lab/);
     expect(listed.content).toMatch(/slashy .*opencode on lab/);
     expect((await (await h.say(ALICE, '!sb sessions')).waitForBotReply()).content).toMatch(/kumo .*opencode on lab/);
+
+    expect((await (await h.say(ALICE, '!sb watch kumo 5m')).waitForBotReply()).content).toContain('👀 watching **kumo** every 5m');
+    expect((await h.answer(await h.slash(ALICE, 'unwatch', { name: 'kumo' }))).content).toContain('🙈 no longer watching **kumo**');
   });
 
   it('offers agents as buttons when --agent is missing; a press creates the session and retires the buttons', async () => {
