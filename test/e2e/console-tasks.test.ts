@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -125,6 +125,13 @@ describe('tasks from the console', () => {
     expect(await bot.exec('kill slow', /❌.*/)).toMatch(/slow is not running/);
     api.release('k1');
     expect(await bot.exec('kill auth', /❌.*/)).toMatch(/auth is not running/);
+
+    // --cleanup on a finished task: its directory goes, the last lines of its log stay readable.
+    const dirs = () => readdirSync(join(root, 'tasks')).length;
+    const before = dirs();
+    expect(await bot.exec('kill slow --cleanup', /🧹.*/)).toContain('task **slow** already finished (killed); 🧹 its directory on local is removed');
+    expect(dirs()).toBe(before - 1);
+    expect(await bot.exec('logs slow', /last \d+ lines.*/)).toContain('**slow**');
   });
 
   it('starts on an executor chosen by label, over ssh, and reports once across a restart of Switchboard', async () => {
