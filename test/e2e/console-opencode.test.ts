@@ -101,6 +101,13 @@ describe('console adapter against real OpenCode servers', () => {
     const created = await bot.exec('2', /Send it work/);
     expect(created).toContain(`🆕 **${picked}**`);
     expect(created).toContain('agent plan');
+
+    // The same choice answered by name.
+    const again = await bot.exec(`new ${open.url}`, /Pick one by number or name/);
+    const another = /Which agent should \*\*([a-z]{4})\*\*/.exec(again)?.[1];
+    const named = await bot.exec('build', /Send it work/);
+    expect(named).toContain(`🆕 **${another}**`);
+    expect(named).toContain('agent build');
   });
 
   it('relays a prompt, echoes it verbatim, and reads todo, status and last', async () => {
