@@ -1,9 +1,9 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
+import { Client, type ClientChannel } from 'ssh2';
 import { SwitchboardError } from '../errors.js';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
-import { checkHostKey, fingerprintOf, type SshTarget } from '../executors/transport/ssh.js';
+import { connectConfig, type SshTarget } from '../executors/transport/ssh.js';
 
 /**
  * A local port on 127.0.0.1 whose connections are carried over SSH (direct-tcpip) to a port on the executor's
@@ -65,20 +65,9 @@ export async function openTunnel(options: TunnelOptions): Promise<Tunnel> {
       const candidate = options.createClient ? options.createClient() : new Client();
       let keyProblem: SwitchboardError | undefined;
       let ready = false;
-      const config: ConnectConfig = {
-        host: target.host,
-        port: target.port,
-        username: target.user,
-        readyTimeout: target.connectTimeoutMs,
-        keepaliveInterval: options.keepaliveIntervalMs ?? 10_000,
-        keepaliveCountMax: 3,
-        hostVerifier: (key: Buffer) => {
-          keyProblem = checkHostKey(target, label, fingerprintOf(key));
-          return keyProblem === undefined;
-        },
-        ...(target.privateKey ? { privateKey: target.privateKey } : {}),
-        ...(target.agentSocket ? { agent: target.agentSocket } : {}),
-      };
+      const config = connectConfig(target, label, options.keepaliveIntervalMs ?? 10_000, (_fingerprint, problem) => {
+        keyProblem = problem;
+      });
       candidate.on('ready', () => {
         ready = true;
         stats.sshConnects++;

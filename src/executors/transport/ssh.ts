@@ -121,21 +121,10 @@ export function createSshTransport(target: SshTarget, deps: SshTransportDeps): T
       let keyProblem: SwitchboardError | undefined;
       let settled = false;
 
-      const config: ConnectConfig = {
-        host: target.host,
-        port: target.port,
-        username: target.user,
-        readyTimeout: target.connectTimeoutMs,
-        keepaliveInterval: deps.keepaliveIntervalMs ?? 15_000,
-        keepaliveCountMax: 3,
-        hostVerifier: (key: Buffer) => {
-          seenKey = fingerprintOf(key);
-          keyProblem = checkHostKey(target, label, seenKey);
-          return keyProblem === undefined;
-        },
-      };
-      if (target.privateKey) config.privateKey = target.privateKey;
-      if (target.agentSocket) config.agent = target.agentSocket;
+      const config = connectConfig(target, label, deps.keepaliveIntervalMs ?? 15_000, (fingerprint, problem) => {
+        seenKey = fingerprint;
+        keyProblem = problem;
+      });
 
       candidate.on('ready', () => {
         settled = true;
@@ -321,6 +310,35 @@ export function createSshTransport(target: SshTarget, deps: SshTransportDeps): T
 }
 
 /** Undefined when the key is acceptable; otherwise the error that says what was seen and how to fix it. */
+/**
+ * How ssh2 reaches a target: the host key checked against its pin (the verdict is handed to `onKey`),
+ * keep-alives so a dead peer is noticed, and the key or agent to log in with. The executor transport and the
+ * OpenCode tunnel connect the same way.
+ */
+export function connectConfig(
+  target: SshTarget,
+  label: string,
+  keepaliveIntervalMs: number,
+  onKey: (fingerprint: string, problem: SwitchboardError | undefined) => void,
+): ConnectConfig {
+  return {
+    host: target.host,
+    port: target.port,
+    username: target.user,
+    readyTimeout: target.connectTimeoutMs,
+    keepaliveInterval: keepaliveIntervalMs,
+    keepaliveCountMax: 3,
+    hostVerifier: (key: Buffer) => {
+      const fingerprint = fingerprintOf(key);
+      const problem = checkHostKey(target, label, fingerprint);
+      onKey(fingerprint, problem);
+      return problem === undefined;
+    },
+    ...(target.privateKey ? { privateKey: target.privateKey } : {}),
+    ...(target.agentSocket ? { agent: target.agentSocket } : {}),
+  };
+}
+
 export function checkHostKey(target: Pick<SshTarget, 'hostKey' | 'insecureAcceptNewHostKey' | 'executor'>, label: string, seen: string) {
   if (target.hostKey) {
     if (target.hostKey === seen) return undefined;
