@@ -9,7 +9,7 @@ import { createFleet, taskMigrations, type Fleet } from '../src/executors/index.
 import { createSshTransport, type SshTarget } from '../src/executors/transport/ssh.js';
 import type { Transport } from '../src/executors/transport/transport.js';
 import { openDatabase } from '../src/sessions/database.js';
-import { startSshd } from '../test/helpers/sshd.js';
+import { sshdLogin, startSshd } from '../test/helpers/sshd.js';
 import { percentile, round } from './machine.js';
 
 export interface ExecutorFigure {
@@ -51,13 +51,7 @@ export async function benchExecutorStart(starts = 20, running = 50): Promise<Exe
       {
         name: 'crib',
         type: 'ssh',
-        host: sshd.host,
-        port: sshd.port,
-        user: sshd.user,
-        identityFile: sshd.userKeyPath,
-        hostKey: sshd.hostKeyFingerprint,
-        insecureAcceptNewHostKey: false,
-        connectTimeoutSec: 10,
+        ...sshdLogin(sshd),
         labels: [],
         env: {},
         maxConcurrent: starts + running,

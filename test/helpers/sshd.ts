@@ -158,6 +158,19 @@ function stopProcess(child: ChildProcess): Promise<void> {
   });
 }
 
+/** How an ssh executor logs in to this sshd: the test user's key, and the host key pinned. */
+export function sshdLogin(sshd: Sshd) {
+  return {
+    host: sshd.host,
+    port: sshd.port,
+    user: sshd.user,
+    identityFile: sshd.userKeyPath,
+    hostKey: sshd.hostKeyFingerprint,
+    insecureAcceptNewHostKey: false,
+    connectTimeoutSec: 10,
+  };
+}
+
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();

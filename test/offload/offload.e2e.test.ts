@@ -20,7 +20,7 @@ import { encodeProjectPath } from '../../src/offload/paths.js';
 import type { OffloadProgress } from '../../src/offload/offloader.js';
 import { startFakeAnthropic, type FakeAnthropic } from '../fakes/anthropic/fake-anthropic.js';
 import { CLAUDE_PATH, claudeEnv } from '../helpers/claude-env.js';
-import { startSshd, type Sshd } from '../helpers/sshd.js';
+import { sshdLogin, startSshd, type Sshd } from '../helpers/sshd.js';
 import { killTmuxServer, removeDir, tempDir } from '../executors/harness.js';
 import { createOffloadHarness, runClaude, type OffloadHarness } from './harness.js';
 
@@ -44,13 +44,7 @@ describe('offload to an ssh executor and back', () => {
     return {
       type: 'ssh',
       name,
-      host: sshd.host,
-      port: sshd.port,
-      user: sshd.user,
-      identityFile: sshd.userKeyPath,
-      hostKey: sshd.hostKeyFingerprint,
-      insecureAcceptNewHostKey: false,
-      connectTimeoutSec: 10,
+      ...sshdLogin(sshd),
       labels: [],
       env: claudeEnv({ baseUrl: fake.baseUrl, configDir: remoteConfig }),
       maxConcurrent: 4,

@@ -12,7 +12,7 @@ import { createOpencodeHosts, type HostEvent, type OpencodeHosts } from '../../s
 import { opencodeHostMigrations } from '../../src/opencode-host/store.js';
 import { openDatabase, type Db } from '../../src/sessions/database.js';
 import { startFakeLlm, type FakeLlm } from '../fakes/llm/fake-llm.js';
-import { startSshd, type Sshd } from '../helpers/sshd.js';
+import { sshdLogin, startSshd, type Sshd } from '../helpers/sshd.js';
 import { killTmuxServer, recordingLogger, removeDir, tempDir } from '../executors/harness.js';
 
 const OPENCODE_BIN = new URL('../../node_modules/.bin/opencode', import.meta.url).pathname;
@@ -36,13 +36,7 @@ describe('OpenCode servers Switchboard starts on an ssh executor', () => {
   function executors(): ExecutorConfig[] {
     const xdg = (name: string) => join(root, 'xdg', name);
     const base = {
-      host: sshd.host,
-      port: sshd.port,
-      user: sshd.user,
-      identityFile: sshd.userKeyPath,
-      hostKey: sshd.hostKeyFingerprint,
-      insecureAcceptNewHostKey: false,
-      connectTimeoutSec: 10,
+      ...sshdLogin(sshd),
       labels: [],
       env: {
         HOME: join(root, 'home'),
