@@ -302,12 +302,15 @@ export function createOpencodeHosts(deps: OpencodeHostsDeps): OpencodeHosts {
     if (password !== undefined) ref.password = password;
   }
 
-  /** Health through the tunnel, a few tries: the first request of a new server can be slow. */
+  /**
+   * Health through the tunnel, six tries over about 7 s: a server that has just printed its port (or one
+   * that replaced a stopped one on the same port) can refuse its first connections on a loaded host.
+   */
   async function healthy(url: string, password: string): Promise<'ok' | 'auth' | 'down'> {
     let verdict: 'ok' | 'auth' | 'down' = 'down';
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < 6; i++) {
       verdict = await health(url, password);
-      if (verdict !== 'down') return verdict;
+      if (verdict !== 'down' || i === 5) return verdict;
       await new Promise((r) => setTimeout(r, 500 * (i + 1)));
     }
     return verdict;
