@@ -188,7 +188,7 @@ export function createApp(deps: AppDeps): App {
     servers,
     choices: createChoices(db, clock),
     access: createAccess(accessRulesFrom(config, env)),
-    audit: createAuditLog(db, clock),
+    audit: createAuditLog(db, clock, scrub),
     monitor,
     lookupHost: deps.lookupHost ?? systemLookup,
     grammar: commands,

@@ -38,7 +38,8 @@ const BARE_TOKEN = /(\b[\w.-]*(?:api[_-]?key|access[_-]?key|private[_-]?key|toke
 const FLAG_SECRET = /(--?(?:password|passwd|token|secret|api-key)(?:\s+|=))([^\s-][^\s]{3,})/gi;
 const WEBHOOK_URLS = /\bhttps:\/\/(?:hooks\.slack\.com\/services|(?:ptb\.|canary\.)?discord(?:app)?\.com\/api\/webhooks)\/[^\s"'<>]+/gi;
 
-const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s:/@]+):([^\s/]+)@/gi;
+/** `scheme://user:password@`, the user possibly empty (`http://:password@host`): the password goes, the user stays. */
+const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s:/@]*):([^\s/]+)@/gi;
 
 export type Scrubber = (value: string) => string;
 
@@ -90,5 +91,15 @@ export function scrubReply(reply: Reply, scrub: Scrubber): Reply {
         };
     }
   });
-  return { ...reply, blocks };
+  return { ...reply, blocks, ...(reply.data !== undefined ? { data: scrubData(reply.data, scrub) } : {}) };
+}
+
+/**
+ * Every string in a JSON value, scrubbed: through a JSON round trip, so what is scrubbed is exactly what would be
+ * stored (`toJSON`, dates and dropped `undefined`s included).
+ */
+export function scrubData(value: unknown, scrub: Scrubber): unknown {
+  const json = JSON.stringify(value);
+  if (json === undefined) return undefined;
+  return JSON.parse(json, (_key, item: unknown) => (typeof item === 'string' ? scrub(item) : item)) as unknown;
 }

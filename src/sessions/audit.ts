@@ -33,25 +33,31 @@ const MAX_COMMAND_CHARS = 2_000;
 
 export type AuditLog = ReturnType<typeof createAuditLog>;
 
-/** Who did what, where, when, and how it went. Append-only (enforced by triggers in the schema). */
-export function createAuditLog(db: Db, clock: Clock) {
+/**
+ * Who did what, where, when, and how it went. Append-only (enforced by triggers in the schema), so whatever is
+ * written stays: every field is scrubbed first (a password typed into a URL is kept out even when the command
+ * was refused).
+ */
+export function createAuditLog(db: Db, clock: Clock, scrub: (text: string) => string = (text) => text) {
   const insert = db.prepare(`
     INSERT INTO audit (at, actor, origin, verb, target, command, prompt_id, outcome, detail)
     VALUES (@at, @actor, @origin, @verb, @target, @command, @prompt_id, @outcome, @detail)`);
 
   return {
     record(entry: Omit<AuditEntry, 'id' | 'at' | 'prompt'>): void {
+      const clean = (value: string | undefined) => (value === undefined ? null : scrub(value));
       insert.run({
         at: clock.now(),
-        actor: entry.actor,
-        origin: entry.origin,
-        verb: entry.verb,
-        target: entry.target ?? null,
-        // The prompt text lives once in `prompts`; the command column keeps the rest, bounded.
-        command: entry.command === undefined ? null : entry.command.slice(0, MAX_COMMAND_CHARS),
+        actor: scrub(entry.actor),
+        origin: scrub(entry.origin),
+        verb: scrub(entry.verb),
+        target: clean(entry.target),
+        // The prompt text lives once in `prompts`; the command column keeps the rest, bounded. Scrubbed before it
+        // is cut, so a secret split by the cut cannot slip past the patterns.
+        command: entry.command === undefined ? null : scrub(entry.command).slice(0, MAX_COMMAND_CHARS),
         prompt_id: entry.promptId ?? null,
-        outcome: entry.outcome,
-        detail: entry.detail ?? null,
+        outcome: scrub(entry.outcome),
+        detail: clean(entry.detail),
       });
     },
     list(filter: { target?: string; since?: number; limit?: number } = {}): AuditEntry[] {

@@ -3,6 +3,7 @@ import { coreMigrations } from '../../src/sessions/migrations.js';
 import { createAuditLog, type AuditLog } from '../../src/sessions/audit.js';
 import { openDatabase, type Db } from '../../src/sessions/database.js';
 import { createRegistry } from '../../src/sessions/registry.js';
+import { createScrubber } from '../../src/core/scrub.js';
 
 let db: Db;
 let now: number;
@@ -67,6 +68,35 @@ describe('audit log', () => {
     expect(audit.list({ since: 1_007 }).map((r) => r.outcome)).toEqual(['n7', 'n8', 'n9']);
     expect(audit.list({ limit: 3 }).map((r) => r.outcome)).toEqual(['n7', 'n8', 'n9']);
     expect(audit.list({ target: 'hetc', since: 1_004, limit: 2 }).map((r) => r.outcome)).toEqual(['n6', 'n8']);
+  });
+
+  it('scrubs every field before it is written: a password in a refused URL never reaches the table', () => {
+    const scrubbed = createAuditLog(db, clock, createScrubber(['Sup3r-configured']));
+    const line = 'new k2 http://opencode:hunter2secret@127.0.0.1:1 --agent build';
+    scrubbed.record({
+      actor: 'slack:U1',
+      origin: 'slack:C1',
+      verb: 'new',
+      target: 'k2 Sup3r-configured',
+      command: line,
+      outcome: 'error:invalid_url',
+      detail: `cannot reach http://opencode:hunter2secret@127.0.0.1:1 as Sup3r-configured`,
+    });
+    const stored = JSON.stringify(db.prepare('SELECT * FROM audit').all());
+    expect(stored).not.toContain('hunter2secret');
+    expect(stored).not.toContain('Sup3r-configured');
+    expect(scrubbed.list()[0]).toMatchObject({
+      command: 'new k2 http://opencode:[redacted]@127.0.0.1:1 --agent build',
+      detail: 'cannot reach http://opencode:[redacted]@127.0.0.1:1 as [redacted]',
+    });
+  });
+
+  it('scrubs a long command before cutting it, so a cut cannot leave part of a token', () => {
+    const scrubbed = createAuditLog(db, clock, createScrubber([]));
+    const token = `ghp_${'a1B2c3D4e5'.repeat(4)}`;
+    scrubbed.record({ actor: 'slack:U1', origin: 'slack:C1', verb: 'send', command: `${'x'.repeat(1_990)} ${token}`, outcome: 'ok' });
+    const { command } = db.prepare('SELECT command FROM audit').get() as { command: string };
+    expect(command).not.toContain('ghp_a1B2');
   });
 
   it('refers to prompts by a foreign key', () => {

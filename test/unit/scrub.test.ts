@@ -58,6 +58,10 @@ const mustRedact: Array<[label: string, input: string, secret: string]> = [
   ['token: value', 'token: 0a1b2c3d4e5f', '0a1b2c3d4e5f'],
   ['URL credentials', 'clone https://deploy:hunter22@git.example.com/repo.git', 'hunter22'],
   ['database URL credentials', 'DATABASE_URL=postgres://app:pa55w0rd@db:5432/app', 'pa55w0rd'],
+  ['a password typed into a server URL', 'new k2 http://opencode:hunter2secret@127.0.0.1:1 --agent build', 'hunter2secret'],
+  ['URL credentials without a user', 'new k2 http://:hunter2secret@127.0.0.1:4096', 'hunter2secret'],
+  ['URL credentials before an IPv6 host', 'HTTPS://ops:s3cr3t-pw@[::1]:4096/', 's3cr3t-pw'],
+  ['URL credentials with an @ in the password', 'ws://ops:p@ss-word@host/events', 'p@ss-word'],
   ['JWT', `cookie session=${JWT}; path=/`, JWT],
   ['Discord bot token', `DISCORD_TOKEN ${DISCORD}`, DISCORD],
 ];
@@ -189,6 +193,21 @@ describe('scrubReply', () => {
     });
     expect(result.tone).toBe('info');
     expect(result.data).toEqual({ kept: true });
+  });
+
+  it('scrubs every string in data, however deep, and keeps the rest of its shape', () => {
+    const withData: Reply = {
+      blocks: [],
+      data: { output: `out ${GITHUB_CLASSIC}`, nested: [{ url: 'http://opencode:hunter2secret@host' }, 3, null, true], record: { result: SLACK_BOT } },
+    };
+    const result = scrubReply(withData, scrub);
+    expect(JSON.stringify(result.data)).not.toMatch(/hunter2secret|xoxb-|ghp_/);
+    expect(result.data).toEqual({
+      output: 'out [redacted]',
+      nested: [{ url: 'http://opencode:[redacted]@host' }, 3, null, true],
+      record: { result: '[redacted]' },
+    });
+    expect('data' in scrubReply({ blocks: [] }, scrub)).toBe(false);
   });
 
   it('scrubs block titles too', () => {
