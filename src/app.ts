@@ -8,6 +8,7 @@ import type { Clock } from './core/clock.js';
 import type { Logger } from './core/logger.js';
 import { createScrubber, scrubReply, secretsFromEnvironment, type Scrubber } from './core/scrub.js';
 import { createSwitchboard, type Switchboard } from './core/switchboard.js';
+import { createInboundLedger, inboundMigrations } from './core/inbound-dedupe.js';
 import { createMonitor, type Monitor, type MonitorDeps } from './monitor/monitor.js';
 import { monitorMigrations } from './monitor/migrations.js';
 import { createOutbox } from './notify/outbox.js';
@@ -37,6 +38,7 @@ export const allMigrations: readonly Migration[] = [
   ...taskMigrations,
   ...offloadMigrations,
   ...opencodeHostMigrations,
+  ...inboundMigrations,
 ];
 
 export interface AppDeps {
@@ -199,7 +201,7 @@ export function createApp(deps: AppDeps): App {
     notify,
   };
   monitor.attachServices(services);
-  const switchboard = createSwitchboard({ services, commands, outbox });
+  const switchboard = createSwitchboard({ services, commands, outbox, ledger: createInboundLedger(db, clock) });
   return {
     switchboard,
     monitor,

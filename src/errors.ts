@@ -14,6 +14,7 @@ export type ErrorCode =
   | 'empty_prompt'
   | 'prompt_too_long'
   | 'no_such_choice'
+  | 'already_chosen'
   // OpenCode servers
   | 'unreachable'
   | 'timeout'

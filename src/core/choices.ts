@@ -11,6 +11,7 @@ export interface OfferedOption extends ChoiceOption {
 }
 
 const TYPED_CHOICE_TTL_MS = 15 * 60_000;
+const MADE_CHOICE_TTL_MS = 24 * 60 * 60_000;
 
 export type Choices = ReturnType<typeof createChoices>;
 
@@ -21,11 +22,16 @@ export type Choices = ReturnType<typeof createChoices>;
  */
 export function createChoices(db: Db, clock: Clock) {
   const insert = db.prepare('INSERT INTO choices (id, actor, origin_key, commands, labels, purpose, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)');
-  const byId = db.prepare<[string], { actor: string; commands: string; purpose: string }>('SELECT actor, commands, purpose FROM choices WHERE id = ?');
-  const latest = db.prepare<[string, string, number], { id: string; commands: string; labels: string }>(
-    'SELECT id, commands, labels FROM choices WHERE origin_key = ? AND actor = ? AND created_at >= ? ORDER BY created_at DESC, rowid DESC LIMIT 1',
+  const byId = db.prepare<[string], { actor: string; commands: string; purpose: string; chosen_by: string | null }>(
+    'SELECT actor, commands, purpose, chosen_by FROM choices WHERE id = ?',
   );
-  const remove = db.prepare('DELETE FROM choices WHERE id = ?');
+  const latest = db.prepare<[string, string, number], { id: string; commands: string; labels: string }>(
+    'SELECT id, commands, labels FROM choices WHERE origin_key = ? AND actor = ? AND created_at >= ? AND chosen_by IS NULL ORDER BY created_at DESC, rowid DESC LIMIT 1',
+  );
+  const markChosen = db.prepare('UPDATE choices SET chosen_by = ? WHERE id = ? AND chosen_by IS NULL');
+  const pruneChosen = db.prepare('DELETE FROM choices WHERE chosen_by IS NOT NULL AND created_at < ?');
+  /** Choices whose command is running now, and for whom: a second press meanwhile must not run it again. */
+  const choosing = new Map<string, string>();
 
   return {
     /**
@@ -64,14 +70,35 @@ export function createChoices(db: Db, clock: Clock) {
       const command = commands[index];
       return command === undefined ? undefined : { choiceId: row.id, command };
     },
-    /** A pressed button: its command, whom it was offered to and why; undefined for an unknown or expired choice. */
-    pressed(choiceId: string, index: number): { command: string; offeredTo: string; purpose: string } | undefined {
+    /**
+     * A pressed button: its command, whom it was offered to and why, and who made the choice already (being
+     * made now counts); undefined for an unknown or expired choice.
+     */
+    pressed(choiceId: string, index: number): { command: string; offeredTo: string; purpose: string; chosenBy?: string } | undefined {
       const row = byId.get(choiceId);
       const command = row ? (JSON.parse(row.commands) as string[])[index] : undefined;
-      return row && command !== undefined ? { command, offeredTo: row.actor, purpose: row.purpose } : undefined;
+      if (!row || command === undefined) return undefined;
+      const chosenBy = row.chosen_by ?? choosing.get(choiceId);
+      return { command, offeredTo: row.actor, purpose: row.purpose, ...(chosenBy !== undefined ? { chosenBy } : {}) };
     },
-    forget(choiceId: string): void {
-      remove.run(choiceId);
+    /**
+     * Holds the choice for `by` while its command runs; returns who holds it instead, if someone does. Why in
+     * memory: the durable mark is written with the command's audit row, after it ran, and two presses a moment
+     * apart both arrive before that.
+     */
+    hold(choiceId: string, by: string): string | undefined {
+      const holder = choosing.get(choiceId);
+      if (holder === undefined) choosing.set(choiceId, by);
+      return holder;
+    },
+    /** Lets go of a hold: after the mark below, or after a refused or failed pick (the choice stays on offer). */
+    release(choiceId: string): void {
+      choosing.delete(choiceId);
+    },
+    /** The choice is made: kept, with who made it, for a later press to be told; made choices are pruned after a day. */
+    chosen(choiceId: string, by: string): void {
+      markChosen.run(by, choiceId);
+      pruneChosen.run(clock.now() - MADE_CHOICE_TTL_MS);
     },
   };
 }

@@ -11,11 +11,17 @@ import { originKey } from './origin.js';
 import { reply, type Reply } from './reply.js';
 import { createRateLimiter } from './rate-limit.js';
 import type { Outbox } from '../notify/outbox.js';
+import { DUPLICATE, type InboundClaim, type InboundLedger } from './inbound-dedupe.js';
 
 export interface Inbound {
   text: string;
   actor: Actor;
   origin: Origin;
+  /**
+   * The platform's names for this delivery (`slack:event:Ev…`, `discord:message:…`): a unit delivered again
+   * under any of them runs once. None for the console and the CLI: a typed line is a new command.
+   */
+  identities?: readonly string[];
 }
 
 export interface Pressed {
@@ -23,12 +29,23 @@ export interface Pressed {
   index: number;
   actor: Actor;
   origin: Origin;
+  identities?: readonly string[];
 }
 
 export interface SwitchboardParts {
   services: Services;
   commands: readonly CommandDefinition[];
   outbox: Outbox;
+  ledger: InboundLedger;
+}
+
+type AuditEntry = Parameters<Services['audit']['record']>[0];
+
+/** What one command came to: the reply, where it goes, and the audit row to write with it. */
+interface Outcome {
+  reply: Reply;
+  route?: CommandContext['route'];
+  entry?: AuditEntry;
 }
 
 /** Control, bidi and invisible format characters: quoted back from a hostile line they would hide or reorder text. */
@@ -67,12 +84,12 @@ export type Switchboard = ReturnType<typeof createSwitchboard>;
  * came from. Nothing here knows which platform the line came from.
  */
 export function createSwitchboard(parts: SwitchboardParts) {
-  const { services, outbox } = parts;
+  const { services, outbox, ledger } = parts;
   const table = commandTable(parts.commands);
   const limiter = createRateLimiter(services.config.limits.commandsPerMinute, () => services.clock.now());
 
   /** `authorise` adds a check of the caller's after the role check, refused and audited like it. */
-  async function run(line: string, actor: Actor, origin: Origin, authorise?: (scope: Scope) => void): Promise<{ reply: Reply; route?: CommandContext['route'] }> {
+  async function run(line: string, actor: Actor, origin: Origin, authorise?: (scope: Scope) => void): Promise<Outcome> {
     const audit: CommandContext['audit'] = {};
     let verb = '?';
     try {
@@ -104,7 +121,7 @@ export function createSwitchboard(parts: SwitchboardParts) {
         audit,
       };
       const result = await definition.handle(ctx);
-      services.audit.record({
+      const entry: AuditEntry = {
         actor: actor.id,
         origin: originKey(origin),
         verb,
@@ -114,12 +131,12 @@ export function createSwitchboard(parts: SwitchboardParts) {
         ...(audit.promptId !== undefined ? { promptId: audit.promptId } : {}),
         outcome: 'ok',
         ...(audit.detail ? { detail: audit.detail } : {}),
-      });
-      return ctx.route ? { reply: result, route: ctx.route } : { reply: result };
+      };
+      return ctx.route ? { reply: result, route: ctx.route, entry } : { reply: result, entry };
     } catch (caught) {
       const error = toSwitchboardError(caught);
       if (error.code === 'internal') services.logger.error('command failed', { verb, error: String(caught), stack: (caught as Error)?.stack });
-      services.audit.record({
+      const entry: AuditEntry = {
         actor: actor.id,
         origin: originKey(origin),
         verb,
@@ -127,12 +144,35 @@ export function createSwitchboard(parts: SwitchboardParts) {
         command: line,
         outcome: `error:${error.code}`,
         detail: error.message,
-      });
-      return { reply: errorReply(error) };
+      };
+      return { reply: errorReply(error), entry };
     }
   }
 
-  function post(origin: Origin, actor: Actor, result: { reply: Reply; route?: CommandContext['route'] }): void {
+  /**
+   * Writes what a command came to (its audit row, its reply into the outbox, `also`: a choice made) together
+   * with the identities of the delivery that brought it, in one transaction; see inbound-dedupe.ts for why.
+   */
+  function settle(claim: InboundClaim, outcome: Outcome, actor: Actor, origin: Origin, postIt: boolean, also?: () => void): void {
+    ledger.commit(claim, () => {
+      if (outcome.entry) services.audit.record(outcome.entry);
+      also?.();
+      if (postIt) post(origin, actor, outcome);
+    });
+  }
+
+  /** A delivery the platform repeated: acknowledged (the adapter did) and otherwise left alone. */
+  function repeated(actor: Actor, identities: readonly string[] | undefined): Reply {
+    services.logger.info('a repeated delivery was ignored', { actor: actor.id, identities });
+    return DUPLICATE;
+  }
+
+  /** Someone else's pick of this choice is running or went through: said privately, as for a refused press. */
+  function alreadyChosen(by: string): Outcome {
+    return { reply: errorReply(new SwitchboardError('already_chosen', `that choice was already chosen by ${by}`)) };
+  }
+
+  function post(origin: Origin, actor: Actor, result: Outcome): void {
     outbox.enqueue({
       origin,
       reply: result.reply,
@@ -151,28 +191,48 @@ export function createSwitchboard(parts: SwitchboardParts) {
      * ("2", "plan") runs that choice's command instead. Returns the reply (for one-shot CLI use and tests).
      */
     async execute(inbound: Inbound, options: { post?: boolean } = {}): Promise<Reply> {
-      const typedChoice = services.choices.matchTyped(inbound.actor, inbound.origin, inbound.text);
-      const line = typedChoice?.command ?? inbound.text;
-      const result = await run(line, inbound.actor, inbound.origin);
-      // A refused or failed pick leaves the choice on offer, as a button does: an error changes no state.
-      if (typedChoice && result.reply.tone !== 'error') services.choices.forget(typedChoice.choiceId);
-      if (options.post !== false) post(inbound.origin, inbound.actor, result);
-      return result.reply;
+      const claim = ledger.claim(inbound.identities);
+      if (!claim) return repeated(inbound.actor, inbound.identities);
+      const { actor, origin } = inbound;
+      const by = actor.name ?? actor.id;
+      const typedChoice = services.choices.matchTyped(actor, origin, inbound.text);
+      const holder = typedChoice ? services.choices.hold(typedChoice.choiceId, by) : undefined;
+      try {
+        const result = holder !== undefined ? alreadyChosen(holder) : await run(typedChoice?.command ?? inbound.text, actor, origin);
+        // A refused or failed pick leaves the choice on offer, as a button does: an error changes no state.
+        const made = typedChoice && holder === undefined && result.reply.tone !== 'error';
+        settle(claim, result, actor, origin, options.post !== false, made ? () => services.choices.chosen(typedChoice.choiceId, by) : undefined);
+        return result.reply;
+      } finally {
+        if (typedChoice && holder === undefined) services.choices.release(typedChoice.choiceId);
+        ledger.release(claim);
+      }
     },
     /**
      * A button press: runs the option's command as the person who pressed it. A choice was offered to one
      * person; anyone else but an admin is refused before the command runs, and the choice stays on offer.
      */
     async press(pressed: Pressed, options: { post?: boolean } = {}): Promise<Reply> {
-      const offered = services.choices.pressed(pressed.choiceId, pressed.index);
-      const result = offered
-        ? await run(offered.command, pressed.actor, pressed.origin, (scope) =>
-            services.access.requireOwnerOrAdmin(pressed.actor, offered.offeredTo, offered.purpose, scope),
-          )
-        : { reply: errorReply(new SwitchboardError('no_such_choice', 'that choice has expired or was already made')) };
-      if (offered && result.reply.tone !== 'error') services.choices.forget(pressed.choiceId);
-      if (options.post !== false) post(pressed.origin, pressed.actor, result);
-      return result.reply;
+      const claim = ledger.claim(pressed.identities);
+      if (!claim) return repeated(pressed.actor, pressed.identities);
+      const { actor, origin, choiceId } = pressed;
+      const by = actor.name ?? actor.id;
+      const offered = services.choices.pressed(choiceId, pressed.index);
+      // Held from here (synchronously after the look) until the outcome is written: a double press runs once.
+      const holder = offered && offered.chosenBy === undefined ? services.choices.hold(choiceId, by) : offered?.chosenBy;
+      try {
+        const result: Outcome = !offered
+          ? { reply: errorReply(new SwitchboardError('no_such_choice', 'that choice has expired or was already made')) }
+          : holder !== undefined
+            ? alreadyChosen(holder)
+            : await run(offered.command, actor, origin, (scope) => services.access.requireOwnerOrAdmin(actor, offered.offeredTo, offered.purpose, scope));
+        const made = offered && holder === undefined && result.reply.tone !== 'error';
+        settle(claim, result, actor, origin, options.post !== false, made ? () => services.choices.chosen(choiceId, by) : undefined);
+        return result.reply;
+      } finally {
+        if (offered && holder === undefined) services.choices.release(choiceId);
+        ledger.release(claim);
+      }
     },
     register(adapter: Adapter): void {
       outbox.register(adapter);

@@ -70,4 +70,11 @@ export const coreMigrations: Migration[] = [
       db.exec(`ALTER TABLE choices ADD COLUMN purpose TEXT NOT NULL DEFAULT 'answer this choice'`);
     },
   },
+  {
+    id: 'core-choice-chosen-by',
+    up(db) {
+      // A made choice is kept with who made it, so a second press is told "already chosen by …".
+      db.exec(`ALTER TABLE choices ADD COLUMN chosen_by TEXT`);
+    },
+  },
 ];
