@@ -12,7 +12,7 @@ import { createInboundLedger, inboundMigrations } from './core/inbound-dedupe.js
 import { createMonitor, type Monitor, type MonitorDeps } from './monitor/monitor.js';
 import { monitorMigrations } from './monitor/migrations.js';
 import { createOutbox } from './notify/outbox.js';
-import { outboxMigrations } from './notify/migrations.js';
+import { cardMigrations, outboxMigrations } from './notify/migrations.js';
 import { systemLookup, type LookupHost } from './opencode/address-guard.js';
 import { createServerDirectory } from './opencode/server-directory.js';
 import { createAccess } from './sessions/access.js';
@@ -34,6 +34,7 @@ import { originKey } from './core/origin.js';
 export const allMigrations: readonly Migration[] = [
   ...coreMigrations,
   ...outboxMigrations,
+  ...cardMigrations,
   ...monitorMigrations,
   ...taskMigrations,
   ...offloadMigrations,

@@ -14,6 +14,10 @@ monitor:
   stallAfter: 10m     # "still busy" notice after this long without any activity
   unreachableAfter: 3 # ticks without an answer before a server counts as unreachable
 
+# Live run cards: each run keeps one message up to date, edited in place.
+cards:
+  minEditInterval: 2s # at most one edit per card this often (platform rate limits are kept on top of it)
+
 # Who may do what. Actors: slack:U123, discord:456, discord-role:789, console:alice (or console:*).
 access:
   admins: []          # everything, including \`forget\`, unconfigured server URLs, others' work

@@ -52,6 +52,8 @@ export const fileConfigSchema = z.strictObject({
       unreachableAfter: z.number().int().min(1).max(100).default(3),
     })
     .default({ interval: '5m', stallAfter: '10m', unreachableAfter: 3 }),
+  /** Live run cards: one message per run, edited in place; at most one edit per card this often. */
+  cards: z.strictObject({ minEditInterval: duration.default('2s') }).default({ minEditInterval: '2s' }),
   access: roles
     .extend({
       names: z.record(z.string(), roles.partial()).default({}),

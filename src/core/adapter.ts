@@ -22,17 +22,45 @@ export interface DeliveryResult {
   threadId?: string;
 }
 
+/**
+ * Stable reasons a delivery failed: `rate_limited` (wait `retryAfterMs`), `message_gone` (the message an edit
+ * targets was deleted in chat: the caller may post a fresh one), `rejected` (permanent), `failed` (retry later).
+ */
+export type DeliveryErrorCode = 'rate_limited' | 'message_gone' | 'rejected' | 'failed';
+
 /** Thrown by adapters. `retryAfterMs` honours the platform's Retry-After; `permanent` stops retrying. */
 export class DeliveryError extends Error {
   override name = 'DeliveryError';
   readonly retryAfterMs?: number;
   readonly permanent: boolean;
+  readonly code: DeliveryErrorCode;
 
-  constructor(message: string, options: { retryAfterMs?: number; permanent?: boolean; cause?: unknown } = {}) {
+  constructor(
+    message: string,
+    options: { retryAfterMs?: number; permanent?: boolean; messageGone?: boolean; cause?: unknown } = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     if (options.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
-    this.permanent = options.permanent ?? false;
+    // A message that is gone cannot be edited by any retry.
+    this.permanent = (options.permanent ?? false) || options.messageGone === true;
+    this.code = options.messageGone
+      ? 'message_gone'
+      : options.retryAfterMs !== undefined
+        ? 'rate_limited'
+        : this.permanent
+          ? 'rejected'
+          : 'failed';
   }
+}
+
+/**
+ * How many card edits a platform accepts, and over what: one channel (Discord's per-channel message bucket) or
+ * the whole adapter (Slack's chat.update tier is counted per workspace). The card layer stays under it.
+ */
+export interface EditBudget {
+  edits: number;
+  perMs: number;
+  scope: 'channel' | 'adapter';
 }
 
 /**
@@ -46,6 +74,14 @@ export interface Adapter {
   start(): Promise<void>;
   stop(): Promise<void>;
   deliver(message: OutgoingMessage): Promise<DeliveryResult>;
+  /**
+   * Replaces the message `messageId` (posted earlier by `deliver` for the same origin) with `message.reply`,
+   * rendered as one message. Throws a DeliveryError with code `message_gone` when it was deleted in chat.
+   * Adapters without it get no live cards edited: the first state stays.
+   */
+  edit?(message: OutgoingMessage, messageId: string): Promise<DeliveryResult>;
+  /** The edit rate the platform documents, with headroom; the card layer keeps below it. */
+  readonly editBudget?: EditBudget;
   /** Resolves when the adapter stops on its own (the console at end of input). */
   readonly finished?: Promise<void>;
 }

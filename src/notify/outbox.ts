@@ -36,6 +36,11 @@ export interface OutboxOptions {
 
 export type Outbox = ReturnType<typeof createOutbox>;
 
+/** Messages to one channel of one adapter go out in order, one at a time: that is a lane. */
+export function outboxLane(origin: Origin): string {
+  return `${origin.adapter}:${origin.channel}`;
+}
+
 /**
  * The durable outbox. Every message is written to SQLite before any attempt to send it, delivered in order
  * per lane (adapter + channel), retried with backoff on failure (honouring Retry-After), and still there
@@ -78,10 +83,11 @@ export function createOutbox(options: OutboxOptions) {
     'SELECT thread_id FROM threads WHERE adapter = ? AND channel = ? AND key = ?',
   );
   const saveThread = db.prepare('INSERT OR IGNORE INTO threads (adapter, channel, key, thread_id) VALUES (?, ?, ?, ?)');
+  const dueInLane = db.prepare<[string, number], { id: number }>(
+    'SELECT id FROM outbox WHERE lane = ? AND sent_at IS NULL AND failed_at IS NULL AND next_at <= ? LIMIT 1',
+  );
 
-  function laneOf(origin: Origin): string {
-    return `${origin.adapter}:${origin.channel}`;
-  }
+  const laneOf = outboxLane;
 
   function schedule(at: number): void {
     if (stopped || at >= wakeAt) return;
@@ -226,6 +232,14 @@ export function createOutbox(options: OutboxOptions) {
     },
     threadFor(origin: Origin, key: string): string | undefined {
       return findThread.get(origin.adapter, origin.channel, key)?.thread_id;
+    },
+    /** The registered adapter of that name: live cards are edited through the same adapters. */
+    adapter(name: string): Adapter | undefined {
+      return adapters.get(name);
+    },
+    /** An ordinary message to this channel is due and not sent yet: card edits there wait for it (priority). */
+    waiting(origin: Origin): boolean {
+      return dueInLane.get(laneOf(origin), clock.now()) !== undefined;
     },
     /** Looks at every lane (the monitor calls it each second, for messages other processes queued). */
     pump: () => pump(),
