@@ -1,5 +1,5 @@
 import { createInterface } from 'node:readline';
-import type { Adapter, DeliveryResult, OutgoingMessage } from '../../src/core/adapter.js';
+import { DeliveryError, REPEAT_NOTICE, type Adapter, type DeliveryResult, type OutgoingMessage } from '../../src/core/adapter.js';
 import type { Inbound } from '../../src/core/switchboard.js';
 import { replyToPlainText, type Reply } from '../../src/core/reply.js';
 
@@ -34,15 +34,19 @@ export function createConsoleAdapter(core: ConsoleCore, options: ConsoleOptions)
   let rl: ReturnType<typeof createInterface> | undefined;
   let stopped = false;
 
-  function write(textToPrint: string): void {
-    if (interactive && rl) {
-      // Print above the prompt line, then redraw the prompt with whatever the user had typed.
-      output.write('\r\x1b[K');
-      output.write(`${textToPrint}\n`);
-      rl.prompt(true);
-    } else {
-      output.write(`${textToPrint}\n`);
-    }
+  /**
+   * Resolves once the stream has handed every byte on (a pipe reader slower than the bot, a 1 MB final): the
+   * outbox counts a message sent only then, so a crash mid-write leaves it due, to be written again whole.
+   */
+  function write(textToPrint: string): Promise<void> {
+    // Above the prompt line, on a terminal: clear it, print, then redraw the prompt with whatever the user had typed.
+    const prompting = interactive ? rl : undefined;
+    return new Promise((resolve, reject) => {
+      output.write(`${prompting ? '\r\x1b[K' : ''}${textToPrint}\n`, (error?: Error | null) =>
+        error ? reject(new DeliveryError(`console: cannot write: ${error.message}`, { cause: error })) : resolve(),
+      );
+      prompting?.prompt(true);
+    });
   }
 
   async function readLoop(): Promise<void> {
@@ -80,7 +84,8 @@ export function createConsoleAdapter(core: ConsoleCore, options: ConsoleOptions)
       rl?.close();
     },
     async deliver(message: OutgoingMessage): Promise<DeliveryResult> {
-      write(replyToPlainText(message.reply));
+      const body = replyToPlainText(message.reply);
+      await write(message.repeat ? `${REPEAT_NOTICE}\n${body}` : body);
       return { messageId: String(message.id) };
     },
   };
