@@ -4,6 +4,7 @@ import { SwitchboardError } from '../errors.js';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import { connectConfig, type SshTarget } from '../executors/transport/ssh.js';
+import { strictConnectionGuard, type ConnectionGuard } from '../opencode/connection-guard.js';
 
 /**
  * A local port on 127.0.0.1 whose connections are carried over SSH (direct-tcpip) to a port on the executor's
@@ -33,6 +34,11 @@ export interface TunnelOptions {
   clock: Clock;
   logger: Logger;
   createClient?: () => Client;
+  /**
+   * Checks the host's address on every SSH (re)connect: the tunnel carries an OpenCode server's API, so a host
+   * name that rebinds to a metadata address is refused as the REST client would refuse it.
+   */
+  guard?: ConnectionGuard;
   keepaliveIntervalMs?: number;
   /** After a failed connect, new connections fail at once until this much time has passed (base · 2^n, capped). */
   reconnectBaseMs?: number;
@@ -61,7 +67,7 @@ export async function openTunnel(options: TunnelOptions): Promise<Tunnel> {
     if (client) return Promise.resolve(client);
     if (connecting) return connecting;
     if (lastError && options.clock.now() < retryAt) return Promise.reject(lastError);
-    connecting = new Promise<Client>((resolve, reject) => {
+    connecting = hostAddress().then((address) => new Promise<Client>((resolve, reject) => {
       const candidate = options.createClient ? options.createClient() : new Client();
       let keyProblem: SwitchboardError | undefined;
       let ready = false;
@@ -95,11 +101,12 @@ export async function openTunnel(options: TunnelOptions): Promise<Tunnel> {
         dropAll();
       });
       try {
-        candidate.connect(config);
+        // The address just checked, not the name: ssh2 would resolve it again. Host keys are pinned by fingerprint.
+        candidate.connect({ ...config, host: address });
       } catch (error) {
         reject(new SwitchboardError('config_invalid', `${label}: ${(error as Error).message}`, { cause: error }));
       }
-    }).then(
+    })).then(
       (ready) => {
         connecting = undefined;
         failures = 0;
@@ -120,6 +127,23 @@ export async function openTunnel(options: TunnelOptions): Promise<Tunnel> {
       },
     );
     return connecting;
+  }
+
+  /** One checked address of the host, resolved afresh for each SSH connection. */
+  async function hostAddress(): Promise<string> {
+    let addresses: string[];
+    try {
+      addresses = await (options.guard ?? strictConnectionGuard).addresses(target.host);
+    } catch (error) {
+      if (error instanceof SwitchboardError) {
+        throw new SwitchboardError(error.code, `${label}: ${error.message}`, { cause: error, ...(error.hint ? { hint: error.hint } : {}) });
+      }
+      const code = (error as { code?: string }).code;
+      throw new SwitchboardError('executor_unreachable', `${label}: cannot open the tunnel: ${target.host} cannot be resolved (${code ?? String(error)})`, { cause: error });
+    }
+    const address = addresses[0];
+    if (!address) throw new SwitchboardError('executor_unreachable', `${label}: cannot open the tunnel: ${target.host} has no address`);
+    return address;
   }
 
   const tunnel: { remotePort: number } = { remotePort: options.remotePort };

@@ -14,8 +14,22 @@ export function messageOfErrorBody(body: string): string | undefined {
   }
 }
 
+/** A server that answers with a redirect: never followed (it could point anywhere, metadata included). */
+export function redirectError(label: string, statusCode: number): SwitchboardError {
+  return new SwitchboardError('not_opencode', `${label} redirects (${statusCode}); it does not look like an OpenCode server`);
+}
+
+/** The connection guard's refusal, when it is what ended a request (got wraps it in a RequestError). */
+export function guardRefusal(label: string, error: unknown): SwitchboardError | undefined {
+  const refusal = error instanceof SwitchboardError ? error : (error as { cause?: unknown } | undefined)?.cause;
+  if (!(refusal instanceof SwitchboardError) || refusal.code !== 'forbidden') return undefined;
+  return new SwitchboardError('forbidden', `server ${label}: ${refusal.message}`, { cause: refusal, ...(refusal.hint ? { hint: refusal.hint } : {}) });
+}
+
 /** Maps a transport failure to a message that says which server and what went wrong. */
 export function transportError(label: string, error: unknown, timeoutMs: number): SwitchboardError {
+  const refused = guardRefusal(label, error);
+  if (refused) return refused;
   if (error instanceof TimeoutError) {
     return new SwitchboardError('timeout', `server ${label} did not answer within ${Math.round(timeoutMs / 1000)} s`, {
       cause: error,

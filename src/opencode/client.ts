@@ -1,9 +1,8 @@
 import got, { type Got, type Method } from 'got';
-import { Agent as HttpAgent } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
 import { z } from 'zod';
 import { SwitchboardError } from '../errors.js';
-import { messageOfErrorBody, transportError } from './client-errors.js';
+import { messageOfErrorBody, redirectError, transportError } from './client-errors.js';
+import { strictConnectionGuard, type ConnectionGuard } from './connection-guard.js';
 import {
   agentSchema,
   healthSchema,
@@ -20,6 +19,8 @@ import type { ServerRef } from './server-ref.js';
 export interface OpencodeClientOptions {
   /** Per-request budget for ordinary calls. */
   timeoutMs?: number;
+  /** Checks the address of every connection (default: system DNS, metadata addresses refused). */
+  guard?: ConnectionGuard;
 }
 
 export interface PromptInput {
@@ -50,7 +51,7 @@ export function createOpencodeClient(server: ServerRef, options: OpencodeClientO
     : undefined;
   const http: Got = got.extend({
     prefixUrl: `${server.url}/`,
-    agent: { http: new HttpAgent({ keepAlive: true, maxSockets: 16 }), https: new HttpsAgent({ keepAlive: true, maxSockets: 16 }) },
+    agent: (options.guard ?? strictConnectionGuard).agents({ keepAlive: true, maxSockets: 16 }),
     timeout: { connect: Math.min(timeoutMs, 5_000), request: timeoutMs },
     retry: {
       limit: 1,
@@ -86,7 +87,7 @@ export function createOpencodeClient(server: ServerRef, options: OpencodeClientO
       });
     }
     if (statusCode >= 300 && statusCode < 400) {
-      throw new SwitchboardError('not_opencode', `${server.label} redirects (${statusCode}); it does not look like an OpenCode server`);
+      throw redirectError(server.label, statusCode);
     }
     if (statusCode >= 400) {
       const message = messageOfErrorBody(body) ?? `HTTP ${statusCode}`;

@@ -1,6 +1,8 @@
 import got from 'got';
 import { createParser } from 'eventsource-parser';
 import { z } from 'zod';
+import { guardRefusal, redirectError } from './client-errors.js';
+import { strictConnectionGuard, type ConnectionGuard } from './connection-guard.js';
 import type { ServerRef } from './server-ref.js';
 
 /** One event of `GET /global/event`, unwrapped. `sync` duplicates are dropped before they get here. */
@@ -20,10 +22,25 @@ export interface EventStreamHandlers {
   onEvent(event: ServerEvent): void;
 }
 
+export interface StreamEnd {
+  reason: string;
+  /**
+   * The server was refused, not lost: it redirects, its address is a metadata one, or it wants a password.
+   * Reconnecting will likely meet the same answer, so this is worth a warning rather than a debug line.
+   */
+  refused?: true;
+}
+
 export interface EventStream {
   /** Resolves when the stream ends for any reason (closed by the server, error, silence, or `close()`). */
-  ended: Promise<{ reason: string }>;
+  ended: Promise<StreamEnd>;
   close(): void;
+}
+
+export interface EventStreamOptions {
+  silenceMs?: number;
+  /** Checks the address connected to (default: system DNS, metadata addresses refused). */
+  guard?: ConnectionGuard;
 }
 
 /**
@@ -31,19 +48,23 @@ export interface EventStream {
  * `silenceMs` means the connection is dead even if TCP has not noticed; the stream then ends and the caller
  * reconnects. The stream is best-effort: callers reconcile by polling after every (re)connect.
  */
-export function openEventStream(server: ServerRef, handlers: EventStreamHandlers, options: { silenceMs?: number } = {}): EventStream {
+export function openEventStream(server: ServerRef, handlers: EventStreamHandlers, options: EventStreamOptions = {}): EventStream {
   const silenceMs = options.silenceMs ?? 35_000;
   const controller = new AbortController();
+  // One connection per stream: no pool to keep, and every reconnect is checked by the guard afresh.
+  const agent = (options.guard ?? strictConnectionGuard).agents();
   let silenceTimer: NodeJS.Timeout | undefined;
-  let finish!: (value: { reason: string }) => void;
-  const ended = new Promise<{ reason: string }>((resolve) => (finish = resolve));
+  let finish!: (value: StreamEnd) => void;
+  const ended = new Promise<StreamEnd>((resolve) => (finish = resolve));
   let done = false;
-  const end = (reason: string) => {
+  const end = (reason: string, refused = false) => {
     if (done) return;
     done = true;
     clearTimeout(silenceTimer);
     controller.abort();
-    finish({ reason });
+    agent.http.destroy();
+    agent.https.destroy();
+    finish(refused ? { reason, refused } : { reason });
   };
   const armSilence = () => {
     clearTimeout(silenceTimer);
@@ -59,6 +80,10 @@ export function openEventStream(server: ServerRef, handlers: EventStreamHandlers
     // Generous: a loaded server answers slowly, and each reconnect risks missing events.
     timeout: { connect: 10_000, response: 30_000 },
     retry: { limit: 0 },
+    // A redirect could point anywhere (a metadata address, another server's events): never follow one.
+    followRedirect: false,
+    throwHttpErrors: false,
+    agent,
     signal: controller.signal,
   });
 
@@ -80,8 +105,13 @@ export function openEventStream(server: ServerRef, handlers: EventStreamHandlers
 
   stream.on('response', (response: { statusCode: number; headers: Record<string, string | string[] | undefined> }) => {
     const type = String(response.headers['content-type'] ?? '');
-    if (response.statusCode !== 200 || !type.includes('text/event-stream')) {
-      end(response.statusCode === 401 ? 'authentication failed' : `unexpected reply ${response.statusCode} ${type.split(';')[0]}`);
+    const { statusCode } = response;
+    if (statusCode >= 300 && statusCode < 400) {
+      end(redirectError(server.label, statusCode).message, true);
+      return;
+    }
+    if (statusCode !== 200 || !type.includes('text/event-stream')) {
+      end(statusCode === 401 ? 'authentication failed' : `unexpected reply ${statusCode} ${type.split(';')[0]}`, statusCode === 401);
       return;
     }
     armSilence();
@@ -90,7 +120,11 @@ export function openEventStream(server: ServerRef, handlers: EventStreamHandlers
   stream.setEncoding('utf8');
   stream.on('data', (chunk: string) => parser.feed(chunk));
   stream.on('end', () => end('the server closed the stream'));
-  stream.on('error', (error: Error & { code?: string }) => end(error.code ?? error.message));
+  stream.on('error', (error: Error & { code?: string }) => {
+    const refusal = guardRefusal(server.label, error);
+    if (refusal) end(refusal.message, true);
+    else end(error.code ?? error.message);
+  });
 
   return { ended, close: () => end('closed') };
 }
