@@ -1,24 +1,16 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { parseDocument } from 'yaml';
 import type { z } from 'zod';
-import { SwitchboardError } from '../errors.js';
+import type { SwitchboardError } from '../errors.js';
 import type { Environment } from './environment.js';
 import { fileConfigSchema, type FileConfig } from './schema.js';
+import { configError, keyOf, parseConfigYaml } from './yaml.js';
 
 export interface Config extends FileConfig {
   /** The YAML file read, or where it would have been. */
   file: string;
   fileExists: boolean;
   databasePath: string;
-}
-
-function configError(file: string, key: string, problem: string, cause?: unknown): SwitchboardError {
-  return new SwitchboardError('config_invalid', `${file}: ${key ? `${key}: ` : ''}${problem}`, { cause });
-}
-
-function keyOf(path: readonly PropertyKey[]): string {
-  return path.reduce<string>((acc, part) => (typeof part === 'number' ? `${acc}[${part}]` : acc ? `${acc}.${String(part)}` : String(part)), '');
 }
 
 export function describeZodIssue(file: string, issue: z.core.$ZodIssue): SwitchboardError {
@@ -28,27 +20,22 @@ export function describeZodIssue(file: string, issue: z.core.$ZodIssue): Switchb
   return configError(file, keyOf(issue.path), issue.message);
 }
 
+/** Where `switchboard.yaml` is: SWITCHBOARD_CONFIG, else `switchboard.yaml` in the working directory. */
+export function configFilePath(cwd: string, env: Environment): string {
+  return resolve(cwd, env.SWITCHBOARD_CONFIG ?? 'switchboard.yaml');
+}
+
 /**
  * Reads `switchboard.yaml` (path from SWITCHBOARD_CONFIG, default ./switchboard.yaml; optional) and validates
  * it. A problem becomes one `config_invalid` error naming the file, the key and what is wrong.
  */
 export function loadConfig(cwd: string, env: Environment): Config {
-  const file = resolve(cwd, env.SWITCHBOARD_CONFIG ?? 'switchboard.yaml');
+  const file = configFilePath(cwd, env);
   const explicit = env.SWITCHBOARD_CONFIG !== undefined;
   const fileExists = existsSync(file);
   if (!fileExists && explicit) throw configError(file, '', 'file not found (named by SWITCHBOARD_CONFIG)');
 
-  let raw: unknown = {};
-  if (fileExists) {
-    const document = parseDocument(readFileSync(file, 'utf8'), { prettyErrors: true });
-    const yamlError = document.errors[0];
-    if (yamlError) {
-      const line = yamlError.linePos?.[0];
-      throw configError(file, line ? `line ${line.line}, column ${line.col}` : '', `invalid YAML: ${yamlError.message.split('\n')[0]}`);
-    }
-    raw = document.toJS() ?? {};
-    if (typeof raw !== 'object' || Array.isArray(raw)) throw configError(file, '', 'the top level must be a mapping of keys');
-  }
+  const raw = fileExists ? parseConfigYaml(file, readFileSync(file, 'utf8')) : {};
   const parsed = fileConfigSchema.safeParse(raw);
   if (!parsed.success) throw describeZodIssue(file, parsed.error.issues[0]!);
   const config = parsed.data;

@@ -87,11 +87,56 @@ describe('loadConfig: files', () => {
     expect(configError().message).toMatch(/: line 3, column 1: invalid YAML: Tabs are not allowed/);
   });
 
-  it('a top level that is not a mapping is refused', () => {
+  it('a top level that is not a mapping is refused, saying what it is', () => {
     const file = write('- a\n- b\n');
-    expect(configError().message).toBe(`${file}: the top level must be a mapping of keys`);
+    expect(configError().message).toBe(`${file}: the top level must be a mapping of keys, not a list`);
     write('just a string\n');
-    expect(configError().message).toContain('the top level must be a mapping of keys');
+    expect(configError().message).toBe(`${file}: the top level must be a mapping of keys, not text`);
+    write('false\n');
+    expect(configError().message).toBe(`${file}: the top level must be a mapping of keys, not true/false`);
+    write('!!omap\n- servers: []\n');
+    expect(configError().message).toBe(`${file}: the top level must be a mapping of keys, not an ordered list of pairs tagged \`!!omap\``);
+    write('~\n');
+    expect(loadConfig(cwd, {}).servers).toEqual([]);
+  });
+});
+
+describe('loadConfig: only plain data', () => {
+  const refused = ': a config holds only mappings, lists, text, numbers, true/false and null';
+
+  it('YAML 1.1 types are refused where they are written, even when untagged', () => {
+    const file = write('%YAML 1.1\n---\nmonitor: 2001-12-14\n');
+    expect(configError().message).toBe(`${file}: monitor, line 3, column 1: a date is not allowed${refused}`);
+    write('servers:\n  - name: lab\n    url: http://a:1\naccess:\n  names: !!set { kumo }\n');
+    expect(configError().message).toBe(`${file}: access.names, line 5, column 3: a set tagged \`!!set\` is not allowed${refused}`);
+    write('access:\n  admins: !!pairs\n    - console: x\n');
+    expect(configError().message).toMatch(/: access\.admins, line 2, column 3: an ordered list of pairs tagged `!!pairs` is not allowed/);
+  });
+
+  it('an unknown tag is refused instead of silently read as text', () => {
+    const file = write('servers:\n  - name: lab\n    url: !secret http://a:1\n');
+    expect(configError().message).toBe(`${file}: servers[0].url, line 3, column 5: text tagged \`!secret\` is not allowed${refused}`);
+  });
+
+  it('core tags and a few aliases are fine', () => {
+    write('servers:\n  - name: !!str lab\n    url: http://a:1\naccess:\n  admins: &team [console:*]\n  members: *team\nlimits: { promptMaxChars: !!int 500 }\n');
+    const config = loadConfig(cwd, {});
+    expect(config.access.members).toEqual(['console:*']);
+    expect(config.limits.promptMaxChars).toBe(500);
+  });
+
+  it('a key that is a collection is refused', () => {
+    const file = write('? [servers, monitor]\n: 1\n');
+    expect(configError().message).toBe(`${file}: line 1, column 3: a key must be a plain word, not a list`);
+  });
+
+  it('aliases that expand past the bound are refused in one line, not a ReferenceError', () => {
+    const lists = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
+    for (const [name, prev] of [['b', 'a'], ['c', 'b'], ['d', 'c']] as const) lists.push(`${name}: &${name} [${Array(10).fill(`*${prev}`).join(', ')}]`);
+    const file = write(lists.join('\n'));
+    const error = configError();
+    expect(error.message).toBe(`${file}: invalid YAML: aliases (\`*name\`) expand to more than 100 nodes; write the values out instead`);
+    expect(error.cause).toBeInstanceOf(ReferenceError);
   });
 });
 
