@@ -14,6 +14,7 @@ import { monitorMigrations } from './monitor/migrations.js';
 import { createOutbox } from './notify/outbox.js';
 import { cardMigrations, outboxMigrations } from './notify/migrations.js';
 import { systemLookup, type LookupHost } from './opencode/address-guard.js';
+import { createConnectionGuard } from './opencode/connection-guard.js';
 import { createServerDirectory } from './opencode/server-directory.js';
 import { createAccess } from './sessions/access.js';
 import { createAuditLog } from './sessions/audit.js';
@@ -89,6 +90,9 @@ export function scrubberFor(config: Config, env: Environment): Scrubber {
 /** Builds the whole core from its inputs. No adapters here: main.ts adds the ones that are configured. */
 export function createApp(deps: AppDeps): App {
   const { config, env, db, clock, logger } = deps;
+  const lookupHost = deps.lookupHost ?? systemLookup;
+  // Every connection to an OpenCode server (REST, events, a managed server's tunnel) has its address checked.
+  const guard = createConnectionGuard({ lookupHost, allowMetadataAddresses: config.access.allowMetadataAddresses });
   const baseScrub = deps.scrub ?? scrubberFor(config, env);
   let hostSecrets: () => string[] = () => [];
   // Passwords of the OpenCode servers Switchboard starts exist only at run time: hidden as exactly as configured ones.
@@ -109,11 +113,12 @@ export function createApp(deps: AppDeps): App {
     ...(deps.fleet?.homeDir ? { homeDir: deps.fleet.homeDir } : {}),
     secret: env.SWITCHBOARD_SECRET,
     onEvent: (event) => reportHostEvent(event),
+    connectionGuard: guard,
     ...(deps.fleet?.connectSsh ? { connectSsh: deps.fleet.connectSsh } : {}),
     ...deps.hosts,
   });
   hostSecrets = () => hosts.secrets();
-  const servers = createServerDirectory(config.servers, env, deps.requestTimeoutMs ? { timeoutMs: deps.requestTimeoutMs } : {}, hosts);
+  const servers = createServerDirectory(config.servers, env, { guard, ...(deps.requestTimeoutMs ? { timeoutMs: deps.requestTimeoutMs } : {}) }, hosts);
   const commands = deps.commands ?? allCommands;
   let relay: TaskRelay | undefined;
   const fleet = createFleet({
@@ -193,7 +198,7 @@ export function createApp(deps: AppDeps): App {
     access: createAccess(accessRulesFrom(config, env)),
     audit: createAuditLog(db, clock, scrub),
     monitor,
-    lookupHost: deps.lookupHost ?? systemLookup,
+    lookupHost,
     grammar: commands,
     fleet,
     tasks,

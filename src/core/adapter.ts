@@ -14,7 +14,15 @@ export interface OutgoingMessage {
   opensThread?: boolean;
   /** Only this actor should see it: an ephemeral message where the platform has them (refusals, errors). */
   privateTo?: string;
+  /**
+   * An earlier attempt began and the bot stopped before it was known to be sent: some of it may already be in
+   * the channel. Adapters say so (`REPEAT_NOTICE`), so a reader can tell a cut copy from a second message.
+   */
+  repeat?: boolean;
 }
+
+/** What an adapter shows above a message delivered again after a crash cut an attempt short. */
+export const REPEAT_NOTICE = '(repeated: the bot stopped while writing this)';
 
 export interface DeliveryResult {
   messageId?: string;

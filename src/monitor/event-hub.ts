@@ -1,5 +1,6 @@
 import type { Logger } from '../core/logger.js';
 import { retryDelayMs } from '../notify/backoff.js';
+import type { ConnectionGuard } from '../opencode/connection-guard.js';
 import { openEventStream, type EventStream, type ServerEvent } from '../opencode/event-stream.js';
 import type { ServerRef } from '../opencode/server-ref.js';
 
@@ -10,6 +11,8 @@ export interface EventHubOptions {
   /** A stream (re)opened: whatever happened while it was down must be reconciled by polling. */
   onConnected(serverKey: string): void;
   open?: typeof openEventStream;
+  /** Checks the address of each stream's connection (the servers' REST clients use the same). */
+  guard?: ConnectionGuard;
   /** How long a stream stays open after its last watch ended (a new `send` then finds it already open). */
   lingerMs?: number;
 }
@@ -47,16 +50,19 @@ export function createEventHub(options: EventHubOptions) {
         options.onConnected(key);
       },
       onEvent: (event) => options.onEvent(key, event),
-    });
+    }, options.guard ? { guard: options.guard } : {});
     connection.stream = stream;
-    void stream.ended.then(({ reason }) => {
+    void stream.ended.then(({ reason, refused }) => {
       connection.stream = undefined;
       if (!connection.wanted) return;
       // A stream that lived a while was healthy: start the backoff over.
       if (Date.now() - openedAt > 30_000) connection.failures = 0;
       connection.failures++;
       const wait = retryDelayMs(connection.failures, 500, 30_000);
-      options.logger.debug('event stream ended; reconnecting', { server: connection.server.label, reason, inMs: wait });
+      // A refusal (a redirect, a metadata address) will likely repeat: say it once, at warn, then keep quiet.
+      const fields = { server: connection.server.label, reason, inMs: wait };
+      if (refused && connection.failures === 1) options.logger.warn('event stream refused; reconnecting', fields);
+      else options.logger.debug('event stream ended; reconnecting', fields);
       connection.timer = setTimeout(() => connect(key, connection), wait);
       connection.timer.unref();
     });

@@ -71,7 +71,8 @@ interface GroupData {
   questions: QuestionRequest[];
 }
 
-const TRANSPORT_CODES = new Set(['unreachable', 'timeout', 'auth_failed', 'not_opencode']);
+// `forbidden`: the connection guard refused the server's address now (a name that rebinds to a metadata address).
+const TRANSPORT_CODES = new Set(['unreachable', 'timeout', 'auth_failed', 'not_opencode', 'forbidden']);
 
 /**
  * Watches names and tells their channels how the work goes: progress on each tick while busy, permission
@@ -102,6 +103,7 @@ export function createMonitor(deps: MonitorDeps): Monitor {
 
   const hub = createEventHub({
     logger,
+    guard: servers.guard,
     onEvent: (serverKey, event) => onServerEvent(serverKey, event),
     onConnected: (serverKey) => {
       // The server may start relaying a moment after the stream opens: look again shortly after too.

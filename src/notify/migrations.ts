@@ -34,12 +34,42 @@ export const outboxMigrations: Migration[] = [
       `);
     },
   },
+];
+
+/**
+ * Live run cards: one row per card key with where it was posted, the newest state not yet written (only the
+ * newest is kept) and when the next edit may go, so a restart keeps editing the same message.
+ */
+export const cardMigrations: Migration[] = [
   {
-    id: 'outbox-2-attempt-started',
+    id: 'cards-1',
     up(db) {
-      // Set before each delivery: after a crash it tells a message that may have gone out in part (delivered
-      // again, marked as a repeat) from one never tried.
-      db.exec('ALTER TABLE outbox ADD COLUMN attempt_started_at INTEGER');
+      db.exec(`
+        CREATE TABLE cards (
+          key           TEXT PRIMARY KEY,
+          adapter       TEXT NOT NULL,
+          lane          TEXT NOT NULL,
+          origin        TEXT NOT NULL,
+          thread_key    TEXT,
+          actor         TEXT,
+          post_id       INTEGER,
+          message_id    TEXT,
+          shown         TEXT NOT NULL,
+          shown_hash    TEXT NOT NULL,
+          pending       TEXT,
+          pending_hash  TEXT,
+          final         INTEGER NOT NULL DEFAULT 0,
+          done_at       INTEGER,
+          next_at       INTEGER NOT NULL,
+          attempts      INTEGER NOT NULL DEFAULT 0,
+          edits         INTEGER NOT NULL DEFAULT 0,
+          replaced      INTEGER NOT NULL DEFAULT 0,
+          last_error    TEXT,
+          created_at    INTEGER NOT NULL,
+          updated_at    INTEGER NOT NULL
+        );
+        CREATE INDEX cards_live ON cards (next_at) WHERE pending IS NOT NULL AND done_at IS NULL;
+      `);
     },
   },
 ];

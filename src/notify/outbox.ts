@@ -7,16 +7,6 @@ import type { Reply } from '../core/reply.js';
 import type { Db } from '../sessions/database.js';
 import { retryDelayMs } from './backoff.js';
 
-/**
- * What an adapter renders: the blocks and the tone. `data` (the `--json` form of an answer) is read only from a
- * reply returned to the one-shot CLI, never from the outbox, and repeats what the blocks say (a final output
- * would be stored twice, or three times with a task's record), so it is not stored.
- */
-function withoutData(reply: Reply): Reply {
-  const { data: _unread, ...rest } = reply;
-  return rest;
-}
-
 /** What callers hand the outbox: a message without the id the outbox gives it. */
 export type Enqueue = Omit<OutgoingMessage, 'id'>;
 
@@ -32,7 +22,6 @@ interface Row {
   private_to: string | null;
   attempts: number;
   next_at: number;
-  attempt_started_at: number | null;
 }
 
 export interface OutboxOptions {
@@ -46,6 +35,11 @@ export interface OutboxOptions {
 }
 
 export type Outbox = ReturnType<typeof createOutbox>;
+
+/** Messages to one channel of one adapter go out in order, one at a time: that is a lane. */
+export function outboxLane(origin: Origin): string {
+  return `${origin.adapter}:${origin.channel}`;
+}
 
 /**
  * The durable outbox. Every message is written to SQLite before any attempt to send it, delivered in order
@@ -79,10 +73,7 @@ export function createOutbox(options: OutboxOptions) {
     'SELECT * FROM outbox WHERE lane = ? AND sent_at IS NULL AND failed_at IS NULL ORDER BY id LIMIT 1',
   );
   const markSent = db.prepare('UPDATE outbox SET sent_at = ?, attempts = attempts + 1, message_id = ? WHERE id = ?');
-  // Written before an adapter is called: a row found with an attempt started and not sent was cut short by a crash.
-  const markAttemptStarted = db.prepare('UPDATE outbox SET attempt_started_at = ? WHERE id = ?');
-  // An adapter that throws says nothing went out (a 429, a refused post): the retry is no repeat.
-  const markRetry = db.prepare('UPDATE outbox SET attempts = attempts + 1, next_at = ?, last_error = ?, attempt_started_at = NULL WHERE id = ?');
+  const markRetry = db.prepare('UPDATE outbox SET attempts = attempts + 1, next_at = ?, last_error = ? WHERE id = ?');
   const markFailed = db.prepare('UPDATE outbox SET attempts = attempts + 1, failed_at = ?, last_error = ? WHERE id = ?');
   const pendingCount = db.prepare<[string], { n: number }>(
     'SELECT COUNT(*) AS n FROM outbox WHERE adapter = ? AND sent_at IS NULL AND failed_at IS NULL',
@@ -92,10 +83,11 @@ export function createOutbox(options: OutboxOptions) {
     'SELECT thread_id FROM threads WHERE adapter = ? AND channel = ? AND key = ?',
   );
   const saveThread = db.prepare('INSERT OR IGNORE INTO threads (adapter, channel, key, thread_id) VALUES (?, ?, ?, ?)');
+  const dueInLane = db.prepare<[string, number], { id: number }>(
+    'SELECT id FROM outbox WHERE lane = ? AND sent_at IS NULL AND failed_at IS NULL AND next_at <= ? LIMIT 1',
+  );
 
-  function laneOf(origin: Origin): string {
-    return `${origin.adapter}:${origin.channel}`;
-  }
+  const laneOf = outboxLane;
 
   function schedule(at: number): void {
     if (stopped || at >= wakeAt) return;
@@ -170,10 +162,8 @@ export function createOutbox(options: OutboxOptions) {
       ...(row.thread_key ? { threadKey: row.thread_key } : {}),
       ...(row.opens_thread ? { opensThread: true } : {}),
       ...(row.private_to ? { privateTo: row.private_to } : {}),
-      ...(row.attempt_started_at !== null ? { repeat: true } : {}),
     };
     try {
-      markAttemptStarted.run(clock.now(), row.id);
       const result = await adapter.deliver(message);
       markSent.run(clock.now(), result.messageId ?? null, row.id);
       lastSentAt.set(lane, clock.now());
@@ -205,7 +195,7 @@ export function createOutbox(options: OutboxOptions) {
         lane: laneOf(origin),
         adapter: origin.adapter,
         origin: JSON.stringify(origin),
-        reply: JSON.stringify(sanitize(withoutData(message.reply))),
+        reply: JSON.stringify(sanitize(message.reply)),
         actor: message.actor ?? null,
         thread_key: message.threadKey ?? null,
         opens_thread: message.opensThread ? 1 : 0,
@@ -242,6 +232,14 @@ export function createOutbox(options: OutboxOptions) {
     },
     threadFor(origin: Origin, key: string): string | undefined {
       return findThread.get(origin.adapter, origin.channel, key)?.thread_id;
+    },
+    /** The registered adapter of that name: live cards are edited through the same adapters. */
+    adapter(name: string): Adapter | undefined {
+      return adapters.get(name);
+    },
+    /** An ordinary message to this channel is due and not sent yet: card edits there wait for it (priority). */
+    waiting(origin: Origin): boolean {
+      return dueInLane.get(laneOf(origin), clock.now()) !== undefined;
     },
     /** Looks at every lane (the monitor calls it each second, for messages other processes queued). */
     pump: () => pump(),

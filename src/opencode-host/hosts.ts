@@ -19,6 +19,7 @@ import { LAUNCH_SCRIPT, PREPARE_SCRIPT, PROBE_SCRIPT, REMOVE_SCRIPT, SERVER_WRAP
 import { createSecretBox } from './secret-box.js';
 import { createHostStore, type HostRow } from './store.js';
 import { openTunnel, type Tunnel } from './tunnel.js';
+import type { ConnectionGuard } from '../opencode/connection-guard.js';
 
 export const OPENCODE_USERNAME = 'opencode';
 
@@ -37,6 +38,8 @@ export interface OpencodeHostsDeps {
   connectSsh?: (target: SshTarget) => Transport;
   /** Tests: the ssh2 client for tunnels. */
   createSshClient?: () => Client;
+  /** Checks the host's address on every SSH connection of a tunnel (default: system DNS, metadata refused). */
+  connectionGuard?: ConnectionGuard;
   /** How long `opencode serve` may take to print its port (default 120 s; 5–15 s measured). */
   startTimeoutMs?: number;
   /** Between SIGTERM and SIGKILL when stopping a server (default 5 s). */
@@ -284,6 +287,7 @@ export function createOpencodeHosts(deps: OpencodeHostsDeps): OpencodeHosts {
         clock: deps.clock,
         logger: deps.logger,
         ...(deps.createSshClient ? { createClient: deps.createSshClient } : {}),
+        ...(deps.connectionGuard ? { guard: deps.connectionGuard } : {}),
       });
     }
     host.live.tunnel.remotePort = port;
@@ -503,6 +507,7 @@ export function createOpencodeHosts(deps: OpencodeHostsDeps): OpencodeHosts {
         clock: deps.clock,
         logger: deps.logger,
         ...(deps.createSshClient ? { createClient: deps.createSshClient } : {}),
+        ...(deps.connectionGuard ? { guard: deps.connectionGuard } : {}),
       });
     }
     const url = host.live.tunnel ? host.live.tunnel.url : `http://127.0.0.1:${row.remotePort ?? 0}`;

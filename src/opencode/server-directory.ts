@@ -95,6 +95,8 @@ export function createServerDirectory(
   }
 
   return {
+    /** What checks the address of every connection to these servers (their event streams use it too). */
+    guard: clientOptions.guard,
     /** A configured name or a URL. `configuredOnly` is reported back so access rules can treat raw URLs apart. */
     resolve(input: string): { ref: ServerRef; configured: boolean } {
       const named = configured(input);
