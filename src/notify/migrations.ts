@@ -34,6 +34,14 @@ export const outboxMigrations: Migration[] = [
       `);
     },
   },
+  {
+    id: 'outbox-2-attempt-started',
+    up(db) {
+      // Set before each delivery: after a crash it tells a message that may have gone out in part (delivered
+      // again, marked as a repeat) from one never tried.
+      db.exec('ALTER TABLE outbox ADD COLUMN attempt_started_at INTEGER');
+    },
+  },
 ];
 
 /**

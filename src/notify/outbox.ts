@@ -7,6 +7,16 @@ import type { Reply } from '../core/reply.js';
 import type { Db } from '../sessions/database.js';
 import { retryDelayMs } from './backoff.js';
 
+/**
+ * What an adapter renders: the blocks and the tone. `data` (the `--json` form of an answer) is read only from a
+ * reply returned to the one-shot CLI, never from the outbox, and repeats what the blocks say (a final output
+ * would be stored twice, or three times with a task's record), so it is not stored.
+ */
+function withoutData(reply: Reply): Reply {
+  const { data: _unread, ...rest } = reply;
+  return rest;
+}
+
 /** What callers hand the outbox: a message without the id the outbox gives it. */
 export type Enqueue = Omit<OutgoingMessage, 'id'>;
 
@@ -22,6 +32,7 @@ interface Row {
   private_to: string | null;
   attempts: number;
   next_at: number;
+  attempt_started_at: number | null;
 }
 
 export interface OutboxOptions {
@@ -73,7 +84,10 @@ export function createOutbox(options: OutboxOptions) {
     'SELECT * FROM outbox WHERE lane = ? AND sent_at IS NULL AND failed_at IS NULL ORDER BY id LIMIT 1',
   );
   const markSent = db.prepare('UPDATE outbox SET sent_at = ?, attempts = attempts + 1, message_id = ? WHERE id = ?');
-  const markRetry = db.prepare('UPDATE outbox SET attempts = attempts + 1, next_at = ?, last_error = ? WHERE id = ?');
+  // Written before an adapter is called: a row found with an attempt started and not sent was cut short by a crash.
+  const markAttemptStarted = db.prepare('UPDATE outbox SET attempt_started_at = ? WHERE id = ?');
+  // An adapter that throws says nothing went out (a 429, a refused post): the retry is no repeat.
+  const markRetry = db.prepare('UPDATE outbox SET attempts = attempts + 1, next_at = ?, last_error = ?, attempt_started_at = NULL WHERE id = ?');
   const markFailed = db.prepare('UPDATE outbox SET attempts = attempts + 1, failed_at = ?, last_error = ? WHERE id = ?');
   const pendingCount = db.prepare<[string], { n: number }>(
     'SELECT COUNT(*) AS n FROM outbox WHERE adapter = ? AND sent_at IS NULL AND failed_at IS NULL',
@@ -162,8 +176,10 @@ export function createOutbox(options: OutboxOptions) {
       ...(row.thread_key ? { threadKey: row.thread_key } : {}),
       ...(row.opens_thread ? { opensThread: true } : {}),
       ...(row.private_to ? { privateTo: row.private_to } : {}),
+      ...(row.attempt_started_at !== null ? { repeat: true } : {}),
     };
     try {
+      markAttemptStarted.run(clock.now(), row.id);
       const result = await adapter.deliver(message);
       markSent.run(clock.now(), result.messageId ?? null, row.id);
       lastSentAt.set(lane, clock.now());
@@ -195,7 +211,7 @@ export function createOutbox(options: OutboxOptions) {
         lane: laneOf(origin),
         adapter: origin.adapter,
         origin: JSON.stringify(origin),
-        reply: JSON.stringify(sanitize(message.reply)),
+        reply: JSON.stringify(sanitize(withoutData(message.reply))),
         actor: message.actor ?? null,
         thread_key: message.threadKey ?? null,
         opens_thread: message.opensThread ? 1 : 0,
