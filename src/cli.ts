@@ -1,13 +1,16 @@
 import { existsSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname } from 'node:path';
 import { userInfo } from 'node:os';
 import type { App } from './app.js';
 import { loadEnvironment } from './config/environment.js';
-import { loadConfig } from './config/load.js';
+import { configFilePath, loadConfig } from './config/load.js';
 import { SAMPLE_CONFIG } from './config/sample.js';
 import { replyToPlainText, type Reply } from './core/reply.js';
 import { SwitchboardError } from './errors.js';
-import { runBot, type ProcessIo } from './main.js';
+import { HEARTBEAT_EVERY_MS, isStartupFailure, reportStartupFailure, runBot, type ProcessIo } from './main.js';
+import { allMigrations } from './app.js';
+import { judgeHealth } from './process-health.js';
+import { openDatabase } from './sessions/database.js';
 import { openProcessApp } from './process-app.js';
 
 /** Exit codes a script can rely on. */
@@ -124,13 +127,39 @@ async function dashboard(io: ProcessIo, everySeconds: number | undefined): Promi
   });
 }
 
+/**
+ * `switchboard health`: 0 when the running bot wrote its heartbeat lately and every chat adapter is connected;
+ * 1 otherwise, with why. It opens the database as the bot does, so an unusable one fails here too (exit 2).
+ */
+function health(io: ProcessIo): number {
+  const env = loadEnvironment(io.cwd, io.env);
+  const config = loadConfig(io.cwd, env);
+  const db = openDatabase(config.databasePath, allMigrations);
+  try {
+    const verdict = judgeHealth(db, Date.now(), 3 * HEARTBEAT_EVERY_MS + 5_000);
+    (verdict.healthy ? io.stdout : io.stderr).write(`switchboard: ${verdict.line}\n`);
+    return verdict.healthy ? EXIT.ok : EXIT.failed;
+  } finally {
+    db.close();
+  }
+}
+
 function initConfig(io: ProcessIo, env: Readonly<Record<string, string | undefined>>): number {
-  const file = resolve(io.cwd, env.SWITCHBOARD_CONFIG ?? 'switchboard.yaml');
+  const file = configFilePath(io.cwd, env);
   if (existsSync(file)) {
     io.stderr.write(`switchboard: ${file} already exists; not overwriting it\n`);
     return EXIT.failed;
   }
-  writeFileSync(file, SAMPLE_CONFIG, { mode: 0o644 });
+  try {
+    writeFileSync(file, SAMPLE_CONFIG, { mode: 0o644 });
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    const why = code === 'EACCES' || code === 'EPERM' ? `${dirname(file)} is not writable by this user` : code === 'ENOENT' ? `${dirname(file)} does not exist` : String((error as Error).message);
+    throw new SwitchboardError('storage_unusable', `cannot write ${file}: ${why}`, {
+      cause: error,
+      hint: 'set SWITCHBOARD_CONFIG to a writable path (in the Docker image the default is the data volume, /app/data/switchboard.yaml)',
+    });
+  }
   io.stdout.write(`wrote ${file}\n`);
   return EXIT.ok;
 }
@@ -143,6 +172,7 @@ export async function runCli(io: ProcessIo, argv: string[]): Promise<number> {
       const at = argv.indexOf('--lines');
       return await followLogs(io, argv[1], at > 0 ? Number(argv[at + 1] ?? 40) || 40 : 40);
     }
+    if (argv[0] === 'health' && argv.length === 1) return health(io);
     if (argv[0] === 'dashboard') {
       const at = argv.indexOf('--watch');
       const seconds = at > 0 ? Number(argv[at + 1] ?? 10) || 10 : undefined;
@@ -150,9 +180,10 @@ export async function runCli(io: ProcessIo, argv: string[]): Promise<number> {
     }
     return await runOnce(io, argv);
   } catch (error) {
+    if (isStartupFailure(error)) return reportStartupFailure(io.stderr, error);
     if (error instanceof SwitchboardError) {
       io.stderr.write(`switchboard: ${error.message}\n`);
-      return error.code === 'config_invalid' ? EXIT.usage : EXIT.failed;
+      return EXIT.failed;
     }
     throw error;
   }

@@ -6,6 +6,11 @@ import { loadEnvironment } from './config/environment.js';
 import type { Adapter } from './core/adapter.js';
 import { SwitchboardError } from './errors.js';
 import { openProcessApp } from './process-app.js';
+import { startHeartbeat } from './process-health.js';
+import { systemClock } from './core/clock.js';
+
+/** How often the running bot proves it is alive; `switchboard health` allows three missed beats. */
+export const HEARTBEAT_EVERY_MS = 20_000;
 
 export interface ProcessIo {
   cwd: string;
@@ -23,21 +28,20 @@ export interface ProcessIo {
 export async function runBot(io: ProcessIo): Promise<number> {
   const env = loadEnvironment(io.cwd, io.env);
   let config;
+  let opened;
   try {
     config = loadConfig(io.cwd, env);
+    const timeoutSeconds = Number(env.SWITCHBOARD_HTTP_TIMEOUT ?? '15');
+    opened = openProcessApp(io.stderr, env, config, {
+      logLevel: env.LOG_LEVEL,
+      cwd: io.cwd,
+      requestTimeoutMs: Number.isFinite(timeoutSeconds) && timeoutSeconds > 0 ? timeoutSeconds * 1000 : 15_000,
+    });
   } catch (error) {
-    if (error instanceof SwitchboardError) {
-      io.stderr.write(`switchboard: configuration error: ${error.message}\n`);
-      return 2;
-    }
+    if (isStartupFailure(error)) return reportStartupFailure(io.stderr, error);
     throw error;
   }
-  const timeoutSeconds = Number(env.SWITCHBOARD_HTTP_TIMEOUT ?? '15');
-  const { app, db, logger } = openProcessApp(io.stderr, env, config, {
-    logLevel: env.LOG_LEVEL,
-    cwd: io.cwd,
-    requestTimeoutMs: Number.isFinite(timeoutSeconds) && timeoutSeconds > 0 ? timeoutSeconds * 1000 : 15_000,
-  });
+  const { app, db, logger } = opened;
   const { switchboard } = app;
 
   const adapters: Adapter[] = [];
@@ -62,8 +66,10 @@ export async function runBot(io: ProcessIo): Promise<number> {
   }
 
   let stopping: Promise<number> | undefined;
+  let stopHeartbeat = () => undefined as void;
   const shutdown = (code: number) =>
     (stopping ??= (async () => {
+      stopHeartbeat();
       for (const adapter of adapters) await adapter.stop().catch(() => undefined);
       await app.stop();
       db.close();
@@ -85,6 +91,15 @@ export async function runBot(io: ProcessIo): Promise<number> {
     }
   }
   for (const adapter of adapters) switchboard.register(adapter);
+  stopHeartbeat = startHeartbeat({
+    db,
+    clock: systemClock,
+    pid: process.pid,
+    everyMs: HEARTBEAT_EVERY_MS,
+    // The console is not a connection; only platform adapters can be down.
+    adapters: () => adapters.filter((adapter) => adapter !== console).map((adapter) => ({ name: adapter.name, connected: adapter.connected?.() ?? true })),
+    onError: (error) => logger.error('cannot write the heartbeat', { error: error instanceof Error ? error.message : String(error) }),
+  });
 
   const signalled = new Promise<number>((resolve) => {
     io.onSignal('SIGTERM', () => resolve(0));
@@ -94,10 +109,34 @@ export async function runBot(io: ProcessIo): Promise<number> {
     // The console's own messages go out before it leaves; other adapters keep the process alive.
     await switchboard.idle('console');
     if (adapters.length > 1) return new Promise<number>(() => undefined);
+    if (readNothing(io.stdin)) {
+      // `docker run` without -i and without tokens: exiting 0 here makes `--restart` loop with no clue why.
+      io.stderr.write(
+        'switchboard: no chat adapter is configured and stdin is empty: set SLACK_BOT_TOKEN (and SLACK_APP_TOKEN or SLACK_SIGNING_SECRET) or DISCORD_TOKEN, or give the console a terminal (docker run -it …)\n',
+      );
+      return 2;
+    }
     return 0;
   });
   const code = await Promise.race([signalled, consoleDone]);
   return shutdown(code);
+}
+
+/** Start-up failures that are the operator's to fix: one line, exit status 2, never a stack trace. */
+export function isStartupFailure(error: unknown): error is SwitchboardError {
+  return error instanceof SwitchboardError && (error.code === 'config_invalid' || error.code === 'storage_unusable');
+}
+
+export function reportStartupFailure(stderr: NodeJS.WritableStream, error: SwitchboardError): number {
+  const what = error.code === 'config_invalid' ? 'configuration error: ' : '';
+  stderr.write(`switchboard: ${what}${error.message}${error.hint ? ` — ${error.hint}` : ''}\n`);
+  return 2;
+}
+
+/** A stdin that ended before a single byte: /dev/null or a closed pipe, not a person or a script. */
+function readNothing(stdin: ProcessIo['stdin']): boolean {
+  const { bytesRead } = stdin as { bytesRead?: unknown };
+  return !stdin.isTTY && bytesRead === 0;
 }
 
 function safeUserName(): string {

@@ -1,4 +1,4 @@
-import { Client, Events, GatewayIntentBits, RESTEvents, Routes, type ClientOptions } from 'discord.js';
+import { Client, Events, GatewayIntentBits, RESTEvents, Routes, Status, type ClientOptions } from 'discord.js';
 import type { Adapter } from '../../src/core/adapter.js';
 import type { Logger } from '../../src/core/logger.js';
 import { SwitchboardError } from '../../src/errors.js';
@@ -128,5 +128,7 @@ export function createDiscordAdapter(core: DiscordCore, options: DiscordAdapterO
       await Promise.allSettled([...inFlight]);
     },
     deliver,
+    // During a gateway reconnect the client lives on but hears nothing: that is "not connected".
+    connected: () => started && client.ws.status === Status.Ready,
   };
 }

@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import { App, type Receiver, type webApi } from '@slack/bolt';
+import { App, SocketModeReceiver, type Receiver, type webApi } from '@slack/bolt';
 import { DeliveryError, type Adapter, type DeliveryResult, type OutgoingMessage } from '../../src/core/adapter.js';
 import type { Logger } from '../../src/core/logger.js';
 import { SwitchboardError } from '../../src/errors.js';
@@ -82,6 +82,13 @@ export function createSlackAdapter(core: SlackCore, options: SlackAdapterOptions
 
   let port: number | undefined;
   let started = false;
+  // Socket Mode can drop and redial while the process lives on; the HTTP receiver is up while it listens.
+  let socketUp = false;
+  if (receiver instanceof SocketModeReceiver) {
+    receiver.client.on('connected', () => (socketUp = true));
+    receiver.client.on('disconnected', () => (socketUp = false));
+    receiver.client.on('reconnecting', () => (socketUp = false));
+  }
   return {
     name: 'slack',
     minIntervalMs: MIN_INTERVAL_MS,
@@ -119,5 +126,6 @@ export function createSlackAdapter(core: SlackCore, options: SlackAdapterOptions
       await Promise.allSettled([...deliveries]);
     },
     deliver,
+    connected: () => started && (!(receiver instanceof SocketModeReceiver) || socketUp),
   };
 }

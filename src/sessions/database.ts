@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { SwitchboardError } from '../errors.js';
 
 export type Db = Database.Database;
 
@@ -15,9 +16,14 @@ export interface Migration {
  * `:memory:` works for unit tests.
  */
 export function openDatabase(path: string, migrations: readonly Migration[]): Db {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  const db = new Database(path);
-  db.pragma('journal_mode = WAL');
+  let db: Db;
+  try {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    db = new Database(path);
+    db.pragma('journal_mode = WAL');
+  } catch (error) {
+    throw storageError(path, error);
+  }
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
@@ -34,4 +40,32 @@ export function openDatabase(path: string, migrations: readonly Migration[]): Db
     })();
   }
   return db;
+}
+
+/**
+ * Why the database cannot be opened, in words an operator can act on. SQLite only says "unable to open
+ * database file"; the usual cause is a bind-mounted directory owned by another uid than the bot's.
+ */
+function storageError(path: string, cause: unknown): SwitchboardError {
+  const uid = process.getuid?.();
+  const who = uid === undefined ? 'this user' : `uid ${uid}`;
+  const fix = `make it writable by ${who} (the Docker image runs as uid 10001: \`chown -R 10001\` the host directory), or set SWITCHBOARD_DB to a writable path`;
+  const fail = (what: string, hint = fix) =>
+    new SwitchboardError('storage_unusable', `cannot open the database ${path}: ${what}`, { cause, hint });
+  if (existsSync(path) && statSync(path).isDirectory()) return fail('it is a directory', 'set SWITCHBOARD_DB to a file path');
+  let dir = dirname(path);
+  while (!existsSync(dir) && dirname(dir) !== dir) dir = dirname(dir);
+  if (!writable(dir)) return fail(`the directory ${dir} is not writable by ${who}`);
+  if (existsSync(path) && !writable(path)) return fail(`the file is not writable by ${who}`);
+  const detail = cause instanceof Error ? cause.message : String(cause);
+  return fail(detail);
+}
+
+function writable(path: string): boolean {
+  try {
+    accessSync(path, constants.W_OK | constants.R_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }
