@@ -29,6 +29,8 @@ export type ErrorCode =
   | 'limit_reached'
   // configuration
   | 'config_invalid'
+  /** The database or the config file cannot be opened or written where the settings say. */
+  | 'storage_unusable'
   // executors and tasks
   | 'unknown_executor'
   | 'executor_unreachable'
