@@ -21,6 +21,8 @@ export interface ConsoleBot {
   /** Closes stdin and resolves with the exit code. */
   end(timeoutMs?: number): Promise<number | null>;
   signal(signal: NodeJS.Signals): Promise<number | null>;
+  /** The process itself: pausing its stdout makes the bot's writes wait, as a slow reader would. */
+  readonly child: ChildProcess;
 }
 
 /**
@@ -92,6 +94,7 @@ export async function startConsoleBot(options: ConsoleBotOptions): Promise<Conso
   }
 
   const bot: ConsoleBot = {
+    child,
     write(line) {
       child.stdin!.write(`${line}\n`);
     },

@@ -13,6 +13,8 @@ import { createRequestLog } from '../requests.js';
  *   HOLDAFTER:<key> → like HOLD, but only the final text after a tool result waits (todos are out, still busy)
  *   SLOW       → 150 ms between streamed words
  *   BADREQ     → HTTP 400 (an agent error reply)
+ *   BIG:<n>    → a final text of about n bytes: numbered lines, then `END-OF-BIG` (a 1 MB final)
+ *   LEAK       → a final text that prints `LEAKED_SECRETS` (token-shaped), as an agent that read a .env would
  *   anything else → the final text `Done: <first line of the prompt>`
  *
  * Title-generation requests (no tools) get "Fake title". After a tool result, the final text is streamed.
@@ -32,6 +34,13 @@ export interface ChatRequest {
   lastUserText: string;
   afterToolResult: boolean;
 }
+
+/** Token-shaped strings the LEAK answer prints; assembled from parts so secret scanners leave this file alone. */
+export const LEAKED_SECRETS: readonly string[] = [
+  ['gh', 'p_', 'Zq7Xw2Lm9Kp4Rt6Yv8Bn3Cs5Df1Gh0Jk2Ll4'].join(''),
+  ['xo', 'xb-', '1234567890123-', '9876543210987-', 'AbCdEfGhIjKlMnOpQrStUvWx'].join(''),
+  ['AK', 'IA', 'QW3RTY7UIOP2ASDF'].join(''),
+];
 
 const TODOS = [
   { content: 'Read the failing test', status: 'completed', priority: 'high' },
@@ -121,7 +130,17 @@ export async function startFakeLlm(): Promise<FakeLlm> {
 
 function finalText(prompt: string): string {
   const firstLine = prompt.split('\n')[0] ?? '';
+  const big = /BIG:(\d+)/.exec(firstLine);
+  if (big?.[1]) return bigText(Number(big[1]));
+  if (firstLine.includes('LEAK')) return `Found these in .env:\n${LEAKED_SECRETS.map((secret) => `- ${secret}`).join('\n')}`;
   return `Done: ${firstLine}`;
+}
+
+/** About `bytes` of numbered 100-byte lines; a space ends every 100th, so the text streams in ~10 KB chunks. */
+function bigText(bytes: number): string {
+  const lines: string[] = [];
+  for (let i = 0; i * 100 < bytes; i++) lines.push(`line-${String(i).padStart(7, '0')}-${'x'.repeat(86)}${i % 100 === 99 ? ' ' : '.'}`);
+  return `${lines.join('\n')}\nEND-OF-BIG`;
 }
 
 function describe(body: { messages: ChatRequest['messages']; tools?: unknown[] }): ChatRequest {
