@@ -48,6 +48,8 @@ export interface CoreOptions {
   yaml: string;
   env?: Record<string, string>;
   clock?: ManualClock;
+  /** The resolver of every connection (default: every lookup refused). */
+  lookupHost?: LookupHost;
 }
 
 export interface Core {
@@ -93,7 +95,7 @@ export function startCore(options: CoreOptions): Core {
     db,
     clock,
     logger: { debug: () => undefined, info: record('info'), warn: record('warn'), error: record('error') },
-    lookupHost: refusingLookup,
+    lookupHost: options.lookupHost ?? refusingLookup,
     requestTimeoutMs: 3_000,
     monitor: { schedule: false, streams: false },
     fleet: { connectSsh: (target) => unreachableTransport(`${target.user}@${target.host}:${target.port}`), homeDir: dir },
