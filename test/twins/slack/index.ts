@@ -11,6 +11,7 @@ export type {
   SubscribedEvent,
 } from './user.js';
 export type { ViaOption } from './delivery.js';
+export { SLACK_EVENT_RETRIES, type EventAttempt, type EventRetryPolicy, type LostStage, type RetryReason } from './event-retries.js';
 export type {
   ApiCallFilter,
   EphemeralFilter,

@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import { socketAckFrame } from './schemas.js';
 import type { EnvelopeRecord, TwinState } from './state.js';
+import type { LostStage } from './event-retries.js';
 
 /**
  * Slack's Socket Mode, server side. apps.connections.open hands out a one-time ticket URL; the app connects, gets
@@ -17,6 +18,13 @@ export class SocketAckTimeoutError extends Error {
 
 interface PendingAck {
   readonly record: EnvelopeRecord;
+  readonly frame: Record<string, unknown>;
+  /** The connection it went out on; an ack from any other (or after a loss, from this one) does not count. */
+  ws: WebSocket | undefined;
+  lost: boolean;
+  /** Times it was sent again after a reconnect: the envelope's `retry_attempt` for events. */
+  retries: number;
+  timer: NodeJS.Timeout | undefined;
   resolve(payload: Record<string, unknown>): void;
   reject(error: Error): void;
 }
@@ -34,6 +42,7 @@ export class SocketModeServer {
   /** Connections in the order they said hello; deliveries use the newest, as Slack spreads over live ones. */
   private readonly sockets: WebSocket[] = [];
   private readonly pending = new Map<string, PendingAck>();
+  private readonly losses: LostStage[] = [];
   private ticketCount = 0;
 
   constructor(private readonly options: SocketModeServerOptions) {}
@@ -66,7 +75,7 @@ export class SocketModeServer {
   private onConnection(ws: WebSocket): void {
     this.sockets.push(ws);
     ws.on('message', (data, isBinary) => {
-      if (!isBinary) this.onFrame(String(data));
+      if (!isBinary) this.onFrame(ws, String(data));
     });
     ws.on('close', () => {
       const index = this.sockets.indexOf(ws);
@@ -84,9 +93,44 @@ export class SocketModeServer {
       }),
     );
     this.options.state.setSocketConnections(this.sockets.length);
+    this.redeliverTo(ws);
   }
 
-  private onFrame(text: string): void {
+  /**
+   * The next `count` envelopes go missing: before the app sees one, or the app's ack on the way back. Either
+   * way the connection is recycled (Slack sends `disconnect`) and the envelope comes again, same envelope_id,
+   * over the new connection once it said hello; events carry `retry_attempt` and `retry_reason` then.
+   */
+  loseNext(stage: LostStage, count = 1): void {
+    for (let i = 0; i < count; i++) this.losses.push(stage);
+  }
+
+  private redeliverTo(ws: WebSocket): void {
+    for (const pending of this.pending.values()) {
+      if (pending.ws === ws || (pending.ws?.readyState === WebSocket.OPEN && !pending.lost)) continue;
+      pending.retries += 1;
+      pending.lost = false;
+      this.send(pending, ws);
+    }
+  }
+
+  private send(pending: PendingAck, ws: WebSocket): void {
+    pending.ws = ws;
+    const isEvent = pending.frame['type'] === 'events_api';
+    const frame = isEvent && pending.retries > 0 ? { ...pending.frame, retry_attempt: pending.retries, retry_reason: 'timeout' } : pending.frame;
+    clearTimeout(pending.timer);
+    pending.timer = setTimeout(() => {
+      this.pending.delete(pending.record.envelopeId);
+      pending.reject(
+        new SocketAckTimeoutError(
+          `Socket Mode envelope ${pending.record.envelopeId} (${String(pending.frame['type'])}) was not acknowledged within ${this.options.ackTimeoutMs} ms`,
+        ),
+      );
+    }, this.options.ackTimeoutMs);
+    ws.send(JSON.stringify(frame));
+  }
+
+  private onFrame(ws: WebSocket, text: string): void {
     let frame: unknown;
     try {
       frame = JSON.parse(text);
@@ -96,7 +140,7 @@ export class SocketModeServer {
     const parsed = socketAckFrame.safeParse(frame);
     if (!parsed.success) return;
     const pending = this.pending.get(parsed.data.envelope_id);
-    if (!pending) return;
+    if (!pending || pending.lost || pending.ws !== ws) return;
     this.pending.delete(parsed.data.envelope_id);
     const payload = parsed.data.payload ?? {};
     this.options.state.ackEnvelope(pending.record, payload);
@@ -117,27 +161,32 @@ export class SocketModeServer {
       accepts_response_payload: type !== 'events_api',
       ...(type === 'events_api' ? { retry_attempt: 0, retry_reason: '' } : {}),
     };
+    const lost = this.losses.shift();
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(record.envelopeId);
-        reject(
-          new SocketAckTimeoutError(
-            `Socket Mode envelope ${record.envelopeId} (${type}) was not acknowledged within ${this.options.ackTimeoutMs} ms`,
-          ),
-        );
-      }, this.options.ackTimeoutMs);
-      this.pending.set(record.envelopeId, {
+      const pending: PendingAck = {
         record,
+        frame,
+        ws: undefined,
+        lost: false,
+        retries: 0,
+        timer: undefined,
         resolve: (ackPayload) => {
-          clearTimeout(timer);
+          clearTimeout(pending.timer);
           resolve(ackPayload);
         },
         reject: (error) => {
-          clearTimeout(timer);
+          clearTimeout(pending.timer);
           reject(error);
         },
-      });
-      ws.send(JSON.stringify(frame));
+      };
+      this.pending.set(record.envelopeId, pending);
+      if (lost !== 'request') this.send(pending, ws);
+      if (lost === undefined) return;
+      // Lost: no deadline runs until it goes out again on the next connection.
+      pending.lost = true;
+      pending.ws = ws;
+      clearTimeout(pending.timer);
+      ws.send(JSON.stringify({ type: 'disconnect', reason: 'refresh_requested' }));
     });
   }
 

@@ -1,5 +1,6 @@
 import { ChangeSignal } from './change-signal.js';
 import { Delivery } from './delivery.js';
+import { EventRetries, SLACK_EVENT_RETRIES, type EventAttempt, type EventRetryPolicy, type LostStage } from './event-retries.js';
 import { listenTwinServer, type ListeningServer, type RouteReply } from './http-server.js';
 import { createIdSource } from './ids.js';
 import { receiveUploadBytes } from './methods/files.js';
@@ -70,6 +71,8 @@ export interface SlackTwinOptions {
   readonly defaultTimeoutMs?: number;
   /** How long a Socket Mode envelope may go unacked (default 3000 ms, Slack's deadline). */
   readonly socketAckTimeoutMs?: number;
+  /** Events API over HTTP: Slack's 3 s deadline and its retries at once, after 1 min and after 5 min (shorten in tests). */
+  readonly eventRetries?: Partial<EventRetryPolicy>;
   /** How long an inbound HTTP request may take (default 10 000 ms; Bolt answers 404 itself after ~3 s). */
   readonly httpTimeoutMs?: number;
   /** How long `close()` lets Socket Mode clients finish their close handshake (default 1000 ms). */
@@ -99,6 +102,7 @@ export class SlackTwin {
   private readonly limiter = new RateLimiter();
   private readonly socket: SocketModeServer;
   private readonly delivery: Delivery;
+  private readonly eventRetries: EventRetries;
   private readonly clock: { now(): number };
   private readonly subscribedEvents: readonly SubscribedEvent[];
   private readonly defaultTimeoutMs: number;
@@ -137,7 +141,9 @@ export class SlackTwin {
       appId: this.workspace.bot.appId,
       ackTimeoutMs: options.socketAckTimeoutMs ?? 3_000,
     });
+    this.eventRetries = new EventRetries({ ...SLACK_EVENT_RETRIES, ...options.eventRetries }, () => this.state.signal.notify());
     this.delivery = new Delivery({
+      eventRetries: this.eventRetries,
       signingSecret: this.signingSecret,
       socket: this.socket,
       eventsUrl: () => this.currentEventsUrl,
@@ -226,6 +232,12 @@ export class SlackTwin {
     this.limiter.channelMinIntervalMs = ms;
   }
 
+  /** chat.update's Tier 3 limit (default 50 per 60 s per workspace); past it a 429 with Retry-After. */
+  setUpdateLimit(limit: number, windowMs = 60_000): void {
+    this.limiter.updateLimit = limit;
+    this.limiter.updateWindowMs = windowMs;
+  }
+
   /**
    * Makes the next `count` calls to `method` (or `*`) fail: a 429 with Retry-After by default, another HTTP
    * status, or a Slack error body (`{error: 'channel_not_found'}`). See rate-limiter.ts for fractional seconds.
@@ -237,6 +249,24 @@ export class SlackTwin {
   /** Sends Slack's `{type:'disconnect'}` to connected Socket Mode apps; they reconnect on their own. */
   requestSocketReconnect(reason = 'refresh_requested'): void {
     this.socket.requestReconnect(reason);
+  }
+
+  /**
+   * The network loses the next `count` Events API deliveries over HTTP: the request before it reaches the app,
+   * or the app's answer on the way back. Slack then retries (see event-retries.ts).
+   */
+  loseNextEvent(stage: LostStage, count = 1): void {
+    this.eventRetries.loseNext(stage, count);
+  }
+
+  /** The same loss over Socket Mode: the envelope comes again, same envelope_id, after the reconnect it causes. */
+  loseNextEnvelope(stage: LostStage, count = 1): void {
+    this.socket.loseNext(stage, count);
+  }
+
+  /** Every Events API delivery attempt over HTTP, retries included, in order. */
+  eventAttempts(): EventAttempt[] {
+    return [...this.eventRetries.attempts];
   }
 
   /** Signs and POSTs any body to the events URL: for receiver tests the actors do not cover. */
