@@ -12,7 +12,7 @@ import { createSshTransport, type SshTarget } from '../executors/transport/ssh.j
 import type { Transport } from '../executors/transport/transport.js';
 import type { Db } from '../sessions/database.js';
 import { encodeProjectPath, excludeArgs, findExecutable } from './paths.js';
-import { inspectRemote, makeRemoteDir, type RemoteInspection } from './remote.js';
+import { inspectRemote, makeRemoteDir, undoRemote, type RemoteInspection, type UndoStep } from './remote.js';
 import { runRsync, type RsyncProgress, type RsyncStats } from './rsync.js';
 import { claudeConfigDirOf, findLocalSession, type LocalSession } from './session.js';
 import { captureHostKey, prepareRsyncShell, type RsyncShell } from './ssh-command.js';
@@ -386,7 +386,11 @@ export function createOffloader(deps: OffloaderDeps): Offloader {
       }
       checkTarget(config.name, connection.where, spec.name, localPath, inspection);
       await connection.ready();
-      const remotePath = await makeRemoteDir(connection.transport, connection.where, inspection.target);
+      const made = await makeRemoteDir(connection.transport, connection.where, inspection.target);
+      const remotePath = made.physical;
+      // What to take back if this offload fails before its task starts: only what it made or filled, never a
+      // directory that was there (a target that held an earlier copy of this workspace stays as it is).
+      const undo: UndoStep[] = made.created ? [{ dir: made.created, how: 'remove' }] : inspection.state === 'empty' ? [{ dir: remotePath, how: 'empty' }] : [];
       store.put({
         name: spec.name,
         executor: config.name,
@@ -424,7 +428,8 @@ export function createOffloader(deps: OffloaderDeps): Offloader {
 
         if (session) {
           const remoteProject = `${inspection.claudeConfig}/projects/${encodeProjectPath(remotePath)}`;
-          await makeRemoteDir(connection.transport, connection.where, remoteProject, true);
+          const project = await makeRemoteDir(connection.transport, connection.where, remoteProject, true);
+          if (project.created) undo.push({ dir: project.created, how: 'remove' });
           const sessionProgress = throttled(spec.name, 'session', 'push', spec.onProgress);
           await runRsync({
             rsyncPath: rsync,
@@ -460,6 +465,7 @@ export function createOffloader(deps: OffloaderDeps): Offloader {
           actor: spec.actor,
           channel: spec.channel,
         });
+        undo.length = 0; // the task works in there now
         store.update(spec.name, { state: 'started', error: null, ...(session ? {} : { sessionId: task.sessionId }) });
         deps.logger.info('offload: task started', { name: spec.name, executor: config.name, session: session?.id ?? null, files: workspace.files, bytes: workspace.transferredSize });
         return {
@@ -476,6 +482,8 @@ export function createOffloader(deps: OffloaderDeps): Offloader {
       } catch (error) {
         const e = toSwitchboardError(error);
         store.update(spec.name, { state: 'failed', error: e.message });
+        const leftovers = await undoRemote(connection.transport, undo);
+        if (leftovers.length) deps.logger.warn('offload: could not remove what the failed offload made', { name: spec.name, executor: config.name, leftovers });
         throw e;
       }
     } finally {

@@ -54,13 +54,41 @@ printf 'free_kb %s\n' "\${free:-}"
 exit 0
 `;
 
-/** Args: directory, mode (700 or ''). Creates it (and its parents); prints its physical path. */
+/**
+ * Args: directory, mode (700 or ''). Creates it (and its parents); prints its physical path, and the topmost
+ * directory it had to create (`created`), so a failed offload can remove exactly that and nothing that was there.
+ * A mkdir that fails half way removes what it made before saying so.
+ */
 export const MKDIR_SCRIPT = bash`
 set -u
 dir=$1 mode=$2
-mkdir -p -- "$dir" || exit 3
+top= probe=$dir
+while [ -n "$probe" ] && [ ! -e "$probe" ] && [ ! -L "$probe" ]; do
+  top=$probe
+  parent=\${probe%/*}
+  [ "$parent" = "$probe" ] && break
+  probe=$parent
+done
+mkdir -p -- "$dir" || { [ -n "$top" ] && rm -rf -- "$top"; exit 3; }
 [ -n "$mode" ] && chmod "$mode" -- "$dir"
 printf 'physical %s\n' "$(cd -P -- "$dir" && pwd)"
+[ -z "$top" ] || printf 'created %s\n' "$(cd -P -- "$top" && pwd)"
+`;
+
+/**
+ * Args: directory, how (remove | empty). Undoes what a failed offload made: removes a directory it created, or
+ * empties one that was empty before it started. A path that is no longer a directory (or became a symlink) is
+ * left alone.
+ */
+export const UNDO_SCRIPT = bash`
+set -u
+dir=$1 how=$2
+[ -d "$dir" ] && [ ! -L "$dir" ] || exit 0
+if [ "$how" = empty ]; then
+  cd -- "$dir" && find . -mindepth 1 -delete
+else
+  rm -rf -- "$dir"
+fi
 `;
 
 export interface RemoteInspection {
@@ -93,12 +121,35 @@ export async function inspectRemote(
   };
 }
 
-export async function makeRemoteDir(transport: Transport, where: string, dir: string, privateMode = false): Promise<string> {
+export interface MadeDir {
+  physical: string;
+  /** The topmost directory that did not exist before (the directory itself or an ancestor), or null. */
+  created: string | null;
+}
+
+export async function makeRemoteDir(transport: Transport, where: string, dir: string, privateMode = false): Promise<MadeDir> {
   const result = await transport.exec(MKDIR_SCRIPT, { args: [dir, privateMode ? '700' : ''] });
   if (result.code !== 0) {
     const message = result.stderr.trim() || `exit ${result.code}`;
     if (/No space left on device/i.test(message)) throw new SwitchboardError('disk_full', `${where} has no disk space left to create ${dir}`);
     throw new SwitchboardError('sync_failed', `${where}: cannot create ${dir}: ${message}`, { hint: 'Check the permissions there, or choose another directory with --to.' });
   }
-  return parseFields(result.stdout).get('physical') ?? dir;
+  const fields = parseFields(result.stdout);
+  return { physical: fields.get('physical') ?? dir, created: fields.get('created') || null };
+}
+
+/** One step of putting an executor back as it was: a directory to remove, or one to empty again. */
+export interface UndoStep {
+  dir: string;
+  how: 'remove' | 'empty';
+}
+
+/** Runs the steps, latest first; returns what could not be undone (for the log: the offload already failed). */
+export async function undoRemote(transport: Transport, steps: readonly UndoStep[]): Promise<string[]> {
+  const problems: string[] = [];
+  for (const step of [...steps].reverse()) {
+    const result = await transport.exec(UNDO_SCRIPT, { args: [step.dir, step.how] }).catch((error: unknown) => ({ code: -1, stdout: '', stderr: String(error) }));
+    if (result.code !== 0) problems.push(`${step.how} ${step.dir}: ${result.stderr.trim() || `exit ${result.code}`}`);
+  }
+  return problems;
 }
