@@ -24,7 +24,7 @@ access:
   members: []         # send, start, run, watch, abort and answer their own work
   viewers: []         # sessions, status, todo, last, logs
   consoleIsAdmin: true
-  allowMetadataAddresses: false
+  allowMetadataAddresses: false   # true: OpenCode servers and managed servers' SSH hosts may be on link-local/metadata addresses
   # names: { kumo: { members: [slack:U777] } }
   # executors: { crib: { members: [discord-role:42] } }
 
