@@ -1,9 +1,9 @@
 import { Client, Events, GatewayIntentBits, RESTEvents, Routes, Status, type ClientOptions } from 'discord.js';
-import type { Adapter } from '../../src/core/adapter.js';
+import type { Adapter, EditBudget } from '../../src/core/adapter.js';
 import type { Logger } from '../../src/core/logger.js';
 import { SwitchboardError } from '../../src/errors.js';
 import { registerInbound, type DiscordCore } from './inbound.js';
-import { createOutbound } from './outbound.js';
+import { createDiscordCardEdit, createOutbound } from './outbound.js';
 import type { RenderLimits } from './render/limits.js';
 import { createDiscordRest } from './rest-calls.js';
 import type { DiscordSettings } from './settings.js';
@@ -20,6 +20,8 @@ export interface DiscordAdapterOptions {
   limits?: RenderLimits;
   /** How long start() waits for the gateway to be ready. */
   readyTimeoutMs?: number;
+  /** Card edits allowed per channel (tests shrink the window along with the twin's). */
+  editBudget?: EditBudget;
 }
 
 /**
@@ -29,6 +31,8 @@ export interface DiscordAdapterOptions {
 const MIN_INTERVAL_MS = 250;
 /** Rate limits longer than this go back to the outbox (durable, per channel) instead of blocking in discord.js. */
 const LONGEST_IN_PROCESS_WAIT_MS = 5_000;
+/** Discord lets a channel's messages be edited five times per five seconds: cards use four of them. */
+const EDIT_BUDGET: EditBudget = { edits: 4, perMs: 5_000, scope: 'channel' };
 
 /**
  * The Discord adapter: the real discord.js client on the gateway (guild messages with content, interactions),
@@ -67,8 +71,9 @@ export function createDiscordAdapter(core: DiscordCore, options: DiscordAdapterO
   client.on(Events.Warn, (message) => logger.warn('discord: client warning', { message }));
   client.rest.on(RESTEvents.RateLimited, (limit) => logger.debug('discord: rate limited', { route: limit.route, retryAfterMs: limit.retryAfter }));
 
+  const discordRest = createDiscordRest(client.rest);
   const deliver = createOutbound({
-    rest: createDiscordRest(client.rest),
+    rest: discordRest,
     threads: settings.threads,
     logger,
     ...(options.limits ? { limits: options.limits } : {}),
@@ -128,6 +133,8 @@ export function createDiscordAdapter(core: DiscordCore, options: DiscordAdapterO
       await Promise.allSettled([...inFlight]);
     },
     deliver,
+    edit: createDiscordCardEdit({ rest: discordRest, logger, ...(options.limits ? { limits: options.limits } : {}) }),
+    editBudget: options.editBudget ?? EDIT_BUDGET,
     // During a gateway reconnect the client lives on but hears nothing: that is "not connected".
     connected: () => started && client.ws.status === Status.Ready,
   };

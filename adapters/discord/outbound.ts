@@ -1,4 +1,4 @@
-import { DeliveryError, type DeliveryResult, type OutgoingMessage } from '../../src/core/adapter.js';
+import { type DeliveryResult, type OutgoingMessage } from '../../src/core/adapter.js';
 import type { Logger } from '../../src/core/logger.js';
 import { discordErrorCode, isStaleInteraction, toDeliveryError } from './errors.js';
 import { inertMentions } from './render/markdown.js';
@@ -6,6 +6,8 @@ import type { RenderLimits } from './render/limits.js';
 import { planReply, type MessageDraft } from './render/plan.js';
 import { decodeReplyHandle, type ReplyHandle } from './reply-handle.js';
 import type { DiscordRest } from './rest-calls.js';
+import { createCardEdit } from '../shared/card-edit.js';
+import { platformUser, privateRecipient } from '../shared/identity.js';
 
 /**
  * Outgoing messages: a planned Reply posted where it belongs. The answer to a slash command replaces its
@@ -46,18 +48,38 @@ const THREAD_EXISTS = 160004;
 
 export type Deliver = (message: OutgoingMessage) => Promise<DeliveryResult>;
 
+/** The messages of one outgoing message; `attribute` adds whose command it answers (not on a Discord reply). */
+export function planMessage(message: OutgoingMessage, attribute: boolean, limits?: RenderLimits): MessageDraft[] {
+  const actor = attribute ? platformUser('discord', message.actor) : undefined;
+  return planReply(message.reply, {
+    ...(actor ? { attributeTo: actor } : {}),
+    ...(message.threadKey ? { subject: message.threadKey } : {}),
+    ...(limits ? { limits } : {}),
+  });
+}
+
+/** Unknown channel (the thread holding the card was deleted), unknown message (the card was). */
+const CARD_GONE = new Set([10003, 10008]);
+
+/** A live card's new state: an edit of the message where it was posted (the name's thread or the channel). */
+export function createDiscordCardEdit(deps: Pick<OutboundDeps, 'rest' | 'logger' | 'limits'>) {
+  return createCardEdit({
+    platform: 'discord',
+    logger: deps.logger,
+    render: (message) => planMessage(message, true, deps.limits),
+    async send(message, messageId, draft) {
+      await deps.rest.editMessage(message.origin.thread ?? message.origin.channel, messageId, draft);
+    },
+    isGone: (error) => CARD_GONE.has(discordErrorCode(error) ?? 0),
+    toDeliveryError,
+  });
+}
+
 export function createOutbound(deps: OutboundDeps): Deliver {
   const { rest, logger } = deps;
   const progress = new Map<number, Progress>();
 
-  function plan(message: OutgoingMessage, attribute: boolean): MessageDraft[] {
-    const actor = attribute && message.actor?.startsWith('discord:') ? message.actor.slice('discord:'.length) : undefined;
-    return planReply(message.reply, {
-      ...(actor ? { attributeTo: actor } : {}),
-      ...(message.threadKey ? { subject: message.threadKey } : {}),
-      ...(deps.limits ? { limits: deps.limits } : {}),
-    });
-  }
+  const plan = (message: OutgoingMessage, attribute: boolean) => planMessage(message, attribute, deps.limits);
 
   /**
    * Posts one message. A thread that is gone or locked gives way to its parent channel, and a reply the bot may
@@ -184,10 +206,7 @@ export function createOutbound(deps: OutboundDeps): Deliver {
   }
 
   return async function deliver(message: OutgoingMessage): Promise<DeliveryResult> {
-    if (message.privateTo !== undefined && !message.privateTo.startsWith('discord:')) {
-      // Meant for one person who is not a Discord user: never show it to the whole channel instead.
-      throw new DeliveryError(`private message for ${message.privateTo} cannot be shown in Discord`, { permanent: true });
-    }
+    privateRecipient('discord', 'Discord', message);
     const handle = decodeReplyHandle(message.origin.replyHandle);
     const state = progress.get(message.id) ?? { sent: 0 };
     progress.set(message.id, state);

@@ -10,6 +10,8 @@ import type { MessageDraft } from './render/plan.js';
 export interface DiscordRest {
   postMessage(channelId: string, draft: MessageDraft, replyTo?: string): Promise<string>;
   editOriginal(applicationId: string, token: string, draft: MessageDraft): Promise<string>;
+  /** Replaces a message the bot posted (a live card). */
+  editMessage(channelId: string, messageId: string, draft: MessageDraft): Promise<void>;
   deleteOriginal(applicationId: string, token: string): Promise<void>;
   followUp(applicationId: string, token: string, draft: MessageDraft, ephemeral: boolean): Promise<string>;
   startThread(channelId: string, messageId: string, name: string): Promise<string>;
@@ -52,6 +54,9 @@ export function createDiscordRest(rest: REST): DiscordRest {
         auth: false,
       })) as APIMessage;
       return message.id;
+    },
+    async editMessage(channelId, messageId, draft) {
+      await rest.patch(Routes.channelMessage(channelId, messageId), { body: body(draft, MessageFlags.SuppressEmbeds), files: files(draft) });
     },
     async deleteOriginal(applicationId, token) {
       await rest.delete(Routes.webhookMessage(applicationId, token, '@original'), { auth: false });

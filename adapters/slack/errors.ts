@@ -27,6 +27,8 @@ const PERMANENT = new Set([
   'ekm_access_denied',
   'duplicate_channel_not_found',
   'file_not_found',
+  'cant_update_message',
+  'edit_window_closed',
 ]);
 
 /** Slack's error code of a platform error (`ok: false`), if that is what this is. */

@@ -1,12 +1,12 @@
 import type { AddressInfo } from 'node:net';
 import { App, SocketModeReceiver, type Receiver, type webApi } from '@slack/bolt';
-import { DeliveryError, type Adapter, type DeliveryResult, type OutgoingMessage } from '../../src/core/adapter.js';
+import { DeliveryError, type Adapter, type DeliveryResult, type EditBudget, type OutgoingMessage } from '../../src/core/adapter.js';
 import type { Logger } from '../../src/core/logger.js';
 import { SwitchboardError } from '../../src/errors.js';
 import { boltLoggerFor } from './bolt-logger.js';
 import { platformErrorCode } from './errors.js';
 import { registerInbound, type SlackCore } from './inbound.js';
-import { createOutbound } from './outbound.js';
+import { createOutbound, createSlackCardEdit } from './outbound.js';
 import { receiverFor } from './receiver.js';
 import type { RenderLimits } from './render/limits.js';
 import type { SlackSettings } from './settings.js';
@@ -22,6 +22,8 @@ export interface SlackAdapterOptions {
   /** Laid over the WebClient options below (tests: quicker retries). */
   clientOptions?: webApi.WebClientOptions;
   limits?: RenderLimits;
+  /** Card edits allowed (tests shrink the window along with the twin's). */
+  editBudget?: EditBudget;
 }
 
 export interface SlackAdapter extends Adapter {
@@ -31,6 +33,8 @@ export interface SlackAdapter extends Adapter {
 
 /** Slack allows about one message a second per channel; the outbox spaces each channel's lane by this. */
 const MIN_INTERVAL_MS = 1_000;
+/** chat.update is Tier 3, about 50 a minute per workspace: cards stay at 40, leaving room for other edits. */
+const EDIT_BUDGET: EditBudget = { edits: 40, perMs: 60_000, scope: 'adapter' };
 
 /**
  * The Slack adapter: the real Bolt App, a receiver (Socket Mode or HTTP), handlers that turn slash commands,
@@ -80,6 +84,8 @@ export function createSlackAdapter(core: SlackCore, options: SlackAdapterOptions
     return delivery;
   };
 
+  const editCard = createSlackCardEdit({ client: app.client, logger, ...(options.limits ? { limits: options.limits } : {}) });
+
   let port: number | undefined;
   let started = false;
   // Socket Mode can drop and redial while the process lives on; the HTTP receiver is up while it listens.
@@ -126,6 +132,9 @@ export function createSlackAdapter(core: SlackCore, options: SlackAdapterOptions
       await Promise.allSettled([...deliveries]);
     },
     deliver,
+    edit: (message, messageId) =>
+      refusing ? Promise.reject(new DeliveryError('the Slack adapter is stopping; the card is edited after a restart')) : editCard(message, messageId),
+    editBudget: options.editBudget ?? EDIT_BUDGET,
     connected: () => started && (!(receiver instanceof SocketModeReceiver) || socketUp),
   };
 }

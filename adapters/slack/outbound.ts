@@ -6,6 +6,8 @@ import type { SlackBlock } from './render/blocks.js';
 import { context } from './render/blocks.js';
 import type { RenderLimits } from './render/limits.js';
 import { planReply, type DeliveryPlan, type MessageDraft } from './render/plan.js';
+import { createCardEdit } from '../shared/card-edit.js';
+import { platformUser, privateRecipient } from '../shared/identity.js';
 
 /**
  * Outgoing messages: a planned Reply posted to its channel (or thread), privately as an ephemeral, or, when
@@ -34,19 +36,39 @@ interface Progress {
 
 export type Deliver = (message: OutgoingMessage) => Promise<DeliveryResult>;
 
+/** The plan of one outgoing message; a public one says whose command it answers. */
+export function planMessage(message: OutgoingMessage, allowFiles: boolean, limits?: RenderLimits): DeliveryPlan {
+  const attributeTo = message.privateTo ? undefined : platformUser('slack', message.actor);
+  return planReply(message.reply, {
+    allowFiles,
+    ...(attributeTo ? { attributeTo } : {}),
+    ...(message.threadKey ? { subject: message.threadKey } : {}),
+    ...(limits ? { limits } : {}),
+  });
+}
+
+/** A live card's new state: chat.update of the Block Kit message, wherever it was posted (ts is unique per channel). */
+export function createSlackCardEdit(deps: Pick<OutboundDeps, 'client' | 'logger' | 'limits'>) {
+  return createCardEdit({
+    platform: 'slack',
+    logger: deps.logger,
+    render: (message) => planMessage(message, false, deps.limits).messages,
+    async send(message, ts, draft) {
+      await deps.client.chat.update({ channel: message.origin.channel, ts, text: draft.text, blocks: draft.blocks as never });
+    },
+    isGone: (error) => {
+      const code = platformErrorCode(error);
+      return code === 'message_not_found' || code === 'channel_not_found';
+    },
+    toDeliveryError,
+  });
+}
+
 export function createOutbound(deps: OutboundDeps): Deliver {
   const progress = new Map<number, Progress>();
   const post = fetchOf(deps);
 
-  function plan(message: OutgoingMessage, allowFiles: boolean): DeliveryPlan {
-    const attributeTo = !message.privateTo && message.actor?.startsWith('slack:') ? message.actor.slice('slack:'.length) : undefined;
-    return planReply(message.reply, {
-      allowFiles,
-      ...(attributeTo ? { attributeTo } : {}),
-      ...(message.threadKey ? { subject: message.threadKey } : {}),
-      ...(deps.limits ? { limits: deps.limits } : {}),
-    });
-  }
+  const plan = (message: OutgoingMessage, allowFiles: boolean) => planMessage(message, allowFiles, deps.limits);
 
   async function postMessage(channel: string, draft: MessageDraft, threadTs: string | undefined): Promise<string> {
     const args = {
@@ -136,11 +158,7 @@ export function createOutbound(deps: OutboundDeps): Deliver {
   }
 
   return async function deliver(message: OutgoingMessage): Promise<DeliveryResult> {
-    const privateTo = message.privateTo?.startsWith('slack:') ? message.privateTo.slice('slack:'.length) : undefined;
-    if (message.privateTo !== undefined && privateTo === undefined) {
-      // Meant for one person who is not a Slack user: never show it to the whole channel instead.
-      throw new DeliveryError(`private message for ${message.privateTo} cannot be shown in Slack`, { permanent: true });
-    }
+    const privateTo = privateRecipient('slack', 'Slack', message);
     try {
       return privateTo ? await privately(message, plan(message, false), privateTo) : await toChannel(message, plan(message, true));
     } catch (error) {

@@ -23,6 +23,7 @@ import {
   type RestCallFilter,
   type ThreadFilter,
 } from './queries.js';
+import { EditLimit } from './rest/edit-limit.js';
 import { FailureInjector, type FailureSpec, type InjectedFailure } from './rest/failures.js';
 import { serveAttachment } from './rest/attachments.js';
 import { buildRoutes } from './rest/routes.js';
@@ -76,6 +77,9 @@ export class DiscordTwin {
   private readonly interactionService: InteractionService;
   private readonly commands: CommandRegistry;
   private readonly failures: FailureInjector;
+  private readonly messageService: MessageService;
+  /** Discord's edit limit per channel (five per five seconds); tests may tune `limit` and `windowMs`. */
+  readonly editLimit: EditLimit;
   private readonly ctx: MessageContext;
   private readonly actorDeps: ActorDeps;
   private readonly queries: ChannelQueries;
@@ -121,6 +125,7 @@ export class DiscordTwin {
     });
 
     const messages = new MessageService(world, this.gateway, this.ctx, options.maxUploadBytes);
+    this.messageService = messages;
     const threads = new ThreadService(world, this.gateway, messages);
     this.commands = new CommandRegistry(world);
     this.interactionService = new InteractionService({
@@ -133,6 +138,7 @@ export class DiscordTwin {
       newToken: createTokenFactory('twin_interaction_token'),
     });
     this.failures = new FailureInjector(options.clock);
+    this.editLimit = new EditLimit(options.clock);
     const handleApi = createRestHandler({
       botToken: options.botToken,
       routes: buildRoutes({
@@ -144,6 +150,7 @@ export class DiscordTwin {
         interactions: this.interactionService,
         gatewayUrl: this.gatewayUrl,
         maxConcurrency: options.maxConcurrency,
+        editLimit: this.editLimit,
       }),
       failures: this.failures,
       clock: options.clock,
@@ -210,6 +217,13 @@ export class DiscordTwin {
       .sort((a, b) => a.seq - b.seq)
       .map((m) => messageSnapshot(this.ctx, m))
       .filter((m) => matchesMessage(m, filter, afterSeq));
+  }
+
+  /** A moderator deletes a message in the Discord client (MESSAGE_DELETE goes out; REST then answers 10008). */
+  deleteMessage(messageId: string): void {
+    const record = this.world.messages.get(messageId);
+    if (!record || record.deleted) throw new Error(`No message ${messageId} to delete`);
+    this.messageService.delete(record);
   }
 
   message(messageId: string): TwinMessage | undefined {

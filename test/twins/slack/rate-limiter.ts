@@ -33,8 +33,15 @@ interface PendingFailure {
 export class RateLimiter {
   /** Minimum gap between two successful chat.postMessage calls in one channel; 0 disables the check. */
   channelMinIntervalMs = 0;
+  /**
+   * chat.update is a Tier 3 method: about 50 calls per minute per workspace (bursts allowed). Past it the twin
+   * answers 429 with Retry-After, as Slack does. Tests may shrink the window; `updateLimit = 0` switches it off.
+   */
+  updateLimit = 50;
+  updateWindowMs = 60_000;
   private readonly pending: PendingFailure[] = [];
   private readonly lastPostAt = new Map<string, number>();
+  private updates: number[] = [];
 
   /** `method` may be `*` to fail whatever comes next. */
   failNext(method: string, spec: FailureSpec = {}): void {
@@ -73,9 +80,21 @@ export class RateLimiter {
     this.lastPostAt.set(channel, nowMs);
   }
 
+  /** A chat.update now: counted and allowed, or refused with the whole seconds until the window has room. */
+  takeUpdate(nowMs: number): { retryAfterSec: number } | undefined {
+    if (this.updateLimit <= 0) return undefined;
+    this.updates = this.updates.filter((at) => at > nowMs - this.updateWindowMs);
+    if (this.updates.length >= this.updateLimit) {
+      return { retryAfterSec: Math.max(1, Math.ceil((this.updates[0]! + this.updateWindowMs - nowMs) / 1000)) };
+    }
+    this.updates.push(nowMs);
+    return undefined;
+  }
+
   /** Drops injected failures that were never consumed (e.g. between tests sharing a twin). */
   clear(): void {
     this.pending.length = 0;
     this.lastPostAt.clear();
+    this.updates = [];
   }
 }

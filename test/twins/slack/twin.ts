@@ -282,6 +282,13 @@ export class SlackTwin {
     return this.allMessages().filter((m) => matchesMessage(m, filter, this.bot.userId));
   }
 
+  /** Someone deletes a message in the Slack client; the Web API then answers `message_not_found` for it. */
+  deleteMessage(channel: string, ts: string): void {
+    const record = this.state.findMessage(channel, ts);
+    if (!record || record.deleted) throw new Error(`No message ${ts} in ${channel} to delete`);
+    this.state.deleteMessage(record);
+  }
+
   /** The current version of one message (after any edits), or undefined. */
   message(channel: string, ts: string): SlackMessage | undefined {
     const record = this.state.findMessage(channel, ts);

@@ -13,6 +13,7 @@ import { application } from '../payloads/application.js';
 import { apiChannel, apiGuild, apiMember, apiRole, apiUser } from '../payloads/entities.js';
 import { apiMessage, type MessageContext } from '../payloads/messages.js';
 import type { World } from '../world.js';
+import type { EditLimit } from './edit-limit.js';
 import { errors } from './errors.js';
 import { json, noContent, type RouteContext, type RouteDef } from './routing.js';
 
@@ -27,6 +28,8 @@ export interface RouteDeps {
   interactions: InteractionService;
   gatewayUrl: string;
   maxConcurrency: number;
+  /** Discord's per-channel edit limit (429 past it). */
+  editLimit: EditLimit;
 }
 
 export function buildRoutes(deps: RouteDeps): RouteDef[] {
@@ -134,7 +137,9 @@ export function buildRoutes(deps: RouteDeps): RouteDef[] {
     bot('PATCH', '/channels/:channelId/messages/:messageId', (c) => {
       const found = message(c.params.channelId, c.params.messageId);
       if (found.authorId !== world.botUser.id) throw errors.cannotEditOthersMessage();
-      return json(apiMessage(ctx, messages.edit(found, (c.body ?? {}) as MessageBody, c.files)));
+      const limited = deps.editLimit.take(c.params.channelId!);
+      if (limited.rejected) return limited.rejected;
+      return { ...json(apiMessage(ctx, messages.edit(found, (c.body ?? {}) as MessageBody, c.files))), headers: limited.headers };
     }),
     bot('DELETE', '/channels/:channelId/messages/:messageId', (c) => {
       messages.delete(message(c.params.channelId, c.params.messageId));

@@ -56,6 +56,8 @@ export const update: MethodHandler = (args, ctx) => {
   if (!found.ok) return found.outcome;
   const violation = checkMessageLimits({ text: a.text, blocks: a.blocks });
   if (violation) return fail(violation.error, violation.messages);
+  const limited = ctx.limiter.takeUpdate(ctx.now());
+  if (limited) return rateLimited(limited.retryAfterSec);
   ctx.state.editMessage(found.record, { text: a.text, blocks: a.blocks as Block[] | undefined });
   const record = found.record;
   return ok({ channel: record.channel, ts: record.ts, text: record.text, message: messageJson(record, ctx) });
