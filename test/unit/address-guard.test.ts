@@ -8,20 +8,12 @@ import {
   type LookupHost,
 } from '../../src/opencode/address-guard.js';
 import { createConnectionGuard } from '../../src/opencode/connection-guard.js';
+import { refusalOf } from './helpers/refusal.js';
 
 /**
  * Every notation of a link-local or metadata address that reaches it, and the ordinary ones that must still
  * work. Each form is also checked as a URL typed at `new`, through the URL parser that normalises it first.
  */
-
-async function refusalOf(promise: Promise<unknown>): Promise<SwitchboardError> {
-  const error = await promise.then(
-    () => undefined,
-    (thrown: unknown) => thrown,
-  );
-  expect(error).toBeInstanceOf(SwitchboardError);
-  return error as SwitchboardError;
-}
 
 const noLookup: LookupHost = async (host) => {
   throw new Error(`lookup of ${host} must not happen`);

@@ -4,7 +4,6 @@ import type { AddressInfo } from 'node:net';
 import type { Client } from 'ssh2';
 import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/core/logger.js';
-import { SwitchboardError } from '../../src/errors.js';
 import { createEventHub } from '../../src/monitor/event-hub.js';
 import type { LookupHost } from '../../src/opencode/address-guard.js';
 import { createOpencodeClient } from '../../src/opencode/client.js';
@@ -14,6 +13,7 @@ import type { ServerRef } from '../../src/opencode/server-ref.js';
 import { openTunnel } from '../../src/opencode-host/tunnel.js';
 import { startRecorder, type Recorder } from '../helpers/hostile-proxy.js';
 import { until, within } from './helpers/wait.js';
+import { refusalOf } from './helpers/refusal.js';
 
 /**
  * The connection guard through the real client, event stream, event hub and tunnel, against loopback servers.
@@ -69,15 +69,6 @@ async function startFakeOpencode(eventsTo?: () => string): Promise<FakeOpencode>
       }),
   );
   return { port: (server.address() as AddressInfo).port, requests };
-}
-
-async function refusalOf(promise: Promise<unknown>): Promise<SwitchboardError> {
-  const error = await promise.then(
-    () => undefined,
-    (thrown: unknown) => thrown,
-  );
-  expect(error).toBeInstanceOf(SwitchboardError);
-  return error as SwitchboardError;
 }
 
 const HINT = 'an admin can allow it with `access.allowMetadataAddresses: true` in switchboard.yaml';
