@@ -8,8 +8,8 @@ export const systemLookup: LookupHost = async (host) => (await lookup(host, { al
 
 const METADATA_HOSTS = new Set(['metadata.google.internal', 'metadata.goog', 'metadata', 'instance-data', 'instance-data.ec2.internal']);
 
-/** IPv4 metadata endpoints outside 169.254/16 (Alibaba Cloud). */
-const METADATA_V4 = new Set(['100.100.100.200']);
+/** IPv4 metadata endpoints outside 169.254/16: Alibaba Cloud, Oracle Cloud Classic. */
+const METADATA_V4 = new Set(['100.100.100.200', '192.0.0.192']);
 
 /** IPv6 metadata endpoints as 8 words: AWS `fd00:ec2::254`, Google `fd20:ce::254`. */
 const METADATA_V6 = [
