@@ -3,6 +3,7 @@ import type { Logger } from '../../src/core/logger.js';
 import type { Actor, Origin } from '../../src/core/origin.js';
 import type { Reply } from '../../src/core/reply.js';
 import type { Inbound, Pressed } from '../../src/core/switchboard.js';
+import { isRepeat } from '../../src/core/inbound-dedupe.js';
 import { CHOICE_ACTION_PREFIX, context, type SlackBlock } from './render/blocks.js';
 import { escapeEntities } from './render/mrkdwn.js';
 import { commandText, messageText, withoutLeadingMention } from './slack-text.js';
@@ -24,6 +25,16 @@ export interface InboundDeps {
 const ADAPTER = 'slack';
 
 /**
+ * The names Slack gives one delivery, for the core to run it once: the Socket Mode envelope (a redelivered
+ * envelope), plus what identifies the unit inside it on either receiver (an event's `event_id`, which Slack's
+ * retries keep; a command's or a click's `trigger_id`; a click's `action_ts`).
+ */
+export function slackIdentities(context: Record<string, unknown>, ...inner: Array<[kind: string, id: unknown]>): string[] {
+  const ids = [...inner, ['envelope', context['envelopeId']] as [string, unknown]];
+  return ids.filter(([, id]) => typeof id === 'string' && id !== '').map(([kind, id]) => `${ADAPTER}:${kind}:${String(id)}`);
+}
+
+/**
  * Slack events in, core calls out: the slash command, button presses and @-mentions. Every handler acks
  * first and then hands the work to the core; what to answer, and whether the person may ask, is the core's
  * business.
@@ -31,14 +42,15 @@ const ADAPTER = 'slack';
 export function registerInbound(app: App, deps: InboundDeps): void {
   const { core, logger } = deps;
 
-  app.command(deps.command, async ({ command, ack }) => {
+  app.command(deps.command, async ({ command, ack, context: boltContext }) => {
     await ack();
     const origin: Origin = { adapter: ADAPTER, channel: command.channel_id, replyHandle: command.response_url };
     const actor: Actor = { id: `slack:${command.user_id}`, ...(command.user_name ? { name: command.user_name } : {}) };
-    deps.background(() => core.execute({ text: commandText(command.text), actor, origin }));
+    const identities = slackIdentities(boltContext, ['trigger', command.trigger_id]);
+    deps.background(() => core.execute({ text: commandText(command.text), actor, origin, identities }));
   });
 
-  app.action<BlockAction<ButtonAction>>({ type: 'block_actions', action_id: new RegExp(`^${CHOICE_ACTION_PREFIX}\\d+$`) }, async ({ ack, body, action, client }) => {
+  app.action<BlockAction<ButtonAction>>({ type: 'block_actions', action_id: new RegExp(`^${CHOICE_ACTION_PREFIX}\\d+$`) }, async ({ ack, body, action, client, context: boltContext }) => {
     await ack();
     const [choiceId, indexText] = (action.value ?? '').split(':');
     const index = Number(indexText);
@@ -55,11 +67,12 @@ export function registerInbound(app: App, deps: InboundDeps): void {
       ...(body.response_url ? { replyHandle: body.response_url } : {}),
     };
     const actor: Actor = { id: `slack:${body.user.id}`, ...(body.user.name ? { name: body.user.name } : {}) };
+    const identities = slackIdentities(boltContext, ['trigger', body.trigger_id], ['action', `${channel}:${action.action_ts}`]);
     deps.background(async () => {
-      const reply = await core.press({ choiceId, index, actor, origin });
+      const reply = await core.press({ choiceId, index, actor, origin, identities });
       const message = body.message;
-      // A choice made is a choice gone: its buttons give way to a line saying who picked what.
-      if (reply.tone === 'error' || !message?.ts || !Array.isArray(message.blocks)) return;
+      // A choice made is a choice gone: its buttons give way to a line saying who picked what (once).
+      if (reply.tone === 'error' || isRepeat(reply) || !message?.ts || !Array.isArray(message.blocks)) return;
       const picked = context(`✓ *${escapeEntities(action.text.text)}* · chosen by <@${body.user.id}>`);
       await client.chat.update({
         channel,
@@ -70,11 +83,14 @@ export function registerInbound(app: App, deps: InboundDeps): void {
     });
   });
 
-  app.event('app_mention', async ({ event, context: boltContext }) => {
+  app.event('app_mention', async ({ event, body, context: boltContext }) => {
     if (!('user' in event) || typeof event.user !== 'string') return;
     const text = messageText(withoutLeadingMention(event.text, boltContext.botUserId));
     const origin: Origin = { adapter: ADAPTER, channel: event.channel, ...(event.thread_ts ? { thread: event.thread_ts } : {}) };
-    deps.background(() => core.execute({ text, actor: { id: `slack:${event.user}` }, origin }));
+    // Slack's retries (X-Slack-Retry-Num, or retry_attempt in Socket Mode) keep the event_id; the core drops them.
+    if (boltContext.retryNum) logger.info('slack: a retried event arrived', { eventId: body.event_id, retryNum: boltContext.retryNum, reason: boltContext.retryReason });
+    const identities = slackIdentities(boltContext, ['event', body.event_id]);
+    deps.background(() => core.execute({ text, actor: { id: `slack:${event.user}` }, origin, identities }));
   });
 
   app.error(async (error) => {

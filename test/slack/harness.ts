@@ -17,6 +17,7 @@ import {
   type InvocationResult,
   type SlackMessage,
   type SlackTwin,
+  type SlackTwinOptions,
   type ViaOption,
 } from '../twins/slack/index.js';
 
@@ -61,6 +62,8 @@ export interface HarnessOptions {
   clientOptions?: webApi.WebClientOptions;
   /** OpenCode request timeout (default 15 s, as in production; a busy machine needs it). */
   requestTimeoutMs?: number;
+  /** Twin settings: Slack's retry deadline and delays, which events a message produces. */
+  twin?: Pick<SlackTwinOptions, 'eventRetries' | 'subscribedEvents'>;
 }
 
 export interface Harness {
@@ -77,6 +80,8 @@ export interface Harness {
   /** The first bot message after `mark` matching the filter. */
   botMessage(after: number, filter?: { channel?: string; text?: string | RegExp; threadTs?: string; topLevel?: boolean; timeoutMs?: number }): Promise<SlackMessage>;
   ephemeral(after: number, filter: { user: string; channel?: string; text?: string | RegExp; timeoutMs?: number }): Promise<EphemeralMessage>;
+  /** Stops the bot (adapter, core, database) and starts it again on the same SQLite file; the twin stays. */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -93,6 +98,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     appToken: APP_TOKEN,
     // Agent work runs through the real opencode binary, which a loaded machine is slow to start.
     defaultTimeoutMs: 60_000,
+    ...options.twin,
     users: [
       { id: ALICE, name: 'alice' },
       { id: BOB, name: 'bob' },
@@ -124,31 +130,48 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   };
   const logger = recordingLogger();
   const config = loadConfig(dir, env);
-  const db = openDatabase(join(dir, 'switchboard.db'), allMigrations);
-  const app = createApp({ config, env, db, clock: systemClock, logger, requestTimeoutMs: options.requestTimeoutMs ?? 15_000 });
-  const adapter = (
-    options.receiver || options.clientOptions
-      ? createSlackAdapter(app.switchboard, {
-          settings: slackSettingsFromEnv(env),
-          logger,
-          ...(options.receiver ? { receiver: options.receiver(slack) } : {}),
-          ...(options.clientOptions ? { clientOptions: options.clientOptions } : {}),
-        })
-      : await slackAdapterFactory.create({ core: app.switchboard, env, logger })
-  ) as SlackAdapter;
-  app.switchboard.register(adapter);
-  await adapter.start();
-  await app.monitor.start();
-  if (options.mode === 'http') slack.setEventsUrl(`http://127.0.0.1:${adapter.port}/slack/events`);
+  const boot = async () => {
+    const db = openDatabase(join(dir, 'switchboard.db'), allMigrations);
+    const app = createApp({ config, env, db, clock: systemClock, logger, requestTimeoutMs: options.requestTimeoutMs ?? 15_000 });
+    const adapter = (
+      options.receiver || options.clientOptions
+        ? createSlackAdapter(app.switchboard, {
+            settings: slackSettingsFromEnv(env),
+            logger,
+            ...(options.receiver ? { receiver: options.receiver(slack) } : {}),
+            ...(options.clientOptions ? { clientOptions: options.clientOptions } : {}),
+          })
+        : await slackAdapterFactory.create({ core: app.switchboard, env, logger })
+    ) as SlackAdapter;
+    app.switchboard.register(adapter);
+    await adapter.start();
+    await app.monitor.start();
+    if (options.mode === 'http') slack.setEventsUrl(`http://127.0.0.1:${adapter.port}/slack/events`);
+    return { db, app, adapter };
+  };
+  let bot = await boot();
+  const shutdown = async () => {
+    // Let deliveries under way finish, so nothing touches the database after it is closed.
+    await Promise.race([bot.app.switchboard.idle('slack'), new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);
+    await bot.adapter.stop();
+    await bot.app.stop();
+    bot.db.close();
+  };
 
   const mark = () =>
     Math.max(0, ...slack.messages({ includeDeleted: true }).map((m) => m.seq), ...slack.ephemerals().map((e) => e.seq), ...slack.invocations().map((i) => i.seq));
 
   return {
     slack,
-    app,
-    db,
-    adapter,
+    get app() {
+      return bot.app;
+    },
+    get db() {
+      return bot.db;
+    },
+    get adapter() {
+      return bot.adapter;
+    },
     logger,
     env,
     sb: (user, text, opts = {}) =>
@@ -184,13 +207,13 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
         predicate: (e) => e.seq > after && matchesShown(e.visibleText, text),
       });
     },
+    async restart() {
+      await shutdown();
+      bot = await boot();
+    },
     async stop() {
-      // Let deliveries under way finish, so nothing touches the database after it is closed.
-      await Promise.race([app.switchboard.idle('slack'), new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);
-      await adapter.stop();
-      await app.stop();
+      await shutdown();
       await slack.close();
-      db.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -51,7 +51,8 @@ export class Delivery {
     // A forged request is the test's, not Slack's: Slack retries only what it sent itself.
     if (type === 'events_api' && signing === 'valid') {
       const answer = await this.deps.eventRetries.deliver(String(payload['event_id']), (retryHeaders, deadlineMs) =>
-        httpPost(url, body, { ...this.signedHeaders(body, contentType, signing), ...retryHeaders }, deadlineMs).catch((error: unknown) => {
+        // Read again for each attempt: the app may have come back on another port (a restart in a test).
+        httpPost(this.deps.eventsUrl() ?? url, body, { ...this.signedHeaders(body, contentType, signing), ...retryHeaders }, deadlineMs).catch((error: unknown) => {
           if (error instanceof DeadlineError) return undefined;
           throw error;
         }),
