@@ -8,7 +8,10 @@ import { createHmac } from 'node:crypto';
  * (only when a secret is configured) and `X-Switchboard-Delivery: <task_id>:<attempt>`, the same on every try,
  * so a receiver can drop duplicates.
  */
-export type FetchLike = (url: string, init: { method: string; headers: Record<string, string>; body: string; signal: AbortSignal }) => Promise<{ status: number }>;
+export type FetchLike = (
+  url: string,
+  init: { method: string; headers: Record<string, string>; body: string; signal: AbortSignal; redirect: 'manual' },
+) => Promise<{ status: number }>;
 
 export interface WebhookDelivery {
   url: string;
@@ -37,8 +40,11 @@ export async function postWebhook(fetch: FetchLike, delivery: WebhookDelivery): 
       headers,
       body: delivery.body,
       signal: AbortSignal.timeout(delivery.timeoutMs),
+      // A redirect would carry the signed completion record (and the bot's requests) wherever the receiver says.
+      redirect: 'manual',
     });
     if (response.status >= 200 && response.status < 300) return { ok: true, status: response.status };
+    if (response.status >= 300 && response.status < 400) return { ok: false, error: `HTTP ${response.status}: the webhook redirects, and redirects are not followed; set defaults.webhookUrl to the final address`, retryable: false };
     // 4xx other than 408/429 will not get better by retrying.
     const retryable = response.status >= 500 || response.status === 408 || response.status === 429;
     return { ok: false, error: `HTTP ${response.status}`, retryable };

@@ -9,6 +9,8 @@ import {
 } from '../../src/executors/config.js';
 import { openDatabase } from '../../src/sessions/database.js';
 import { createTaskStore, taskMigrations, type CompletionRecord } from '../../src/executors/task-store.js';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { postWebhook, signBody, webhookRetryDelayMs, type FetchLike } from '../../src/executors/webhook.js';
 import { removeDir, tempDir } from './harness.js';
 
@@ -126,5 +128,29 @@ describe('webhook', () => {
     await postWebhook(async (_u, init) => ((headers = init.headers), { status: 204 }), { url: 'u', body: 'b', deliveryId: 'd', timeoutMs: 10 });
     expect(headers['x-switchboard-signature']).toBeUndefined();
     expect([1, 2, 3, 20].map(webhookRetryDelayMs)).toEqual([2000, 4000, 8000, 300000]);
+  });
+  test('a redirecting receiver is not followed: the signed record never reaches the redirect target', async () => {
+    const hits: string[] = [];
+    const target = createServer((request, response) => (hits.push(request.url ?? ''), response.end('ok')));
+    await new Promise<void>((ready) => target.listen(0, '127.0.0.1', ready));
+    const targetPort = (target.address() as AddressInfo).port;
+    const receiver = createServer((_request, response) => {
+      response.writeHead(307, { location: `http://127.0.0.1:${targetPort}/latest/meta-data/` });
+      response.end();
+    });
+    await new Promise<void>((ready) => receiver.listen(0, '127.0.0.1', ready));
+    try {
+      const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+      const outcome = await postWebhook((u, init) => fetch(u, init), { url, body: '{"a":1}', deliveryId: 't1:1', secret: 'k', timeoutMs: 5_000 });
+      expect(outcome).toEqual({
+        ok: false,
+        retryable: false,
+        error: 'HTTP 307: the webhook redirects, and redirects are not followed; set defaults.webhookUrl to the final address',
+      });
+      expect(hits).toEqual([]);
+    } finally {
+      receiver.close();
+      target.close();
+    }
   });
 });
