@@ -7,6 +7,7 @@ import type { ExecutorDefaults } from './config.js';
 import type { ExecutorHandle } from './executor.js';
 import type { TaskRef } from './runtime/runtime.js';
 import type { TaskRow, TaskStore } from './task-store.js';
+import { resolveWorkspace } from './workspace.js';
 
 /** What the fleet's parts share: the store, the time, the policy, and where events go. */
 export interface FleetContext {
@@ -49,9 +50,9 @@ export function claudePathFor(h: ExecutorHandle, defaults: ExecutorDefaults): st
   return h.config.claudePath ?? defaults.claudePath;
 }
 
-/** Where a task's directory goes and where it runs: the task's workspace, else the executor's. */
+/** Where a task's directory goes and where it runs: the task's workspace (a relative one under the executor's), else the executor's. */
 export function prepareWhere(h: ExecutorHandle, task: TaskRow): { workspace?: string; tasksDir?: string } {
-  const workspace = task.workspace ?? h.config.workspace;
+  const workspace = resolveWorkspace(h.config, task.workspace ?? undefined);
   return { ...(workspace ? { workspace } : {}), ...(h.config.tasksDir ? { tasksDir: h.config.tasksDir } : {}) };
 }
 

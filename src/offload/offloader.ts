@@ -5,6 +5,7 @@ import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import type { Fleet } from '../executors/api.js';
 import { expandHome, type ExecutorConfig } from '../executors/config.js';
+import { resolveWorkspace } from '../executors/workspace.js';
 import { describeExecutor, sshTargetFor } from '../executors/executor.js';
 import { isFinal, type TaskRecord } from '../executors/task-store.js';
 import { createLocalTransport } from '../executors/transport/local.js';
@@ -60,9 +61,12 @@ export interface OffloaderDeps {
 export interface OffloadSpec {
   executor: string;
   name: string;
-  /** The local workspace (default: deps.cwd). `~` is this machine's home. */
+  /** The local workspace (default: deps.cwd). `~` is this machine's home; a relative path is under it too. */
   workspace?: string;
-  /** Where it goes on the executor (default: `<executor workspace or ~>/<workspace's folder name>`). */
+  /**
+   * Where it goes on the executor (default: the workspace's folder name). A relative path is under the
+   * executor's `workspace:`, else under the home directory there (resolveWorkspace).
+   */
   to?: string;
   /** Without one, the session continues with CONTINUE_PROMPT; a workspace without a session needs one. */
   prompt?: string;
@@ -245,7 +249,9 @@ export function createOffloader(deps: OffloaderDeps): Offloader {
 
   function resolveLocal(workspace: string | undefined): string {
     const given = workspace === undefined ? deps.cwd : expandHome(workspace, homeDir);
-    const absolute = isAbsolute(given) ? given : resolve(deps.cwd, given);
+    // Relative to this machine's home, as a relative --workspace of `run local` is: never to wherever the bot
+    // was started.
+    const absolute = isAbsolute(given) ? given : resolve(homeDir, given);
     let stats;
     try {
       stats = statSync(absolute);
@@ -369,10 +375,7 @@ export function createOffloader(deps: OffloaderDeps): Offloader {
 
     const connection = await connect(config, ssh);
     try {
-      const target = spec.to ?? `${config.workspace ?? '~'}/${basename(localPath)}`;
-      if (!target.startsWith('/') && target !== '~' && !target.startsWith('~/')) {
-        throw new SwitchboardError('usage', `--to must be an absolute path or start with ~/ (got ${target.slice(0, 80)})`);
-      }
+      const target = resolveWorkspace(config, spec.to || basename(localPath))!;
       const inspection = await inspectRemote(connection.transport, connection.where, {
         rsync: deps.remoteRsyncPath ?? 'rsync',
         target,

@@ -60,11 +60,12 @@ describe('a failed offload leaves nothing behind', () => {
     mkdirSync(project, { recursive: true });
     writeFileSync(join(project, `${randomUUID()}.jsonl`), '{"type":"user","message":{"role":"user","content":"hi"}}\n');
     const runtimeEnv = { PATH: process.env['PATH'], HOME: process.env['HOME'], CLAUDE_CONFIG_DIR: localConfig };
-    h = createOffloadHarness({ dir: root, executors: [executor()], runtimeEnv });
+    // This machine's home is the test root: a relative --workspace is under it.
+    h = createOffloadHarness({ dir: root, executors: [executor()], runtimeEnv, deps: { homeDir: root, cwd: join(root, 'remote home') } });
     const brokenDir = join(root, 'broken-rsync-harness');
     mkdirSync(brokenDir);
     // An rsync on the executor that dies at once: the copy fails after the target directories were made.
-    brokenRsync = createOffloadHarness({ dir: brokenDir, executors: [executor()], runtimeEnv, deps: { remoteRsyncPath: '/bin/false' } });
+    brokenRsync = createOffloadHarness({ dir: brokenDir, executors: [executor()], runtimeEnv, deps: { remoteRsyncPath: '/bin/false', homeDir: root } });
   }, 120_000);
 
   afterAll(async () => {
@@ -122,5 +123,15 @@ describe('a failed offload leaves nothing behind', () => {
     const error = await failure(brokenRsync, { name: 'besides' });
     expect(error.code).toBe('executor_unreachable');
     expect(readdirSync(remoteHome)).toEqual(['other-project.txt']);
+  });
+
+  test('relative paths: --workspace is under this machine’s home (not the bot’s working directory), --to under the executor’s workspace', async () => {
+    // The bot's working directory here is `remote home`, which has no `ws one`: only the home-relative reading exists.
+    const error = await failure(h, { name: 'relative', workspace: 'ws one', to: 'nested/rel target' });
+    expect(error.code, error.message).toBe('missing_tool');
+    const record = h.offloader.get('relative')!;
+    expect(record.localPath).toBe(workspace);
+    expect(record.remotePath).toBe(join(remoteHome, 'nested', 'rel target'));
+    expect(existsSync(join(remoteHome, 'nested'))).toBe(false);
   });
 });

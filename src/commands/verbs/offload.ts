@@ -18,8 +18,8 @@ export const offload: CommandDefinition = {
   positionals: [{ name: 'executor', skipWhen: 'back' }],
   options: [
     { name: 'name', value: 'string', placeholder: 'N', description: 'the task’s name (default: a free four-letter one)' },
-    { name: 'workspace', value: 'string', placeholder: 'P', description: 'the local directory to move (default: Switchboard’s own working directory)' },
-    { name: 'to', value: 'string', placeholder: 'R', description: 'where it goes on the executor (default: <executor workspace or ~>/<folder name>)' },
+    { name: 'workspace', value: 'string', placeholder: 'P', description: 'the local directory to move (default: Switchboard’s own working directory; a relative path is under its user’s home)' },
+    { name: 'to', value: 'string', placeholder: 'R', description: 'where it goes on the executor (default: the folder’s name; a relative path is under the executor’s workspace:, else the home directory there)' },
     { name: 'env', value: 'string', placeholder: 'NAMES', description: 'variables of Switchboard’s environment to pass to the task, comma-separated' },
     { name: 'include-env', value: 'flag', description: 'copy .env* files too (by default they stay here)' },
     { name: 'exclude', value: 'string', placeholder: 'PATTERNS', description: 'more rsync excludes, comma-separated (a leading / anchors at the workspace root)' },

@@ -43,7 +43,7 @@ async function startTask(ctx: CommandContext, kind: 'claude' | 'shell'): Promise
 
 const common = [
   { name: 'name', value: 'string' as const, placeholder: 'N', description: 'the task’s name (default: a free four-letter one)' },
-  { name: 'workspace', value: 'string' as const, placeholder: 'P', description: 'directory to work in on the executor (default: the executor’s)' },
+  { name: 'workspace', value: 'string' as const, placeholder: 'P', description: 'directory to work in on the executor (default: its workspace:, else the home directory there; a relative path is under that, never under Switchboard’s own directory)' },
 ];
 
 export const start: CommandDefinition = {
