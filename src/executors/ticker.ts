@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { SwitchboardError } from '../errors.js';
 import { toSwitchboardError } from '../errors.js';
 import type { TaskEvent } from './api.js';
@@ -144,7 +145,7 @@ export function createTicker(ctx: FleetContext, runs: Runs, webhook: { fetch: Fe
 
   function reportProgress(task: TaskRow, parser: ClaudeEventsParser, events: TaskEvent[]): void {
     const state = parser.state();
-    const key = JSON.stringify({ todos: state.todos, text: state.lastAssistantText });
+    const key = progressKeyOf({ todos: state.todos, text: state.lastAssistantText });
     if (key === task.progressKey || (state.todos.length === 0 && state.lastAssistantText === null)) return;
     store.update(task.id, { progressKey: key });
     emit(events, { kind: 'progress', task: toTaskRecord(store.get(task.id)!), todos: state.todos, lastText: state.lastAssistantText });
@@ -229,4 +230,12 @@ export function createTicker(ctx: FleetContext, runs: Runs, webhook: { fetch: Fe
 
 function probeAlive(probe: TaskProbe): boolean {
   return probe.child?.alive === true || probe.wrapper?.alive === true || (probe.pane !== null && !probe.pane.dead) || probe.container?.running === true;
+}
+
+/**
+ * The last progress reported, as a digest: the key is only compared, and what it covers is an agent's output
+ * (a token it printed included), which must not be written to the database.
+ */
+function progressKeyOf(state: unknown): string {
+  return createHash('sha256').update(JSON.stringify(state)).digest('base64url');
 }

@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +15,7 @@ import { removeServerRoot, startOpencodeServer, type OpencodeServer } from '../h
  */
 
 const TYPED_PASSWORD = 'hunter2secret';
+const socket = `sb-at-rest-${process.pid}`;
 
 let llm: FakeLlm;
 let server: OpencodeServer;
@@ -24,13 +26,30 @@ beforeAll(async () => {
   llm = await startFakeLlm();
   server = await startOpencodeServer({ llmBaseUrl: llm.baseUrl });
   workdir = mkdtempSync(join(tmpdir(), 'sb-at-rest-'));
-  writeFileSync(join(workdir, 'switchboard.yaml'), ['servers:', '  - name: lab', `    url: ${server.url}`].join('\n'));
+  writeFileSync(
+    join(workdir, 'switchboard.yaml'),
+    [
+      'servers:',
+      '  - name: lab',
+      `    url: ${server.url}`,
+      'executors:',
+      '  - name: local',
+      '    type: local',
+      `    tmuxSocket: ${socket}`,
+      `    tasksDir: ${join(workdir, 'tasks')}`,
+    ].join('\n'),
+  );
   bot = await startConsoleBot({ cwd: workdir, env: { SWITCHBOARD_HTTP_TIMEOUT: '20' } });
   await bot.exec('new kumo lab --agent build', /Send it work/, 60_000);
 }, 180_000);
 
 afterAll(async () => {
   await bot?.end().catch(() => undefined);
+  try {
+    execFileSync('tmux', ['-L', socket, 'kill-server'], { stdio: 'ignore' });
+  } catch {
+    // no tmux server left: fine
+  }
   await server?.stop();
   await llm?.close();
   if (server) removeServerRoot(server);
@@ -71,6 +90,15 @@ describe('nothing secret is written to the database', () => {
     expect(refused).not.toContain(TYPED_PASSWORD);
     // Answered after the refusal: its audit row is written by now.
     await bot.exec('audit', /new k2 http:\/\/opencode:\[redacted\]@127\.0\.0\.1:1/);
+
+    // A shell task that prints a .env: its output is kept as the task's log tail and result.
+    const workspace = join(workdir, 'project');
+    mkdirSync(workspace);
+    writeFileSync(join(workspace, '.env'), LEAKED_SECRETS.map((secret, i) => `KEY_${i}=${secret}\n`).join(''));
+    await bot.exec(`run local --name leak --workspace ${workspace} -- cat .env`, /task \*\*leak\*\* started/);
+    const taskFinal = await bot.waitFor(/📋 \*\*leak\*\* finished(?:.*\n)*?KEY_2=.*/, 60_000);
+    expect(taskFinal).toMatch(/^KEY_0=\[redacted\]$/m);
+    await bot.exec('logs leak', /KEY_2=\[redacted\]/);
 
     const { tables, text } = everyRow();
     expect(tables).toEqual(expect.arrayContaining(['outbox', 'audit', 'prompts', 'watches']));
