@@ -7,6 +7,11 @@ const TSX = resolve(ROOT, 'node_modules/.bin/tsx');
 export interface ConsoleBotOptions {
   cwd: string;
   env?: Record<string, string>;
+  /**
+   * Its own process group, so `crash()` reaches the node process that runs the bot and not only the tsx wrapper
+   * that started it (a SIGKILL to the wrapper leaves the bot running).
+   */
+  crashable?: boolean;
 }
 
 export interface ConsoleBot {
@@ -23,6 +28,8 @@ export interface ConsoleBot {
   signal(signal: NodeJS.Signals): Promise<number | null>;
   /** The process itself: pausing its stdout makes the bot's writes wait, as a slow reader would. */
   readonly child: ChildProcess;
+  /** `kill -9` of the bot and its wrapper (needs `crashable`); resolves when the wrapper has exited. */
+  crash(): Promise<number | null>;
 }
 
 /**
@@ -34,6 +41,7 @@ export async function startConsoleBot(options: ConsoleBotOptions): Promise<Conso
     cwd: options.cwd,
     env: { PATH: process.env.PATH ?? '', HOME: options.cwd, USER: 'tester', LOG_LEVEL: 'warn', ...options.env },
     stdio: ['pipe', 'pipe', 'pipe'],
+    ...(options.crashable ? { detached: true } : {}),
   });
   let out = '';
   let err = '';
@@ -114,6 +122,11 @@ export async function startConsoleBot(options: ConsoleBotOptions): Promise<Conso
     },
     async signal(signal) {
       child.kill(signal);
+      return exited;
+    },
+    async crash() {
+      if (!options.crashable) throw new Error('crash() needs a bot started with crashable: true');
+      if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, 'SIGKILL');
       return exited;
     },
   };
