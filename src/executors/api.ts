@@ -1,7 +1,7 @@
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import type { Db } from '../sessions/database.js';
-import type { Todo } from './claude-events.js';
+import type { Todo, Usage } from './claude-events.js';
 import type { ExecutorConfig, ExecutorDefaults, ModelAliases } from './config.js';
 import type { TaskKind } from './protocol/task-files.js';
 import type { AttemptRow, CompletionRecord, TaskRecord, TaskStatus } from './task-store.js';
@@ -65,8 +65,19 @@ export interface StartSpec {
 export type TaskEvent =
   /** A queued task got a slot and started. */
   | { kind: 'started'; task: TaskRecord }
-  /** The todo list or the latest assistant text changed. */
-  | { kind: 'progress'; task: TaskRecord; todos: Todo[]; lastText: string | null }
+  /**
+   * What the run shows changed: the todo list, the latest assistant text, the last tool call, the tokens used so
+   * far in this run (claude), or the newest output line (shell).
+   */
+  | {
+      kind: 'progress';
+      task: TaskRecord;
+      todos: Todo[];
+      lastText: string | null;
+      lastTool?: { name: string; input: Record<string, unknown> } | null;
+      usage?: Usage | null;
+      lastLine?: string | null;
+    }
   | { kind: 'finished'; task: TaskRecord; record: CompletionRecord }
   /** The pane shows a prompt waiting for input; Switchboard never answers it. */
   | { kind: 'needs_attention'; task: TaskRecord; paneTail: string }

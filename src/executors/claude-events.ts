@@ -1,4 +1,5 @@
 import { StringDecoder } from 'node:string_decoder';
+import { toolArgument } from '../monitor/card-facts.js';
 
 /**
  * Reading Claude Code's `--output-format stream-json --verbose` output (events.jsonl) into what Switchboard
@@ -57,6 +58,8 @@ export interface ClaudeEventsState {
   sessionId: string | null;
   todos: Todo[];
   lastAssistantText: string | null;
+  /** The newest top-level tool call (what the run card shows as the last tool). */
+  lastTool: { name: string; input: Record<string, unknown> } | null;
   /** The newest event time seen (event timestamps, or the attempt marker), ms since epoch. */
   lastEventAt: number | null;
   attempts: AttemptSummary[];
@@ -93,6 +96,7 @@ export function createClaudeEventsParser(): ClaudeEventsParser {
     sessionId: null,
     todos: [],
     lastAssistantText: null,
+    lastTool: null,
     lastEventAt: null,
     attempts: [],
     badLines: 0,
@@ -168,7 +172,11 @@ export function createClaudeEventsParser(): ClaudeEventsParser {
         } else if (b['type'] === 'tool_use') {
           const toolId = str(b['id']);
           if (toolId && !a.openToolCalls.includes(toolId)) a.openToolCalls.push(toolId);
-          if (topLevel) onToolUse(str(b['name']), obj(b['input']) ?? {}, toolId);
+          if (topLevel) {
+            const name = str(b['name']);
+            if (name) state.lastTool = { name, input: obj(b['input']) ?? {} };
+            onToolUse(name, obj(b['input']) ?? {}, toolId);
+          }
         }
       }
       return;
@@ -311,11 +319,7 @@ export function renderTranscript(text: string): string[] {
 function summarizeInput(input: Json): string {
   const command = str(input['command']);
   if (command) return `$ ${command.split('\n')[0]}`;
-  const path = str(input['file_path']) ?? str(input['path']);
-  if (path) return path;
-  if (Array.isArray(input['todos'])) return `(${input['todos'].length} todos)`;
-  const subject = str(input['subject']);
-  return subject ?? '';
+  return toolArgument(input)?.split('\n')[0] ?? '';
 }
 
 function toTodo(o: Json | null): Todo | null {

@@ -3,7 +3,7 @@ import type { SwitchboardError } from '../errors.js';
 import { toSwitchboardError } from '../errors.js';
 import type { TaskEvent } from './api.js';
 import { classify, type Verdict } from './classify.js';
-import { createClaudeEventsParser, type ClaudeEventsParser } from './claude-events.js';
+import { addUsage, createClaudeEventsParser, zeroUsage, type ClaudeEventsParser } from './claude-events.js';
 import type { ExecutorHandle } from './executor.js';
 import { backoffMs, refOf, type FleetContext } from './fleet-context.js';
 import type { TaskProbe } from './protocol/probe.js';
@@ -109,6 +109,7 @@ export function createTicker(ctx: FleetContext, runs: Runs, webhook: { fetch: Fe
       policy,
     });
     if (parser) reportProgress(task, parser, events);
+    else if (task.kind === 'shell') reportShellProgress(task, probe, events);
 
     switch (verdict.kind) {
       case 'starting':
@@ -145,10 +146,30 @@ export function createTicker(ctx: FleetContext, runs: Runs, webhook: { fetch: Fe
 
   function reportProgress(task: TaskRow, parser: ClaudeEventsParser, events: TaskEvent[]): void {
     const state = parser.state();
-    const key = progressKeyOf({ todos: state.todos, text: state.lastAssistantText });
-    if (key === task.progressKey || (state.todos.length === 0 && state.lastAssistantText === null)) return;
+    // The run's tokens so far: its attempts' message usage (an attempt's `result` replaces it once written).
+    const usage = state.attempts
+      .filter((a) => a.attempt >= task.runFirstAttempt)
+      .reduce((sum, a) => addUsage(sum, a.result?.usage ?? a.usage), zeroUsage());
+    const key = progressKeyOf({ todos: state.todos, text: state.lastAssistantText, tool: state.lastTool, usage });
+    if (key === task.progressKey || (state.todos.length === 0 && state.lastAssistantText === null && state.lastTool === null)) return;
     store.update(task.id, { progressKey: key });
-    emit(events, { kind: 'progress', task: toTaskRecord(store.get(task.id)!), todos: state.todos, lastText: state.lastAssistantText });
+    emit(events, {
+      kind: 'progress',
+      task: toTaskRecord(store.get(task.id)!),
+      todos: state.todos,
+      lastText: state.lastAssistantText,
+      lastTool: state.lastTool,
+      usage,
+    });
+  }
+
+  /** A shell task has no events: its newest output line is its progress. */
+  function reportShellProgress(task: TaskRow, probe: TaskProbe, events: TaskEvent[]): void {
+    const lastLine = probe.paneTail.split('\n').filter((l) => l.trim() !== '').pop() ?? null;
+    const key = progressKeyOf({ lastLine });
+    if (lastLine === null || key === task.progressKey) return;
+    store.update(task.id, { progressKey: key });
+    emit(events, { kind: 'progress', task: toTaskRecord(store.get(task.id)!), todos: [], lastText: null, lastLine });
   }
 
   async function onHung(h: ExecutorHandle, task: TaskRow, reason: string): Promise<void> {

@@ -1,6 +1,6 @@
 import type { Message, MessageError, PermissionRequest, QuestionRequest, Todo } from '../opencode/schemas.js';
 import { describeError, finalOutput, latestTurn, type Turn } from '../opencode/turns.js';
-import { failureOf, progressReport } from './reports.js';
+import { failureOf } from './reports.js';
 import type { Watch } from './watch-store.js';
 import { promptDigest } from '../sessions/registry.js';
 
@@ -23,10 +23,7 @@ export interface AssessInput {
   /** The prompt this watch waits on, when `send` started it. */
   prompt?: { digest: string; sentAt: number };
   now: number;
-  reason: CheckReason;
   stallAfterMs: number;
-  /** Least time between two progress reports caused by todo changes (ticks always report). */
-  minProgressGapMs: number;
   /** Consecutive idle observations, this one included. */
   idleStreak: number;
   /** A `session.error` seen on the event stream since the prompt was sent. */
@@ -47,7 +44,8 @@ export interface Finished {
 
 export interface Assessment {
   finished?: Finished;
-  progress?: string;
+  /** The turn of the watched run, once it has begun: what its card shows. */
+  turn?: Turn;
   asks: Array<{ kind: 'permission'; request: PermissionRequest } | { kind: 'question'; request: QuestionRequest }>;
   stall: boolean;
   activityHash: string;
@@ -122,6 +120,7 @@ export function assess(input: AssessInput): Assessment {
   const activityAt = Math.max(changed ? now : watch.lastActivityAt, input.lastEventAt ?? 0);
   const assessment: Assessment = { asks: [], stall: false, activityHash, activityAt };
   const turn = turnForPrompt(observation.messages, input.prompt);
+  if (turn) assessment.turn = turn;
   const since = input.prompt?.sentAt ?? watch.since ?? watch.createdAt;
 
   if (observation.state === 'idle') {
@@ -172,18 +171,13 @@ export function assess(input: AssessInput): Assessment {
     return assessment;
   }
 
-  // Busy or retrying: questions first, then progress, then the watchdog.
+  // Busy or retrying: questions first, then the watchdog. Progress is the card's, drawn from the turn.
   for (const request of observation.permissions) {
     if (!watch.asked.includes(request.id)) assessment.asks.push({ kind: 'permission', request });
   }
   for (const request of observation.questions) {
     if (!watch.asked.includes(request.id)) assessment.asks.push({ kind: 'question', request });
   }
-  const newest = turn ? finalOutput(turn) : undefined;
-  const report = progressReport(input.name, observation.todos, newest, observation.state === 'retry' ? (observation.retryMessage ?? 'retrying') : undefined);
-  const gapOk = watch.lastReportAt === undefined || now - watch.lastReportAt >= input.minProgressGapMs;
-  const firstReport = watch.lastReport === undefined && observation.todos.length > 0;
-  if (report !== watch.lastReport && (input.reason === 'tick' || ((input.reason === 'todo' || firstReport) && gapOk))) assessment.progress = report;
   const waitingOnHuman = observation.permissions.length > 0 || observation.questions.length > 0;
   if (!waitingOnHuman && !watch.stallNoticed && now - activityAt >= input.stallAfterMs) assessment.stall = true;
   return assessment;

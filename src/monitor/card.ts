@@ -1,6 +1,6 @@
 import { reply, text, type Reply, type Tone } from '../core/reply.js';
 import { createScrubber, type Scrubber } from '../core/scrub.js';
-import { firstLine, summarize, todoFraction } from '../opencode/turns.js';
+import { firstLine, summarize, TODO_MARK, todoFraction } from '../opencode/turns.js';
 import { formatDuration } from './reports.js';
 
 /**
@@ -83,8 +83,6 @@ const PHASE: Record<CardPhase, { words: string; tone: Tone }> = {
   failed: { words: 'failed ❌', tone: 'error' },
 };
 
-const MARK: Record<string, string> = { completed: '✅', in_progress: '🔄', pending: '🔲', cancelled: '❌' };
-
 const patternScrub = createScrubber([]);
 
 export function isFinalPhase(phase: CardPhase): boolean {
@@ -131,7 +129,7 @@ export function todoLines(
   scrub: Scrubber = patternScrub,
   activeSuffix = '',
 ): string[] {
-  const line = (todo: CardTodo, i: number) => `${MARK[todo.status] ?? '🔲'} ${clip(scrub(todo.content), limits.todoChars)}${i === activeIndex ? activeSuffix : ''}`;
+  const line = (todo: CardTodo, i: number) => `${TODO_MARK[todo.status] ?? '🔲'} ${clip(scrub(todo.content), limits.todoChars)}${i === activeIndex ? activeSuffix : ''}`;
   const activeIndex = todos.findIndex((t) => t.status === 'in_progress');
   const max = Math.max(3, limits.maxTodos);
   if (todos.length <= max) return todos.map(line);
@@ -155,7 +153,7 @@ export function todoLines(
 function counts(todos: readonly CardTodo[]): string {
   const by = new Map<string, number>();
   for (const todo of todos) {
-    const mark = MARK[todo.status] ?? '🔲';
+    const mark = TODO_MARK[todo.status] ?? '🔲';
     by.set(mark, (by.get(mark) ?? 0) + 1);
   }
   return [...by].map(([mark, n]) => `${mark} ${n}`).join(' · ');

@@ -3,7 +3,6 @@ import type { Services } from '../commands/context.js';
 import type { Config } from '../config/load.js';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
-import type { Origin } from '../core/origin.js';
 import { reply, text, type Reply } from '../core/reply.js';
 import { SwitchboardError } from '../errors.js';
 import type { Outbox } from '../notify/outbox.js';
@@ -20,7 +19,13 @@ import { createEventHub, serverKeyOf } from './event-hub.js';
 import { createWatchIndex } from './watch-index.js';
 import { cronMatches, parseDuration, parseInterval } from './interval.js';
 import { createLimiter } from '../core/limiter.js';
-import { backNotice, finalReport, goneNotice, permissionAsk, questionAsk, stallNotice, unreachableNotice } from './reports.js';
+import { finalReport, goneNotice, permissionAsk, questionAsk } from './reports.js';
+import { createServerHealth } from './server-health.js';
+import type { CardSink } from '../notify/card-sink.js';
+import type { Scrubber } from '../core/scrub.js';
+import { usageFacts, type CardState } from './card.js';
+import { createOpencodeCards } from './card-opencode.js';
+import type { QueuedFor } from './card-runs.js';
 import { createWatchStore, type Watch } from './watch-store.js';
 
 export interface MonitorDeps {
@@ -33,16 +38,23 @@ export interface MonitorDeps {
   outbox: Outbox;
   /** Requests in flight at most, across all servers. */
   maxInFlight?: number;
-  /** Least time between two todo-triggered progress reports. */
-  minProgressGapMs?: number;
+  /** Each run's live card: drawn as the run goes, instead of a message per change. */
+  cards: CardSink;
+  /** Prompts queued behind a name's run, shown on its card. */
+  queuedFor?: QueuedFor;
+  scrub?: Scrubber;
+  /** How often a live card is drawn again so its elapsed time moves. */
+  cardRefreshMs?: number;
   /** Run the once-a-second scheduler (tests and benchmarks drive `tick()` by hand instead). */
   schedule?: boolean;
   /** Use the servers' event streams (the benchmark measures polling alone with false). */
   streams?: boolean;
   /** Also run on the scheduler's beat (the executor fleet's probe), so there is one scheduler for all. */
   everySecond?: () => void;
-  /** For watched task names: the progress report to post, or that the task is over (its result is posted by the relay). */
-  taskReport?: (name: string) => { report?: string; over: boolean };
+  /** For watched task names: whether the task is over (its card and result are the relay's). */
+  taskReport?: (name: string) => { over: boolean };
+  /** A watched run has ended and its final output (or why it ended) is posted: the next queued prompt may go. */
+  onRunEnded?: (name: string, promptId: number | undefined) => void;
 }
 
 export type Monitor = MonitorControl & {
@@ -84,7 +96,14 @@ export function createMonitor(deps: MonitorDeps): Monitor {
   const store = createWatchStore(db, clock);
   const limiter = createLimiter(deps.maxInFlight ?? 32);
   const stallAfterMs = parseDuration(config.monitor.stallAfter);
-  const minProgressGapMs = deps.minProgressGapMs ?? 30_000;
+  const runCards = createOpencodeCards({
+    cards: deps.cards,
+    clock,
+    logger,
+    ...(deps.scrub ? { scrub: deps.scrub } : {}),
+    ...(deps.queuedFor ? { queuedFor: deps.queuedFor } : {}),
+    ...(deps.cardRefreshMs !== undefined ? { refreshMs: deps.cardRefreshMs } : {}),
+  });
   const memory = new Map<string, Memory>();
   const running = new Map<string, Promise<void>>();
   const again = new Map<string, CheckReason>();
@@ -96,10 +115,12 @@ export function createMonitor(deps: MonitorDeps): Monitor {
   /** Until start(): a one-shot CLI process records watches but never checks, streams or posts. */
   let stopped = true;
 
-  const healthGet = db.prepare<[string], { failures: number; down_noticed: number }>('SELECT failures, down_noticed FROM server_health WHERE server_key = ?');
-  const healthSet = db.prepare(
-    'INSERT INTO server_health (server_key, failures, down_noticed) VALUES (?, ?, ?) ON CONFLICT (server_key) DO UPDATE SET failures = excluded.failures, down_noticed = excluded.down_noticed',
-  );
+  const { serverFailed, serverAnswered } = createServerHealth({
+    db,
+    unreachableAfter: config.monitor.unreachableAfter,
+    namesOn: (server) => index.namesOn(serverKeyOf(server)).flatMap((name) => registry.get(name) ?? []),
+    notify: (origin, message) => outbox.enqueue({ origin, reply: message }),
+  });
 
   const hub = createEventHub({
     logger,
@@ -253,7 +274,7 @@ export function createMonitor(deps: MonitorDeps): Monitor {
     }
     const found = opencodeOf(record);
     if (!found) {
-      checkTask(record, watch, reason);
+      checkTask(record);
       return;
     }
     const { target, server, client } = found;
@@ -285,7 +306,9 @@ export function createMonitor(deps: MonitorDeps): Monitor {
           post(record, goneNotice(name, target.sessionId, server.label));
           store.remove(name);
         });
+        runCards.end(name, 'the OpenCode session was deleted');
         unindex(name);
+        deps.onRunEnded?.(name, watch.promptId);
         return;
       }
       if (error instanceof SwitchboardError && TRANSPORT_CODES.has(error.code)) {
@@ -314,32 +337,35 @@ export function createMonitor(deps: MonitorDeps): Monitor {
       observation,
       ...(prompt ? { prompt: { digest: prompt.digest, sentAt: prompt.sentAt } } : {}),
       now: clock.now(),
-      reason,
       stallAfterMs,
-      minProgressGapMs,
       idleStreak: mem.idleStreak,
       ...(mem.sessionError ? { sessionError: mem.sessionError } : {}),
       ...(mem.lastEventAt !== undefined ? { lastEventAt: mem.lastEventAt } : {}),
     });
-    act(record, watch, target, server, observation, assessment);
+    const card = runCards.stateOf({
+      name,
+      watch,
+      observation,
+      assessment,
+      startedAt: prompt?.sentAt ?? watch.since ?? watch.createdAt,
+      serverKey: serverKeyOf(server),
+      client,
+    });
+    act(record, watch, target, server, observation, assessment, card);
   }
 
-  /** A watched task: its executor reports changes by itself; a watch adds a report every interval. */
-  function checkTask(record: NameRecord, watch: Watch, reason: CheckReason): void {
+  /** A watched task: its executor reports changes by itself onto the task's card; the watch ends with it. */
+  function checkTask(record: NameRecord): void {
     const view = deps.taskReport?.(record.name);
     if (!view || view.over) {
       store.remove(record.name);
       unindex(record.name);
-      return;
-    }
-    if (reason === 'tick' && view.report && view.report !== watch.lastReport) {
-      post(record, reply(view.report));
-      store.update(record.name, { lastReport: view.report, lastReportAt: clock.now() });
     }
   }
 
-  function act(record: NameRecord, watch: Watch, target: OpencodeTarget, server: ServerRef, observation: Observation, a: Assessment): void {
+  function act(record: NameRecord, watch: Watch, target: OpencodeTarget, server: ServerRef, observation: Observation, a: Assessment, card: CardState): void {
     const name = record.name;
+    const drawCard = () => runCards.draw(record, watch, card);
     if (a.finished) {
       const finished = a.finished;
       let done = false;
@@ -358,6 +384,7 @@ export function createMonitor(deps: MonitorDeps): Monitor {
               ...(finished.problem ? { problem: finished.problem } : {}),
               todos: observation.todos,
               ...(finished.elapsedMs !== undefined ? { elapsedMs: finished.elapsedMs } : {}),
+              facts: usageFacts(card.usage),
             }),
           );
         }
@@ -368,7 +395,9 @@ export function createMonitor(deps: MonitorDeps): Monitor {
         }
       });
       if (done) {
+        drawCard();
         unindex(name);
+        deps.onRunEnded?.(name, watch.promptId);
         return;
       }
     }
@@ -382,18 +411,12 @@ export function createMonitor(deps: MonitorDeps): Monitor {
     if (a.activityHash !== watch.activityHash) patch.activityHash = a.activityHash;
     if (a.activityAt !== watch.lastActivityAt) patch.lastActivityAt = a.activityAt;
     if (a.asks.length) patch.asked = asked;
-    if (a.progress) {
-      post(record, reply(a.progress));
-      patch.lastReport = a.progress;
-      patch.lastReportAt = clock.now();
-    }
-    if (a.stall) {
-      post(record, stallNotice(name, clock.now() - a.activityAt, observation.todos));
-      patch.stallNoticed = true;
-    } else if (watch.stallNoticed && a.activityAt > watch.lastActivityAt) {
-      patch.stallNoticed = false;
-    }
+    if (a.stall) patch.stallNoticed = true;
+    else if (watch.stallNoticed && a.activityAt > watch.lastActivityAt) patch.stallNoticed = false;
     store.update(name, patch);
+    // A hand-made watch of an idle name has no run to show; one started by `send` shows its run from the start.
+    const live = runCards.live(name);
+    if (a.finished ? live : live || watch.promptId !== undefined || observation.state !== 'idle') drawCard();
   }
 
   function askReply(record: NameRecord, watch: Watch, ask: Assessment['asks'][number]): Reply {
@@ -426,52 +449,6 @@ export function createMonitor(deps: MonitorDeps): Monitor {
     return reply([block, text(note)], { tone: 'warning' });
   }
 
-  function namesOn(server: ServerRef): Map<string, { origin: Origin; names: string[] }> {
-    const byOrigin = new Map<string, { origin: Origin; names: string[] }>();
-    for (const name of index.namesOn(serverKeyOf(server))) {
-      const record = registry.get(name);
-      if (!record) continue;
-      const lane = `${record.origin.adapter}:${record.origin.channel}`;
-      const entry = byOrigin.get(lane) ?? { origin: { adapter: record.origin.adapter, channel: record.origin.channel }, names: [] };
-      entry.names.push(name);
-      byOrigin.set(lane, entry);
-    }
-    return byOrigin;
-  }
-
-  /** Failure counts per server, mirrored in SQLite so a restart neither repeats nor forgets a notice. */
-  const health = new Map<string, { failures: number; down: boolean }>();
-  const healthOf = (key: string) => {
-    let value = health.get(key);
-    if (!value) {
-      const row = healthGet.get(key);
-      value = { failures: row?.failures ?? 0, down: row?.down_noticed === 1 };
-      health.set(key, value);
-    }
-    return value;
-  };
-
-  function serverFailed(server: ServerRef, reason: string): void {
-    const state = healthOf(server.url);
-    state.failures++;
-    if (state.failures >= config.monitor.unreachableAfter && !state.down) {
-      state.down = true;
-      for (const { origin, names } of namesOn(server).values()) outbox.enqueue({ origin, reply: unreachableNotice(server.label, reason, names) });
-    }
-    healthSet.run(server.url, state.failures, state.down ? 1 : 0);
-  }
-
-  function serverAnswered(server: ServerRef): void {
-    const state = healthOf(server.url);
-    if (state.failures === 0 && !state.down) return;
-    if (state.down) {
-      for (const { origin, names } of namesOn(server).values()) outbox.enqueue({ origin, reply: backNotice(server.label, names) });
-    }
-    state.failures = 0;
-    state.down = false;
-    healthSet.run(server.url, 0, 0);
-  }
-
   async function checkMany(names: readonly string[], reason: CheckReason): Promise<void> {
     const group = new Map<string, Promise<GroupData>>();
     await Promise.all(names.map((name) => request(name, reason, group)));
@@ -501,6 +478,7 @@ export function createMonitor(deps: MonitorDeps): Monitor {
 
   async function tick(): Promise<void> {
     deps.everySecond?.();
+    runCards.refresh();
     const now = clock.now();
     const watches = store.all();
     // Another process (the `switchboard` CLI) may have added or removed watches in the same database.
@@ -516,7 +494,7 @@ export function createMonitor(deps: MonitorDeps): Monitor {
     watch(watchRequest: WatchRequest) {
       const interval = parseInterval(watchRequest.interval ?? config.monitor.interval);
       const now = clock.now();
-      store.put({
+      const stored = store.put({
         name: watchRequest.name,
         interval: interval.text,
         ...(watchRequest.promptId !== undefined ? { promptId: watchRequest.promptId } : {}),
@@ -524,6 +502,8 @@ export function createMonitor(deps: MonitorDeps): Monitor {
         ...(watchRequest.since !== undefined ? { since: watchRequest.since } : {}),
         firstTickAt: nextTickAt(interval.text, now),
       });
+      const opened = watchRequest.promptId !== undefined ? registry.get(watchRequest.name) : undefined;
+      if (opened) runCards.open(opened, stored, watchRequest.since ?? now);
       const mem = memoryOf(watchRequest.name);
       mem.idleStreak = 0;
       delete mem.sessionError;

@@ -1,6 +1,6 @@
 import { output, reply, text, type Reply } from '../core/reply.js';
 import type { MessageError, PermissionRequest, QuestionRequest, Todo } from '../opencode/schemas.js';
-import { activeTodo, countTodos, describeError, summarize, todoFraction } from '../opencode/turns.js';
+import { describeError, todoFraction } from '../opencode/turns.js';
 
 /** Pure renderings of what the monitor posts. Kept apart so they are unit-tested and stable. */
 
@@ -11,26 +11,6 @@ export function formatDuration(ms: number): string {
   if (minutes < 60) return `${minutes}m ${String(seconds % 60).padStart(2, '0')}s`;
   const hours = Math.floor(minutes / 60);
   return `${hours}h ${String(minutes % 60).padStart(2, '0')}m`;
-}
-
-function todoCounts(todos: readonly Todo[]): string {
-  const c = countTodos(todos);
-  const parts = [`✅ ${c.completed}`, `🔄 ${c.inProgress}`, `🔲 ${c.pending}`];
-  if (c.cancelled) parts.push(`❌ ${c.cancelled}`);
-  return parts.join(' · ');
-}
-
-/**
- * A progress report. It holds no clock time, so two reports of the same state are identical and the
- * second is not posted.
- */
-export function progressReport(name: string, todos: readonly Todo[], latestText: string | undefined, retrying?: string): string {
-  const lines = [`⚙️ **${name}** is working${todos.length ? ` · todo ${todoFraction(todos)} (${todoCounts(todos)})` : ''}`];
-  const active = activeTodo(todos);
-  if (active) lines.push(`🔄 ${active.content}`);
-  if (retrying) lines.push(`↻ ${retrying}`);
-  if (latestText) lines.push(`💬 ${summarize(latestText, 240)}`);
-  return lines.join('\n');
 }
 
 export interface FinalReportInput {
@@ -86,11 +66,6 @@ export function questionAsk(name: string, request: QuestionRequest): { prompt: s
     prompt: `❓ **${name}** asks: ${asked}`,
     note: `Answer with \`answer ${name} <choice>\`, or \`deny ${name}\` to decline.`,
   };
-}
-
-export function stallNotice(name: string, quietMs: number, todos: readonly Todo[]): Reply {
-  const active = activeTodo(todos);
-  return reply(`⏳ **${name}** is still busy; last activity ${formatDuration(quietMs)} ago${active ? ` (🔄 ${active.content})` : ''}. \`abort ${name}\` stops it.`, { tone: 'warning' });
 }
 
 export function unreachableNotice(serverLabel: string, reason: string, names: readonly string[]): Reply {

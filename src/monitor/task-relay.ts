@@ -2,11 +2,16 @@ import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import type { Origin } from '../core/origin.js';
 import { reply, text, verbatim, type Reply } from '../core/reply.js';
-import type { Fleet, TaskEvent, TaskRecord, Todo } from '../executors/index.js';
+import type { Fleet, TaskEvent, TaskRecord } from '../executors/index.js';
 import { ACTIVE_STATUSES } from '../executors/index.js';
 import type { Outbox } from '../notify/outbox.js';
+import type { CardSink } from '../notify/card-sink.js';
+import type { Scrubber } from '../core/scrub.js';
 import type { Registry } from '../sessions/registry.js';
-import { finalReport, progressReport } from './reports.js';
+import { usageFacts } from './card.js';
+import { finishedTaskCard, taskCardKey, taskCardState, type TaskView } from './card-task.js';
+import { createRunCards, type CardTarget, type QueuedFor } from './card-runs.js';
+import { finalReport } from './reports.js';
 
 export interface TaskRelayDeps {
   fleet: Fleet;
@@ -14,16 +19,17 @@ export interface TaskRelayDeps {
   outbox: Outbox;
   clock: Clock;
   logger: Logger;
-  /** Least time between two progress reports of one task. */
-  minProgressGapMs?: number;
+  /** Each run's live card: drawn as the run goes, instead of a message per change. */
+  cards: CardSink;
+  queuedFor?: QueuedFor;
+  scrub?: Scrubber;
+  /** How often a live card is drawn again so its elapsed time moves. */
+  cardRefreshMs?: number;
   /** How often the fleet is probed while tasks are live. */
   tickEveryMs?: number;
 }
 
-export interface TaskView {
-  todos: Todo[];
-  lastText: string | null;
-}
+export type { TaskView } from './card-task.js';
 
 export type TaskRelay = ReturnType<typeof createTaskRelay>;
 
@@ -33,10 +39,17 @@ export type TaskRelay = ReturnType<typeof createTaskRelay>;
  */
 export function createTaskRelay(deps: TaskRelayDeps) {
   const { fleet, registry, outbox, clock, logger } = deps;
-  const minGap = deps.minProgressGapMs ?? 30_000;
   const tickEvery = deps.tickEveryMs ?? 3_000;
   const views = new Map<string, TaskView>();
-  const lastProgress = new Map<string, { text: string; at: number }>();
+  const cards = createRunCards({
+    cards: deps.cards,
+    clock,
+    ...(deps.scrub ? { scrub: deps.scrub } : {}),
+    ...(deps.queuedFor ? { queuedFor: deps.queuedFor } : {}),
+    ...(deps.cardRefreshMs !== undefined ? { refreshMs: deps.cardRefreshMs } : {}),
+  });
+  /** What each task's card last showed of its record, so a status change redraws it at once. */
+  const drawnStatus = new Map<string, string>();
   let ticking: Promise<void> | undefined;
   let lastTickAt = 0;
 
@@ -68,12 +81,13 @@ export function createTaskRelay(deps: TaskRelayDeps) {
     }
     const view = views.get(task.name);
     const started = record.started_at ? Date.parse(record.started_at) : undefined;
+    const problem = ok ? undefined : record.reason ?? record.terminal_reason ?? record.status;
+    const card = finishedTaskCard(task, record, view?.todos ?? [], problem);
     const facts = [
       record.exit_code !== null && record.exit_code !== 0 ? `exit ${record.exit_code}` : '',
-      record.total_cost_usd !== null ? `$${record.total_cost_usd.toFixed(4)}` : '',
+      ...usageFacts(card.usage),
       record.attempts > 1 ? `${record.attempts} attempts` : '',
     ];
-    const problem = ok ? undefined : record.reason ?? record.terminal_reason ?? record.status;
     const message = finalReport({
       name: task.name,
       ok,
@@ -84,28 +98,66 @@ export function createTaskRelay(deps: TaskRelayDeps) {
       facts,
     });
     post(task, { ...message, data: { ...(message.data as object), record } });
+    // The card of this run: keyed by the run the record closes (its first attempt), whatever the task is now.
+    // The live card of the name is this run's (one run at a time); after a restart it is found by its key.
+    const target = cards.get(task.name)?.target ?? targetOf({ ...task, status: 'running', attempt: record.attempt, retries: record.attempts - 1 });
+    if (target) cards.show(target, card);
+    drawnStatus.delete(task.name);
     // The view stays: `todo` and `status` still show how the task ended.
-    lastProgress.delete(task.name);
+  }
+
+  function targetOf(task: TaskRecord): CardTarget | undefined {
+    const origin = originOf(task);
+    if (!origin) return undefined;
+    return { key: taskCardKey(task), origin, threadKey: task.name, ...(task.actor ? { actor: task.actor } : {}) };
+  }
+
+  /** Draws a live task's card from its record and its latest events. */
+  function drawTask(task: TaskRecord): void {
+    const target = targetOf(task);
+    if (!target) return;
+    const shown = cards.get(task.name);
+    const since = shown?.target.key === target.key ? shown.state.startedAt : clock.now();
+    cards.show(target, taskCardState(task, views.get(task.name), since));
+    drawnStatus.set(task.name, `${target.key}:${task.status}:${task.reason ?? ''}`);
+  }
+
+  /**
+   * Every live task has a card, however its run began (start, run, a follow-up, an offload, a restart), and a
+   * change of status shows at once; the rest only redraws for the clock.
+   */
+  function syncCards(): void {
+    for (const task of fleet.tasks({ status: [...ACTIVE_STATUSES, 'queued'] })) {
+      if (drawnStatus.get(task.name) !== `${taskCardKey(task)}:${task.status}:${task.reason ?? ''}`) drawTask(task);
+    }
+    cards.refresh();
   }
 
   function onEvent(event: TaskEvent): void {
     switch (event.kind) {
       case 'started':
-        post(event.task, reply(`▶️ task **${event.task.name}** got a slot on ${event.task.executor} and started`));
+        drawTask(event.task);
         return;
       case 'progress': {
-        views.set(event.task.name, { todos: event.todos, lastText: event.lastText });
-        const report = progressReport(event.task.name, event.todos, event.lastText ?? undefined);
-        const previous = lastProgress.get(event.task.name);
-        if (previous?.text === report) return;
-        if (previous && clock.now() - previous.at < minGap) return;
-        lastProgress.set(event.task.name, { text: report, at: clock.now() });
-        post(event.task, reply(report));
+        const { todos, lastText, lastTool, usage, lastLine } = event;
+        const before = views.get(event.task.name);
+        views.set(event.task.name, {
+          todos,
+          lastText,
+          ...(lastTool !== undefined ? { lastTool } : {}),
+          ...(usage !== undefined ? { usage } : {}),
+          ...(lastLine !== undefined ? { lastLine } : {}),
+          ...(before?.note ? { note: before.note } : {}),
+        });
+        drawTask(event.task);
         return;
       }
-      case 'resumed':
-        post(event.task, reply(`↻ task **${event.task.name}** ${event.reason}; resumed the same conversation (attempt ${event.attempt})`, { tone: 'warning' }));
+      case 'resumed': {
+        const view = views.get(event.task.name) ?? { todos: [], lastText: null };
+        views.set(event.task.name, { ...view, note: `${event.reason}; resumed the same conversation (attempt ${event.attempt})` });
+        drawTask(event.task);
         return;
+      }
       case 'needs_attention':
         post(
           event.task,
@@ -154,6 +206,7 @@ export function createTaskRelay(deps: TaskRelayDeps) {
     },
     /** Called every second by the monitor's scheduler; probes the fleet every few seconds while tasks live. */
     tick(force = false): Promise<void> {
+      syncCards();
       if (ticking) return ticking;
       if (!force && clock.now() - lastTickAt < tickEvery) return Promise.resolve();
       if (!force && fleet.tasks({ status: [...ACTIVE_STATUSES, 'queued'] }).length === 0) return Promise.resolve();

@@ -31,6 +31,15 @@ const errorSchema = z.object({
 });
 export type MessageError = z.infer<typeof errorSchema>;
 
+/** An assistant message's usage (one LLM step): `cache` is the provider's prompt cache. */
+export const tokensSchema = z.object({
+  input: z.number().default(0),
+  output: z.number().default(0),
+  reasoning: z.number().default(0),
+  cache: z.object({ read: z.number().default(0), write: z.number().default(0) }).default({ read: 0, write: 0 }),
+});
+export type Tokens = z.infer<typeof tokensSchema>;
+
 export const messageInfoSchema = z.object({
   id: z.string(),
   sessionID: z.string(),
@@ -40,6 +49,11 @@ export const messageInfoSchema = z.object({
   finish: z.string().optional(),
   error: errorSchema.optional(),
   time: z.object({ created: z.number(), completed: z.number().optional() }),
+  /** Assistant messages: what the step used and cost (USD, from the model's configured prices). */
+  tokens: tokensSchema.optional(),
+  cost: z.number().optional(),
+  providerID: z.string().optional(),
+  modelID: z.string().optional(),
 });
 export type MessageInfo = z.infer<typeof messageInfoSchema>;
 
@@ -51,7 +65,7 @@ export const partSchema = z
     synthetic: z.boolean().optional(),
     tool: z.string().optional(),
     state: z
-      .object({ status: z.string(), title: z.string().optional(), error: z.string().optional() })
+      .object({ status: z.string(), title: z.string().optional(), error: z.string().optional(), input: z.record(z.string(), z.unknown()).optional() })
       .loose()
       .optional(),
   })
@@ -95,8 +109,11 @@ export const questionSchema = z.object({
 });
 export type QuestionRequest = z.infer<typeof questionSchema>;
 
+/** A model's limits, where the provider's catalogue knows them (`context` is what the card's context % needs). */
+const modelSchema = z.object({ limit: z.object({ context: z.number().optional() }).loose().optional() }).loose();
+
 export const providersSchema = z.object({
-  providers: z.array(z.object({ id: z.string(), models: z.record(z.string(), z.unknown()) })),
+  providers: z.array(z.object({ id: z.string(), models: z.record(z.string(), modelSchema) })),
 });
 
 /** The two error shapes the server uses, plus the bare ones. */

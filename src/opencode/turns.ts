@@ -86,7 +86,8 @@ export function countTodos(todos: readonly Todo[]): TodoCounts {
   return counts;
 }
 
-const TODO_MARK: Record<string, string> = { completed: '✅', in_progress: '🔄', pending: '🔲', cancelled: '❌' };
+/** The checklist marks, one per todo status (the `todo` verb and the run card). */
+export const TODO_MARK: Readonly<Record<string, string>> = { completed: '✅', in_progress: '🔄', pending: '🔲', cancelled: '❌' };
 
 export function formatTodoList(todos: readonly Todo[]): string {
   return todos.map((todo) => `${TODO_MARK[todo.status] ?? '🔲'} ${todo.content}`).join('\n');

@@ -26,6 +26,12 @@ describe('claude stream-json events', () => {
     });
   });
 
+  test('the newest top-level tool call is kept for the run card; the todo tool counts as one', () => {
+    expect(parseClaudeEvents(fixture('bash')).lastTool).toMatchObject({ name: 'Bash', input: { command: 'echo hi' } });
+    expect(parseClaudeEvents(marker(1) + fixture('todo')).lastTool?.name).toBe('TodoWrite');
+    expect(parseClaudeEvents(marker(1)).lastTool).toBeNull();
+  });
+
   test("TaskCreate/TaskUpdate (this CLI's default task list) become todos, ids taken from the tool results", () => {
     const state = parseClaudeEvents(fixture('tasks'));
     expect(state.todos).toEqual([

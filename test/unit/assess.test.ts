@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { assess, START_GRACE_MS, turnForPrompt, type AssessInput, type Observation } from '../../src/monitor/assess.js';
 import { promptDigest } from '../../src/sessions/registry.js';
-import { progressReport } from '../../src/monitor/reports.js';
 import type { Watch } from '../../src/monitor/watch-store.js';
 import type { PermissionRequest, QuestionRequest } from '../../src/opencode/schemas.js';
 import { assistantMessage, todo, userMessage } from './helpers/messages.js';
@@ -24,9 +23,7 @@ function input(extra: Partial<AssessInput> = {}): AssessInput {
     observation: observation(),
     prompt: { digest: promptDigest(PROMPT), sentAt: SENT },
     now: SENT + 60_000,
-    reason: 'tick',
     stallAfterMs: 600_000,
-    minProgressGapMs: 30_000,
     idleStreak: 1,
     ...extra,
   };
@@ -56,7 +53,6 @@ describe('assess: finishing', () => {
       finish: 'stop',
       elapsedMs: 42_000,
     });
-    expect(result.progress).toBeUndefined();
     expect(result.asks).toEqual([]);
     expect(result.stall).toBe(false);
   });
@@ -227,47 +223,21 @@ describe('turnForPrompt', () => {
   });
 });
 
-describe('assess: progress', () => {
-  const busyWithTodos = (todos = [todo('read', 'completed'), todo('fix', 'in_progress'), todo('test', 'pending')]) =>
-    observation({ state: 'busy', todos, messages: [userMessage(PROMPT, SENT), assistantMessage('Looking at the cache.', { created: SENT + 1 })] });
-
-  it('busy with new todos on reason `todo` → a progress report', () => {
-    const obs = busyWithTodos();
-    const result = assess(input({ reason: 'todo', observation: obs }));
-    expect(result.progress).toBe(progressReport('kumo', obs.todos, 'Looking at the cache.'));
-    expect(result.progress).toContain('todo 1/3');
-    expect(result.progress).toContain('🔄 fix');
+describe('assess: the run for its card', () => {
+  it('busy: hands over the turn of our prompt (what the card shows), and reports nothing by itself', () => {
+    const ours = userMessage(PROMPT, SENT);
+    const reply = assistantMessage('Looking at the cache.', { created: SENT + 1 });
+    const result = assess(input({ observation: observation({ state: 'busy', todos: [todo('fix', 'in_progress')], messages: [ours, reply] }) }));
+    expect(result.turn?.userMessageId).toBe(ours.info.id);
+    expect(result.turn?.assistant).toEqual([reply]);
+    expect(result.finished).toBeUndefined();
+    expect(result.asks).toEqual([]);
   });
 
-  it('the same report as the last one posted → no progress', () => {
-    const obs = busyWithTodos();
-    const lastReport = progressReport('kumo', obs.todos, 'Looking at the cache.');
-    expect(assess(input({ reason: 'todo', observation: obs, watch: watchOf({ lastReport }) })).progress).toBeUndefined();
-    expect(assess(input({ reason: 'tick', observation: obs, watch: watchOf({ lastReport }) })).progress).toBeUndefined();
-  });
-
-  it('reason `event` (or `reconcile`) reports only the first todo list, never a later change', () => {
-    const reported = watchOf({ lastReport: 'older', lastReportAt: SENT });
-    expect(assess(input({ reason: 'event', observation: busyWithTodos(), watch: reported })).progress).toBeUndefined();
-    expect(assess(input({ reason: 'reconcile', observation: busyWithTodos(), watch: reported })).progress).toBeUndefined();
-    // Nothing posted yet and a todo list exists (the stream may have relayed it before the watch began): say it.
-    expect(assess(input({ reason: 'reconcile', observation: busyWithTodos() })).progress).toBeDefined();
-    expect(assess(input({ reason: 'event', observation: observation({ state: 'busy' }) })).progress).toBeUndefined();
-  });
-
-  it('todo changes respect the minimum gap; ticks do not', () => {
-    const now = SENT + 60_000;
-    const recent = watchOf({ lastReport: 'older', lastReportAt: now - 10_000 });
-    expect(assess(input({ now, reason: 'todo', observation: busyWithTodos(), watch: recent })).progress).toBeUndefined();
-    expect(assess(input({ now, reason: 'tick', observation: busyWithTodos(), watch: recent })).progress).toBeDefined();
-    const old = watchOf({ lastReport: 'older', lastReportAt: now - 30_000 });
-    expect(assess(input({ now, reason: 'todo', observation: busyWithTodos(), watch: old })).progress).toBeDefined();
-  });
-
-  it('a retrying session says so', () => {
-    const result = assess(input({ observation: observation({ state: 'retry', retryMessage: 'rate limited, retrying in 5s' }) }));
-    expect(result.progress).toContain('↻ rate limited, retrying in 5s');
-    expect(assess(input({ observation: observation({ state: 'retry' }) })).progress).toContain('↻ retrying');
+  it('no turn before our prompt shows up: the previous prompt’s turn is not ours', () => {
+    const older = userMessage('an older prompt', SENT - 60_000);
+    const result = assess(input({ observation: observation({ state: 'busy', messages: [older, assistantMessage('old', { created: SENT - 59_000 })] }) }));
+    expect(result.turn).toBeUndefined();
   });
 });
 

@@ -7,12 +7,11 @@ import {
   formatDuration,
   goneNotice,
   permissionAsk,
-  progressReport,
   questionAsk,
-  stallNotice,
   unreachableNotice,
 } from '../../src/monitor/reports.js';
 import { todo } from './helpers/messages.js';
+import { usageFacts } from '../../src/monitor/card.js';
 
 afterEach(() => {
   vi.useRealTimers();
@@ -34,44 +33,6 @@ describe('formatDuration', () => {
     [26 * 3_600_000 + 5 * 60_000, '26h 05m'],
   ])('%i ms → %s', (ms, expected) => {
     expect(formatDuration(ms)).toBe(expected);
-  });
-});
-
-describe('progressReport', () => {
-  const todos = [todo('read', 'completed'), todo('fix the cache', 'in_progress'), todo('test', 'pending'), todo('rust', 'cancelled')];
-
-  it('shows the fraction, the counts, the active item and a summary of the latest text', () => {
-    expect(progressReport('kumo', todos, 'I found the bug.\n\nMore detail here.')).toBe(
-      ['⚙️ **kumo** is working · todo 1/3 (✅ 1 · 🔄 1 · 🔲 1 · ❌ 1)', '🔄 fix the cache', '💬 I found the bug.'].join('\n'),
-    );
-  });
-
-  it('is one line without todos or text, and leaves out zero cancelled', () => {
-    expect(progressReport('kumo', [], undefined)).toBe('⚙️ **kumo** is working');
-    expect(progressReport('kumo', [todo('a', 'pending')], undefined)).toBe('⚙️ **kumo** is working · todo 0/1 (✅ 0 · 🔄 0 · 🔲 1)');
-  });
-
-  it('mentions a retry', () => {
-    expect(progressReport('kumo', [], undefined, 'rate limited')).toBe('⚙️ **kumo** is working\n↻ rate limited');
-  });
-
-  it('holds no clock time: the same state renders the same at different times', () => {
-    vi.useFakeTimers();
-    vi.setSystemTime(new Date('2030-01-01T08:15:00Z'));
-    const morning = progressReport('kumo', todos, 'text');
-    vi.setSystemTime(new Date('2030-06-30T23:59:59Z'));
-    const night = progressReport('kumo', todos, 'text');
-    expect(night).toBe(morning);
-    expect(morning).not.toMatch(/\d{1,2}:\d{2}/);
-    expect(morning).not.toMatch(/20\d\d/);
-  });
-
-  it('summarizes long text', () => {
-    const report = progressReport('kumo', [], 'word '.repeat(200));
-    const line = report.split('\n')[1]!;
-    expect(line.startsWith('💬 ')).toBe(true);
-    expect(line.endsWith('…')).toBe(true);
-    expect(line.length).toBeLessThanOrEqual(3 + 241);
   });
 });
 
@@ -100,6 +61,11 @@ describe('finalReport', () => {
     ]);
     expect(result.tone).toBe('success');
     expect(result.data).toEqual({ name: 'kumo', ok: true, output: 'All green.' });
+  });
+
+  it('a success with usage: the header ends with the run’s tokens and cost', () => {
+    const result = finalReport({ name: 'kumo', ok: true, output: 'ok', todos, elapsedMs: 362_000, facts: usageFacts({ input: 80_000, output: 10_000, cached: 28_000, costUsd: 1.07 }) });
+    expect(result.blocks[0]).toEqual({ type: 'text', text: '📋 **kumo** finished · ✅ · todo 2/3 · 6m 02s · 118k tokens · $1.07' });
   });
 
   it('a success without text says so', () => {
@@ -164,10 +130,6 @@ describe('asks and notices', () => {
   });
 
   it('notices', () => {
-    expect(replyToPlainText(stallNotice('kumo', 610_000, [todo('fix', 'in_progress')]))).toBe(
-      '⏳ **kumo** is still busy; last activity 10m 10s ago (🔄 fix). `abort kumo` stops it.',
-    );
-    expect(stallNotice('kumo', 1, []).tone).toBe('warning');
     expect(replyToPlainText(unreachableNotice('lab', 'refused', ['kumo', 'hetc']))).toBe(
       '⚠️ server lab is unreachable (refused); watching kumo, hetc resumes when it is back.',
     );
