@@ -11,7 +11,9 @@ import { createSwitchboard, type Switchboard } from './core/switchboard.js';
 import { createInboundLedger, inboundMigrations } from './core/inbound-dedupe.js';
 import { createMonitor, type Monitor, type MonitorDeps } from './monitor/monitor.js';
 import { monitorMigrations } from './monitor/migrations.js';
+import { createCards, type Cards } from './notify/cards.js';
 import { createOutbox } from './notify/outbox.js';
+import { parseDuration } from './monitor/interval.js';
 import { cardMigrations, outboxMigrations } from './notify/migrations.js';
 import { systemLookup, type LookupHost } from './opencode/address-guard.js';
 import { createConnectionGuard } from './opencode/connection-guard.js';
@@ -54,6 +56,8 @@ export interface AppDeps {
   scrub?: Scrubber;
   /** Monitor knobs for tests and benchmarks (no scheduler, no streams, more requests in flight). */
   monitor?: Pick<MonitorDeps, 'schedule' | 'streams' | 'maxInFlight' | 'minProgressGapMs'>;
+  /** Live cards: tests shorten the edit interval below what switchboard.yaml allows. */
+  cards?: { minEditIntervalMs?: number; pollMs?: number };
   /** Executor-layer seams for tests (an ssh connector, fetch for webhooks). */
   fleet?: Pick<FleetDeps, 'connectSsh' | 'fetch' | 'homeDir'>;
   /** Client timeouts; tests shorten them. */
@@ -72,6 +76,8 @@ export interface App {
   monitor: Monitor;
   tasks: TaskRelay;
   scrub: Scrubber;
+  /** One message per run, edited in place: the monitor and the task relay draw cards into it. */
+  cards: Cards;
   /** Re-attaches to live tasks, then starts the monitor (which reports whatever finished meanwhile). */
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -104,6 +110,15 @@ export function createApp(deps: AppDeps): App {
   const registry = createRegistry(db, clock, scrub);
   // Scrubbed before it is written: secrets in an agent's output never reach the database either.
   const outbox = createOutbox({ db, clock, logger, sanitize: (reply) => scrubReply(reply, scrub) });
+  const cards = createCards({
+    db,
+    clock,
+    logger,
+    outbox,
+    minEditIntervalMs: deps.cards?.minEditIntervalMs ?? parseDuration(config.cards.minEditInterval),
+    sanitize: (reply) => scrubReply(reply, scrub),
+    ...(deps.cards?.pollMs ? { pollMs: deps.cards.pollMs } : {}),
+  });
   const hosts = createOpencodeHosts({
     db,
     executors: config.executors,
@@ -213,11 +228,14 @@ export function createApp(deps: AppDeps): App {
     monitor,
     tasks,
     scrub,
+    cards,
     async start() {
       await fleet.reattach();
       // Before the monitor indexes names: every owned server has its (local) URL, attached or not.
       await hosts.reattach();
       await monitor.start();
+      // Card states that were waiting when Switchboard stopped are written now, to the same messages.
+      cards.start();
       if ((deps.hostCheckMs ?? 30_000) > 0) hosts.supervise(deps.hostCheckMs ?? 30_000);
       void tasks.tick(true);
     },
@@ -225,6 +243,7 @@ export function createApp(deps: AppDeps): App {
       await monitor.stop();
       await hosts.close();
       await fleet.close();
+      await cards.stop();
       await outbox.stop();
     },
   };

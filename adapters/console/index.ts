@@ -2,6 +2,7 @@ import { createInterface } from 'node:readline';
 import { DeliveryError, REPEAT_NOTICE, type Adapter, type DeliveryResult, type OutgoingMessage } from '../../src/core/adapter.js';
 import type { Inbound } from '../../src/core/switchboard.js';
 import { replyToPlainText, type Reply } from '../../src/core/reply.js';
+import { createStatusLine } from './status-line.js';
 
 /** What the console needs from the core. */
 export interface ConsoleCore {
@@ -33,6 +34,7 @@ export function createConsoleAdapter(core: ConsoleCore, options: ConsoleOptions)
   const finished = new Promise<void>((resolve) => (resolveFinished = resolve));
   let rl: ReturnType<typeof createInterface> | undefined;
   let stopped = false;
+  const status = createStatusLine(interactive);
 
   /**
    * Resolves once the stream has handed every byte on (a pipe reader slower than the bot, a 1 MB final): the
@@ -42,7 +44,7 @@ export function createConsoleAdapter(core: ConsoleCore, options: ConsoleOptions)
     // Above the prompt line, on a terminal: clear it, print, then redraw the prompt with whatever the user had typed.
     const prompting = interactive ? rl : undefined;
     return new Promise((resolve, reject) => {
-      output.write(`${prompting ? '\r\x1b[K' : ''}${textToPrint}\n`, (error?: Error | null) =>
+      output.write(`${prompting ? status.clear() : ''}${textToPrint}\n${prompting ? status.redraw() : ''}`, (error?: Error | null) =>
         error ? reject(new DeliveryError(`console: cannot write: ${error.message}`, { cause: error })) : resolve(),
       );
       prompting?.prompt(true);
@@ -87,6 +89,18 @@ export function createConsoleAdapter(core: ConsoleCore, options: ConsoleOptions)
       const body = replyToPlainText(message.reply);
       await write(message.repeat ? `${REPEAT_NOTICE}\n${body}` : body);
       return { messageId: String(message.id) };
+    },
+    // No platform limit here: the card layer's per-card interval is all the spacing a terminal needs.
+    editBudget: { edits: 100, perMs: 1_000, scope: 'channel' },
+    async edit(message: OutgoingMessage, messageId: string): Promise<DeliveryResult> {
+      const prompting = interactive ? rl : undefined;
+      const text = status.update(messageId, message.reply, message.final === true);
+      if (prompting) {
+        // The status line is redrawn in place above the prompt, which keeps whatever the user was typing.
+        output.write(`${status.clear()}${text}${status.redraw()}`);
+        prompting.prompt(true);
+      } else if (text) output.write(text);
+      return { messageId };
     },
   };
 }

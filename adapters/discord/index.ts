@@ -22,6 +22,8 @@ export interface DiscordAdapterOptions {
   readyTimeoutMs?: number;
   /** Card edits allowed per channel (tests shrink the window along with the twin's). */
   editBudget?: EditBudget;
+  /** Spacing of posts to one channel (default 250 ms); tests with a twin shorten it. */
+  minIntervalMs?: number;
 }
 
 /**
@@ -98,7 +100,7 @@ export function createDiscordAdapter(core: DiscordCore, options: DiscordAdapterO
   let started = false;
   return {
     name: 'discord',
-    minIntervalMs: MIN_INTERVAL_MS,
+    minIntervalMs: options.minIntervalMs ?? MIN_INTERVAL_MS,
     async start() {
       let timer: NodeJS.Timeout | undefined;
       const ready = new Promise<void>((resolve, reject) => {

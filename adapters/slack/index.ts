@@ -24,6 +24,8 @@ export interface SlackAdapterOptions {
   limits?: RenderLimits;
   /** Card edits allowed (tests shrink the window along with the twin's). */
   editBudget?: EditBudget;
+  /** Spacing of posts to one channel (default one a second, as Slack asks); tests with a twin shorten it. */
+  minIntervalMs?: number;
 }
 
 export interface SlackAdapter extends Adapter {
@@ -97,7 +99,7 @@ export function createSlackAdapter(core: SlackCore, options: SlackAdapterOptions
   }
   return {
     name: 'slack',
-    minIntervalMs: MIN_INTERVAL_MS,
+    minIntervalMs: options.minIntervalMs ?? MIN_INTERVAL_MS,
     get port() {
       return port;
     },

@@ -14,6 +14,8 @@ export interface OutgoingMessage {
   opensThread?: boolean;
   /** Only this actor should see it: an ephemeral message where the platform has them (refusals, errors). */
   privateTo?: string;
+  /** On an edit of a live card: this is the card's last state (the console keeps it in the scrollback). */
+  final?: boolean;
   /**
    * An earlier attempt began and the bot stopped before it was known to be sent: some of it may already be in
    * the channel. Adapters say so (`REPEAT_NOTICE`), so a reader can tell a cut copy from a second message.

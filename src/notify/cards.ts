@@ -267,6 +267,7 @@ export function createCards(options: CardsOptions): Cards {
       reply,
       ...(row.actor ? { actor: row.actor } : {}),
       ...(row.thread_key ? { threadKey: row.thread_key } : {}),
+      ...(row.final ? { final: true } : {}),
     };
     try {
       await adapter.edit!(message, messageId);
