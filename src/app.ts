@@ -32,6 +32,8 @@ import { reply, type Reply } from './core/reply.js';
 import { createOffloader, offloadMigrations, type OffloaderDeps } from './offload/index.js';
 import { createOpencodeHosts, opencodeHostMigrations, type HostEvent, type OpencodeHostsDeps } from './opencode-host/index.js';
 import { originKey } from './core/origin.js';
+import { createFollowUps } from './commands/follow-ups.js';
+import { createPromptQueue, promptQueueMigrations } from './sessions/prompt-queue.js';
 
 /** Every schema step of every part, in the order they must run. */
 export const allMigrations: readonly Migration[] = [
@@ -43,6 +45,7 @@ export const allMigrations: readonly Migration[] = [
   ...offloadMigrations,
   ...opencodeHostMigrations,
   ...inboundMigrations,
+  ...promptQueueMigrations,
 ];
 
 export interface AppDeps {
@@ -135,6 +138,7 @@ export function createApp(deps: AppDeps): App {
   hostSecrets = () => hosts.secrets();
   const servers = createServerDirectory(config.servers, env, { guard, ...(deps.requestTimeoutMs ? { timeoutMs: deps.requestTimeoutMs } : {}) }, hosts);
   const commands = deps.commands ?? allCommands;
+  const followUps = createFollowUps({ queue: createPromptQueue(db, clock), logger });
   let relay: TaskRelay | undefined;
   const fleet = createFleet({
     db,
@@ -146,7 +150,11 @@ export function createApp(deps: AppDeps): App {
     runtimeEnv: env,
     ...(env.WEBHOOK_SECRET ? { webhookSecret: env.WEBHOOK_SECRET } : {}),
     ...deps.fleet,
-    onEvent: (event) => relay?.onEvent(event),
+    onEvent: (event) => {
+      relay?.onEvent(event);
+      // After the relay posted the task's final output: a queued follow-up may resume the conversation.
+      if (event.kind === 'finished') followUps.runEnded(event.task.name);
+    },
   });
   relay = createTaskRelay({ fleet, registry, outbox, clock, logger });
   const cwd = deps.cwd ?? dirname(config.file);
@@ -200,6 +208,7 @@ export function createApp(deps: AppDeps): App {
       const view = tasks.view(name);
       return { over: false, report: progressReport(name, view?.todos ?? [], view?.lastText ?? undefined) };
     },
+    onRunEnded: (name, promptId) => followUps.runEnded(name, promptId),
     ...deps.monitor,
   });
   const services: Services = {
@@ -219,9 +228,11 @@ export function createApp(deps: AppDeps): App {
     tasks,
     hosts,
     offloader,
+    followUps,
     notify,
   };
   monitor.attachServices(services);
+  followUps.attachServices(services);
   const switchboard = createSwitchboard({ services, commands, outbox, ledger: createInboundLedger(db, clock) });
   return {
     switchboard,
@@ -234,6 +245,8 @@ export function createApp(deps: AppDeps): App {
       // Before the monitor indexes names: every owned server has its (local) URL, attached or not.
       await hosts.reattach();
       await monitor.start();
+      // After the monitor reported what ended while Switchboard was down: queued prompts of idle names go now.
+      await followUps.start();
       // Card states that were waiting when Switchboard stopped are written now, to the same messages.
       cards.start();
       if ((deps.hostCheckMs ?? 30_000) > 0) hosts.supervise(deps.hostCheckMs ?? 30_000);

@@ -16,6 +16,7 @@ import type { Fleet } from '../executors/index.js';
 import type { TaskRelay } from '../monitor/task-relay.js';
 import type { Offloader } from '../offload/index.js';
 import type { OpencodeHosts } from '../opencode-host/index.js';
+import type { FollowUps } from './follow-ups.js';
 
 /** Everything a handler may use. Built once by the core; handlers never reach for globals. */
 export interface Services {
@@ -39,6 +40,8 @@ export interface Services {
   hosts: OpencodeHosts;
   /** Moves local work (workspace and Claude session) to executors and back. */
   offloader: Offloader;
+  /** Prompts waiting for busy names (`send` queues, `send --now` interrupts, `abort` drops). */
+  followUps: FollowUps;
   /** Posts a message outside a command's own reply (progress of a long command); through the outbox. */
   notify(origin: Origin, message: Reply, threadKey?: string): void;
 }

@@ -26,7 +26,7 @@ export function scopeOf(record: NameRecord): Scope {
   return record.target.kind === 'task' ? { name: record.name, executor: record.target.executor } : { name: record.name };
 }
 
-export function opencodeName(ctx: CommandContext, record: NameRecord, verb: string): OpencodeName {
+export function opencodeName(ctx: Pick<CommandContext, 'services'>, record: NameRecord, verb: string): OpencodeName {
   if (record.target.kind !== 'opencode') {
     throw new SwitchboardError('usage', `\`${verb}\` works on OpenCode sessions; ${record.name} is a task on ${record.target.executor}`);
   }

@@ -1,10 +1,12 @@
 import { reply } from '../../core/reply.js';
+import { SwitchboardError } from '../../errors.js';
 import type { CommandDefinition } from '../context.js';
+import { whoQueued } from '../follow-ups.js';
 import { onSession, opencodeName, requireName, scopeOf } from '../targets.js';
 
 export const abort: CommandDefinition = {
   verb: 'abort',
-  summary: 'stop what a name is doing',
+  summary: 'stop what a name is doing and drop its queued prompts',
   positionals: [{ name: 'name' }],
   options: [],
   level: 'work',
@@ -16,14 +18,31 @@ export const abort: CommandDefinition = {
     if (lastSender !== ctx.actor.id) {
       ctx.services.access.requireOwnerOrAdmin(ctx.actor, lastSender ?? record.owner, `abort ${record.name}`, scopeOf(record));
     }
+    if (record.target.kind === 'opencode') {
+      const target = opencodeName(ctx, record, 'abort');
+      // The server answers `true` even for sessions it does not know, so check the session first.
+      await onSession(target, () => target.client.getSession(target.target.sessionId));
+    }
+    // Dropped before the run stops: its end must not start the next queued prompt.
+    const dropped = ctx.services.followUps.drop(record.name);
+    const droppedNote = dropped.length
+      ? `; dropped ${dropped.length} queued prompt${dropped.length === 1 ? '' : 's'} (${whoQueued(dropped)})`
+      : '';
+    const data = { name: record.name, dropped: dropped.map((e) => ({ actor: e.actor, queuedAt: e.queuedAt })) };
     if (record.target.kind === 'task') {
-      const killed = await ctx.services.fleet.kill(record.name);
-      return reply(`⏹ stopped task **${record.name}** on ${killed.executor}`, { data: { name: record.name } });
+      try {
+        const killed = await ctx.services.fleet.kill(record.name);
+        return reply(`⏹ stopped task **${record.name}** on ${killed.executor}${droppedNote}`, { data });
+      } catch (error) {
+        // Nothing was running, but the queue was still worth dropping: say that rather than fail.
+        if (dropped.length && error instanceof SwitchboardError && error.code === 'task_not_running') {
+          return reply(`⏹ **${record.name}** was not running${droppedNote}`, { data });
+        }
+        throw error;
+      }
     }
     const target = opencodeName(ctx, record, 'abort');
-    // The server answers `true` even for sessions it does not know, so check the session first.
-    await onSession(target, () => target.client.getSession(target.target.sessionId));
     await target.client.abort(target.target.sessionId);
-    return reply(`⏹ abort sent to **${record.name}**`, { data: { name: record.name } });
+    return reply(`⏹ abort sent to **${record.name}**${droppedNote}`, { data });
   },
 };

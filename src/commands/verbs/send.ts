@@ -1,8 +1,9 @@
 import { SwitchboardError } from '../../errors.js';
-import { reply, text, verbatim } from '../../core/reply.js';
+import { promptEcho } from '../../core/echo.js';
+import { reply, text } from '../../core/reply.js';
 import { channelOf } from '../../core/origin.js';
-import { firstLine } from '../../opencode/turns.js';
 import type { CommandContext, CommandDefinition } from '../context.js';
+import { postPrompt, recordPrompt, startRun, type OutgoingPrompt } from '../deliver.js';
 import type { NameRecord } from '../../sessions/registry.js';
 import { onSession, opencodeName, requireName, scopeOf } from '../targets.js';
 import { requireAgent } from '../servers.js';
@@ -24,60 +25,106 @@ export function checkPrompt(prompt: string | undefined, maxChars: number): strin
 
 export const send: CommandDefinition = {
   verb: 'send',
-  summary: 'relay a prompt to a name, echo it verbatim, and watch it',
+  summary: 'relay a prompt to a name, echo it verbatim, and watch it; queued while the name is busy',
   positionals: [{ name: 'name' }],
-  options: [{ name: 'agent', value: 'string', placeholder: 'A', description: 'use this agent from now on for this name' }],
+  options: [
+    { name: 'agent', value: 'string', placeholder: 'A', description: 'use this agent from now on for this name' },
+    { name: 'now', value: 'flag', description: 'interrupt the current run and send this prompt at once, instead of queueing it' },
+  ],
   text: { name: 'prompt', required: false },
   level: 'work',
-  examples: ['send kumo fix the flaky auth test', 'send kumo --agent plan -- --verbose is broken, plan a fix'],
-  details: 'Everything after the name (or after `--`) is sent byte for byte. The prompt is echoed back exactly.',
+  examples: ['send kumo fix the flaky auth test', 'send kumo --agent plan -- --verbose is broken, plan a fix', 'send --now kumo stop, the tests are in test/unit'],
+  details:
+    'Everything after the name (or after `--`) is sent byte for byte. The prompt is echoed back exactly. ' +
+    'While the name is busy the prompt is queued and runs after the current run, each with its own final output; ' +
+    '`--now` stops the current run first (a Claude task resumes its conversation with the new prompt).',
   async handle(ctx) {
     const record = requireName(ctx);
     const prompt = checkPrompt(ctx.text, ctx.services.config.limits.promptMaxChars);
     ctx.services.access.require(ctx.actor, 'work', `send prompts to ${record.name}`, scopeOf(record));
-    if (record.target.kind === 'task') return sendToTask(ctx, record, prompt);
-    const target = opencodeName(ctx, record, 'send');
     const agentOption = ctx.options.agent as string | undefined;
-    if (agentOption !== undefined) requireAgent(await target.client.agents(), agentOption, target.server.label);
-    const agent = agentOption ?? record.agent;
-
-    const sentAt = ctx.services.clock.now();
-    await onSession(target, () =>
-      target.client.promptAsync(target.target.sessionId, {
-        text: prompt,
-        ...(agent ? { agent } : {}),
-        ...(record.model ? { model: record.model } : {}),
-      }),
-    );
-    const { registry, monitor } = ctx.services;
-    const promptId = registry.recordPrompt({ name: record.name, actor: ctx.actor.id, text: prompt, ...(agent ? { agent } : {}) });
-    ctx.audit.promptId = promptId;
-    // The work now belongs to the channel it was started from: progress and the final output go there.
-    registry.update(record.name, {
-      currentTask: firstLine(prompt),
-      lastPromptId: promptId,
-      origin: channelOf(ctx.origin),
-      ...(agentOption ? { agent: agentOption } : {}),
-    });
-    monitor.watch({ name: record.name, promptId, sender: ctx.actor.id, since: sentAt });
+    if (record.target.kind === 'task') checkTaskFollowUp(ctx, record);
+    else if (agentOption !== undefined) {
+      const target = opencodeName(ctx, record, 'send');
+      requireAgent(await target.client.agents(), agentOption, target.server.label);
+    }
+    const { followUps } = ctx.services;
+    const outgoing = { actor: ctx.actor.id, text: prompt, ...(agentOption ? { agent: agentOption } : {}), origin: channelOf(ctx.origin) };
     ctx.route = { threadKey: record.name, opensThread: true };
-    return reply(
-      [text(`📨 **${record.name}** ← ${ctx.actor.name ?? ctx.actor.id}${agent ? ` (agent ${agent})` : ''}`), verbatim(prompt)],
-      { data: { name: record.name, promptId, sessionId: target.target.sessionId, agent } },
+    // The actor's right to send was checked just now, when the prompt was queued; the queue sends it later on
+    // that check (like a prompt typed a moment earlier), without asking again.
+    if (followUps.mustWait(record)) return queueFollowUp(ctx, record, outgoing, prompt);
+    return followUps.exclusive(record.name, () =>
+      record.target.kind === 'task' ? sendToTask(ctx, record, prompt) : sendToSession(ctx, record, outgoing, prompt),
     );
   },
 };
 
+/** A follow-up for a busy name waits its turn; with `--now` it goes first and the current run is stopped. */
+async function queueFollowUp(ctx: CommandContext, record: NameRecord, outgoing: OutgoingPrompt, prompt: string) {
+  const { followUps } = ctx.services;
+  const now = ctx.options.now === true;
+  const interrupting = now && followUps.runInProgress(record);
+  const who = ctx.actor.name ?? ctx.actor.id;
+  if (interrupting) {
+    const current = ctx.services.monitor.watching(record.name)?.promptId ?? record.lastPromptId;
+    if (current !== undefined) followUps.recordInterrupt(current, ctx.actor.id, ctx.actor.name);
+  }
+  const { entry, position } = followUps.enqueue({ name: record.name, ...outgoing, ...(ctx.actor.name ? { actorName: ctx.actor.name } : {}), interrupt: now });
+  if (interrupting) {
+    try {
+      await stopRun(ctx, record);
+    } catch (error) {
+      // The run goes on, so the prompt would not run "now": take it back and say why.
+      followUps.cancel(entry.id);
+      throw error;
+    }
+  }
+  const note = interrupting ? 'interrupting the current run; runs as soon as it has stopped' : `queued, runs after the current run (position ${position})`;
+  return reply([text(`📨 **${record.name}** ← ${who} · ${note}`), ...promptEcho(prompt)], {
+    data: { name: record.name, queued: true, queueId: entry.id, position, interrupting },
+  });
+}
+
+/** Stops the current run for `send --now`: an OpenCode abort, or a task kill (the queue then resumes it). */
+async function stopRun(ctx: CommandContext, record: NameRecord): Promise<void> {
+  if (record.target.kind === 'task') {
+    await ctx.services.fleet.kill(record.name);
+    return;
+  }
+  const target = opencodeName(ctx, record, 'send');
+  await onSession(target, () => target.client.abort(target.target.sessionId));
+}
+
+async function sendToSession(ctx: CommandContext, record: NameRecord, outgoing: OutgoingPrompt, prompt: string) {
+  const sentAt = ctx.services.clock.now();
+  await postPrompt(ctx.services, record, outgoing);
+  const promptId = recordPrompt(ctx.services, record, outgoing);
+  startRun(ctx.services, record, outgoing, promptId, sentAt);
+  ctx.audit.promptId = promptId;
+  const agent = outgoing.agent ?? record.agent;
+  const sessionId = record.target.kind === 'opencode' ? record.target.sessionId : undefined;
+  return reply(
+    [text(`📨 **${record.name}** ← ${ctx.actor.name ?? ctx.actor.id}${agent ? ` (agent ${agent})` : ''}`), ...promptEcho(prompt)],
+    { data: { name: record.name, promptId, sessionId, agent } },
+  );
+}
+
+/** What `send` cannot do to a task, refused before anything is queued or sent. */
+function checkTaskFollowUp(ctx: CommandContext, record: NameRecord): void {
+  if (ctx.options.agent !== undefined) throw new SwitchboardError('usage', '--agent is for OpenCode sessions; a task keeps its model');
+  const task = ctx.services.fleet.get(record.name);
+  if (task?.kind === 'shell') throw new SwitchboardError('usage', `${record.name} is a shell task; send works on claude tasks`, { hint: 'run a new command instead.' });
+}
+
 /** A follow-up to a Claude Code task: a new run that resumes the same conversation. */
 async function sendToTask(ctx: CommandContext, record: NameRecord, prompt: string) {
-  if (ctx.options.agent !== undefined) throw new SwitchboardError('usage', '--agent is for OpenCode sessions; a task keeps its model');
   const task = await ctx.services.fleet.send(record.name, prompt);
-  const { registry } = ctx.services;
-  const promptId = registry.recordPrompt({ name: record.name, actor: ctx.actor.id, text: prompt });
+  const outgoing = { actor: ctx.actor.id, text: prompt, origin: ctx.origin };
+  const promptId = recordPrompt(ctx.services, record, outgoing);
+  startRun(ctx.services, record, outgoing, promptId, ctx.services.clock.now());
   ctx.audit.promptId = promptId;
-  registry.update(record.name, { currentTask: firstLine(prompt), lastPromptId: promptId, origin: channelOf(ctx.origin) });
-  ctx.route = { threadKey: record.name, opensThread: true };
-  return reply([text(`📨 **${record.name}** ← ${ctx.actor.name ?? ctx.actor.id} (resuming the conversation on ${task.executor})`), verbatim(prompt)], {
+  return reply([text(`📨 **${record.name}** ← ${ctx.actor.name ?? ctx.actor.id} (resuming the conversation on ${task.executor})`), ...promptEcho(prompt)], {
     data: { name: record.name, promptId, taskId: task.id, status: task.status },
   });
 }
