@@ -2,6 +2,7 @@ import { SocketModeReceiver } from '@slack/bolt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { boltLoggerFor } from '../../adapters/slack/bolt-logger.js';
 import { decodeEntities, readCodeBlock } from '../../adapters/slack/render/mrkdwn.js';
+import { envelopeIdOf } from '../../adapters/slack/receiver.js';
 import { startFakeLlm, type FakeLlm } from '../fakes/llm/fake-llm.js';
 import { removeServerRoot, startOpencodeServer, type OpencodeServer } from '../helpers/opencode-server.js';
 import { listButtons } from '../twins/slack/index.js';
@@ -31,6 +32,7 @@ beforeAll(async () => {
         // Short enough for a quick reconnect, long enough that a busy machine does not miss pongs.
         clientPingTimeout: 1_000,
         installerOptions: { clientOptions: { slackApiUrl: slack.apiUrl } },
+        customPropertiesExtractor: envelopeIdOf,
       }),
   });
 });
@@ -69,6 +71,24 @@ describe('/sb over Socket Mode', { timeout: 150_000 }, () => {
     expect(readCodeBlock(codeSections(echo.blocks)[0]!)).toBe(prompt);
     expect(liveMarkup(echo.visibleText)).toEqual([`<@${BOB}>`]);
     expect((await llm.waitForRequest('ping <@U999>')).lastUserText).toBe(prompt);
+  });
+
+  it('runs a command whose envelope came again after a reconnect (its ack was lost) once', async () => {
+    const made = h.mark();
+    await h.sb(BOB, 'new once lab --agent build');
+    await h.botMessage(made, { text: /🆕 \*once\*/ });
+    const at = h.mark();
+    h.slack.loseNextEnvelope('response');
+    const ack = await h.sb(BOB, 'send once REDELIVERED-ENVELOPE check the build');
+    expect(ack.via).toBe('socket');
+    const sent = h.slack.envelopes().filter((e) => e.type === 'slash_commands').at(-1)!;
+    await h.botMessage(at, { text: /REDELIVERED-ENVELOPE/ });
+    await llm.waitForRequest('REDELIVERED-ENVELOPE');
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(h.logger.lines.some((l) => l.includes('a repeated delivery was ignored') && l.includes(`slack:envelope:${sent.envelopeId}`))).toBe(true);
+    const echoes = h.slack.messages({ user: 'bot' }).filter((m) => m.seq > at && m.visibleText.includes('📨') && m.visibleText.includes('REDELIVERED-ENVELOPE'));
+    expect(echoes).toHaveLength(1);
+    expect(llm.requests.filter((r) => r.tools !== undefined && !r.afterToolResult && r.lastUserText.includes('REDELIVERED-ENVELOPE'))).toHaveLength(1);
   });
 
   it('reconnects when Slack asks it to, and keeps answering', async () => {

@@ -140,7 +140,12 @@ export class SocketModeServer {
     const parsed = socketAckFrame.safeParse(frame);
     if (!parsed.success) return;
     const pending = this.pending.get(parsed.data.envelope_id);
-    if (!pending || pending.lost || pending.ws !== ws) return;
+    if (!pending || pending.ws !== ws) return;
+    if (pending.lost) {
+      // The ack the app did send never arrives; the connection is recycled and the envelope comes again.
+      ws.send(JSON.stringify({ type: 'disconnect', reason: 'refresh_requested' }));
+      return;
+    }
     this.pending.delete(parsed.data.envelope_id);
     const payload = parsed.data.payload ?? {};
     this.options.state.ackEnvelope(pending.record, payload);
@@ -186,7 +191,7 @@ export class SocketModeServer {
       pending.lost = true;
       pending.ws = ws;
       clearTimeout(pending.timer);
-      ws.send(JSON.stringify({ type: 'disconnect', reason: 'refresh_requested' }));
+      if (lost === 'request') ws.send(JSON.stringify({ type: 'disconnect', reason: 'refresh_requested' }));
     });
   }
 
