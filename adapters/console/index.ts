@@ -87,6 +87,7 @@ export function createConsoleAdapter(core: ConsoleCore, options: ConsoleOptions)
     },
     async deliver(message: OutgoingMessage): Promise<DeliveryResult> {
       const body = replyToPlainText(message.reply);
+      status.posted(String(message.id), message.reply);
       await write(message.repeat ? `${REPEAT_NOTICE}\n${body}` : body);
       return { messageId: String(message.id) };
     },

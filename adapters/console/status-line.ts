@@ -12,10 +12,16 @@ export interface StatusLine {
   redraw(): string;
   /** A card's new state: the text to write now ('' when there is nothing worth a line). */
   update(messageId: string, reply: Reply, final: boolean): string;
+  /** A message was printed whole: should it be a card, its later edits compare with this state. */
+  posted(messageId: string, reply: Reply): void;
 }
 
 /** Elapsed times move every second; they are not a change of state. */
 const DURATION = /\b\d+(?:h|m|s|ms)\b/g;
+/** Messages whose state is remembered on a pipe: cards are edited soon after they are posted. */
+const REMEMBERED = 200;
+
+const stateOf = (line: string) => line.replace(DURATION, '').replace(/\s+/g, ' ');
 
 function headline(reply: Reply): string {
   return replyToPlainText(reply).split('\n').find((line) => line.trim() !== '')?.trim() ?? '';
@@ -54,11 +60,16 @@ export function createStatusLine(interactive: boolean): StatusLine {
         // The last state stays in the scrollback; a live one only in the status line.
         return final ? `${line}\n` : '';
       }
-      const state = line.replace(DURATION, '').replace(/\s+/g, ' ');
+      const state = stateOf(line);
       if (printed.get(messageId) === state) return '';
       if (final) printed.delete(messageId);
       else printed.set(messageId, state);
       return `${line}\n`;
+    },
+    posted(messageId, reply) {
+      if (interactive) return;
+      printed.set(messageId, stateOf(headline(reply)));
+      if (printed.size > REMEMBERED) printed.delete(printed.keys().next().value!);
     },
   };
 }
