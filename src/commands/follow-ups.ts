@@ -258,6 +258,7 @@ export function createFollowUps(deps: FollowUpsDeps) {
       return queue.queued(name).map((e, i) => ({ actor: e.actorName ?? e.actor, position: i + 1 }));
     },
     recordInterrupt: queue.recordInterrupt,
+    clearInterrupt: queue.clearInterrupt,
     /** Who interrupted the run of `promptId` with `send --now`, for its final state. */
     interruptedBy: queue.interruptedBy,
     /** Settles pending work now (tests and shutdown); resolves when every pump has run. */

@@ -119,6 +119,7 @@ export function createPromptQueue(db: Db, clock: Clock, maxPerName = MAX_QUEUED_
   const deleteOne = db.prepare('DELETE FROM prompt_queue WHERE id = ?');
   const deleteQueued = db.prepare("DELETE FROM prompt_queue WHERE name = ? AND state = 'queued'");
   const insertInterrupt = db.prepare('INSERT OR REPLACE INTO run_interrupts (prompt_id, actor, actor_name, at) VALUES (?, ?, ?, ?)');
+  const deleteInterrupt = db.prepare('DELETE FROM run_interrupts WHERE prompt_id = ?');
   const selectInterrupt = db.prepare<[number], { actor: string; actor_name: string | null; at: number }>(
     'SELECT actor, actor_name, at FROM run_interrupts WHERE prompt_id = ?',
   );
@@ -174,6 +175,7 @@ export function createPromptQueue(db: Db, clock: Clock, maxPerName = MAX_QUEUED_
       })();
     },
     recordInterrupt: (promptId: number, actor: string, actorName?: string) => void insertInterrupt.run(promptId, actor, actorName ?? null, clock.now()),
+    clearInterrupt: (promptId: number) => void deleteInterrupt.run(promptId),
     interruptedBy(promptId: number): { actor: string; actorName?: string; at: number } | undefined {
       const row = selectInterrupt.get(promptId);
       return row ? { actor: row.actor, ...(row.actor_name !== null ? { actorName: row.actor_name } : {}), at: row.at } : undefined;

@@ -38,6 +38,10 @@ export const abort: CommandDefinition = {
         if (dropped.length && error instanceof SwitchboardError && error.code === 'task_not_running') {
           return reply(`⏹ **${record.name}** was not running${droppedNote}`, { data });
         }
+        // The queue is gone whatever happened to the kill: the error says so too.
+        if (dropped.length && error instanceof SwitchboardError) {
+          throw new SwitchboardError(error.code, `${error.message}${droppedNote}`, { cause: error, ...(error.hint ? { hint: error.hint } : {}) });
+        }
         throw error;
       }
     }

@@ -66,10 +66,9 @@ async function queueFollowUp(ctx: CommandContext, record: NameRecord, outgoing: 
   const now = ctx.options.now === true;
   const interrupting = now && followUps.runInProgress(record);
   const who = ctx.actor.name ?? ctx.actor.id;
-  if (interrupting) {
-    const current = ctx.services.monitor.watching(record.name)?.promptId ?? record.lastPromptId;
-    if (current !== undefined) followUps.recordInterrupt(current, ctx.actor.id, ctx.actor.name);
-  }
+  // Recorded before the run is stopped: a task's final output is posted while it is being killed.
+  const current = interrupting ? (ctx.services.monitor.watching(record.name)?.promptId ?? record.lastPromptId) : undefined;
+  if (current !== undefined) followUps.recordInterrupt(current, ctx.actor.id, ctx.actor.name);
   const { entry, position } = followUps.enqueue({ name: record.name, ...outgoing, ...(ctx.actor.name ? { actorName: ctx.actor.name } : {}), interrupt: now });
   if (interrupting) {
     try {
@@ -77,6 +76,7 @@ async function queueFollowUp(ctx: CommandContext, record: NameRecord, outgoing: 
     } catch (error) {
       // The run goes on, so the prompt would not run "now": take it back and say why.
       followUps.cancel(entry.id);
+      if (current !== undefined) followUps.clearInterrupt(current);
       throw error;
     }
   }
