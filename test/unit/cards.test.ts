@@ -245,15 +245,18 @@ describe('cards: restarts and deleted cards', () => {
 });
 
 describe('cards: pieces', () => {
-  it('the edit window waits for the oldest edit to leave it, and for a pause', () => {
+  it('the edit window spreads edits evenly, waits for the oldest edit to leave it, and for a pause', () => {
     const window = createEditWindow();
     const budget: EditBudget = { edits: 2, perMs: 1_000, scope: 'channel' };
     expect(window.waitMs('c', budget, 0)).toBe(0);
     window.take('c', 0);
-    window.take('c', 400);
-    expect(window.waitMs('c', budget, 500)).toBe(500);
-    expect(window.waitMs('c', budget, 999)).toBe(1);
-    expect(window.waitMs('c', budget, 1_000)).toBe(0);
+    // One edit per 500 ms at most: no burst of the whole window.
+    expect(window.waitMs('c', budget, 100)).toBe(400);
+    window.take('c', 600);
+    // Two in the window: the next waits for the one at 0 to leave it (at 1 000), and for the spacing (1 100).
+    expect(window.waitMs('c', budget, 700)).toBe(400);
+    expect(window.waitMs('c', budget, 1_050)).toBe(50);
+    expect(window.waitMs('c', budget, 1_100)).toBe(0);
     window.pause('c', 3_000);
     expect(window.waitMs('c', budget, 2_000)).toBe(1_000);
     expect(window.waitMs('other', budget, 2_000)).toBe(0);
