@@ -190,6 +190,27 @@ describe('every command, by message and by slash command', () => {
     await finalReport('slashy', echo);
   });
 
+  it('echoes a prompt with bidirectional controls byte for byte, and says they are there in a line of its own', async () => {
+    await (await h.say(ALICE, '!sb new bidi lab --agent build')).waitForBotReply({ text: /🆕 \*\*bidi\*\*/ });
+    // Displayed, this reads "approve the txt.exe" turned around: the overrides reorder it.
+    const prompt = 'approve \u202eexe.txt\u202c and \u2066isolated\u2069 then \u202edone';
+    const slash = await h.slash(ALICE, 'send', { name: 'bidi', prompt });
+    const echo = await h.answer(slash, /📨/);
+    const blocks = discordCodeBlocks(echo.content);
+    expect(blocks).toHaveLength(1);
+    expect(blocks[0]!.shown).toBe(prompt);
+    expect(echo.attachments).toEqual([]);
+    const rest = echo.content.replace(blocks[0]!.raw, '');
+    expect(rest).toContain(
+      '⚠️ this prompt contains 2 right-to-left override characters (U+202E), 1 pop directional formatting character (U+202C), ' +
+        '1 left-to-right isolate character (U+2066) and 1 pop directional isolate character (U+2069)',
+    );
+    // The marker is ours: the controls themselves are only inside the code block.
+    expect(rest).not.toMatch(/[\u202a-\u202e\u2066-\u2069]/);
+    expect((await llm.waitForRequest('approve \u202e')).lastUserText).toBe(prompt);
+    await finalReport('bidi', echo);
+  });
+
   it('answers status, todo and last once the agent is done, by message and by slash command', async () => {
     const asked = await h.say(BOB, '!sb send kumo TODO second round');
     const echo = await asked.waitForBotReply({ text: /📨/ });

@@ -169,6 +169,19 @@ describe('hostile prompts', () => {
     await bot.waitFor('Done: P-LONG');
     expect(turnRequest(prompt)).toBeDefined();
   });
+
+  it('bidi controls: the exact echo is followed by a line that counts them, so it cannot read differently unnoticed', async () => {
+    const prompt = 'P-BIDI approve \u202eexe.txt\u202c now';
+    await bot.exec(`send kumo -- ${prompt}`, '📨 **kumo** ← tester (agent build)');
+    expect(await bot.waitFor(prompt)).toBe(`${prompt}\n`);
+    const notice = await bot.waitFor(/⚠️ this prompt contains.*/);
+    expect(notice.trimEnd().split('\n').at(-1)).toBe(
+      '⚠️ this prompt contains 1 right-to-left override character (U+202E) and 1 pop directional formatting character (U+202C): ' +
+        'invisible, and able to make the text above display in a different order than it was sent',
+    );
+    await bot.waitFor(/📋 \*\*kumo\*\* finished/, 60_000);
+    expect(turnRequest(prompt)).toBeDefined();
+  });
 });
 
 describe('audit, end to end', () => {

@@ -150,6 +150,27 @@ describe('/sb over HTTP, with a real OpenCode server', { timeout: 150_000 }, () 
     expect(shown(await h.botMessage(at, { text: /latest output/ }))).toContain('Done: TODO second round');
   });
 
+  it('echoes a prompt with bidirectional controls byte for byte, and says they are there in a line of its own', async () => {
+    await h.sb(ALICE, 'new bidi lab --agent build');
+    await h.botMessage(0, { text: /🆕 \*bidi\*/ });
+    // Displayed, this reads "approve the txt.exe" turned around: the overrides reorder it.
+    const prompt = 'approve \u202eexe.txt\u202c and \u2066isolated\u2069 then \u202edone';
+    const at = h.mark();
+    await h.sb(ALICE, `send bidi ${prompt}`);
+    const echo = await h.botMessage(at, { text: /📨 \*bidi\*/ });
+    const [code, ...more] = codeSections(echo.blocks);
+    expect(more).toEqual([]);
+    expect(readCodeBlock(code!)).toBe(prompt);
+    expect(shown(echo)).toContain(
+      '⚠️ this prompt contains 2 right-to-left override characters (U+202E), 1 pop directional formatting character (U+202C), ' +
+        '1 left-to-right isolate character (U+2066) and 1 pop directional isolate character (U+2069)',
+    );
+    // The marker is ours: the controls themselves are only inside the code block.
+    expect(shown(echo).replace(code!, '')).not.toMatch(/[\u202a-\u202e\u2066-\u2069]/);
+    expect((await llm.waitForRequest('approve \u202e')).lastUserText).toBe(prompt);
+    await finalReport(echo, 'bidi', echo.threadTs ?? echo.ts);
+  });
+
   it('attaches a 10 000-character prompt as a file, byte for byte, and splits the 10 000-character output with markers', async () => {
     await h.sb(ALICE, 'new long lab --agent build');
     await h.botMessage(0, { text: /🆕 \*long\*/ });

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
-import { reply, text, verbatim, type Reply } from '../../core/reply.js';
+import { promptEcho } from '../../core/echo.js';
+import { reply, text, type Reply } from '../../core/reply.js';
 import { channelOf } from '../../core/origin.js';
 import { SwitchboardError } from '../../errors.js';
 import { formatDuration } from '../../monitor/reports.js';
@@ -121,7 +122,7 @@ async function forth(ctx: CommandContext): Promise<Reply> {
       : `🤖 no Claude session for that workspace here: a fresh conversation started${task.status === 'queued' ? ' (queued)' : ''}`,
     `\`offload --back ${name}\` brings the changes home.`,
   ];
-  return reply([text(lines.join('\n')), ...(prompt !== undefined ? [verbatim(prompt)] : [])], {
+  return reply([text(lines.join('\n')), ...(prompt !== undefined ? promptEcho(prompt) : [])], {
     data: { name, taskId: task.id, executor: task.executor, status: task.status, remotePath: result.remotePath, sessionId: result.session?.id ?? null, sync, promptId },
   });
 }

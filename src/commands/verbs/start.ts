@@ -1,4 +1,5 @@
-import { reply, text, verbatim } from '../../core/reply.js';
+import { promptEcho } from '../../core/echo.js';
+import { reply, text } from '../../core/reply.js';
 import { channelOf } from '../../core/origin.js';
 import { SwitchboardError } from '../../errors.js';
 import type { CommandContext, CommandDefinition } from '../context.js';
@@ -35,7 +36,7 @@ async function startTask(ctx: CommandContext, kind: 'claude' | 'shell'): Promise
   return reply(
     [
       text(`${icon} task **${name}** ${where}${task.workspace ? ` in ${task.workspace}` : ''} ← ${ctx.actor.name ?? ctx.actor.id}`),
-      verbatim(body),
+      ...promptEcho(body),
     ],
     { data: { name, taskId: task.id, executor: task.executor, status: task.status, promptId } },
   );
