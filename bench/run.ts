@@ -2,6 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describeMachine } from './machine.js';
 import { updateReadme } from './readme-table.js';
+import { benchCards } from './cards.js';
 import { benchExecutorStart } from './executor-start.js';
 import { benchIdleLatency } from './idle-latency.js';
 import { benchMonitorTick } from './monitor-tick.js';
@@ -19,6 +20,7 @@ const sections: Record<string, () => Promise<unknown>> = {
   'monitor-tick': () => benchMonitorTick(),
   startup: () => benchStartup(),
   executors: () => benchExecutorStart(),
+  cards: () => benchCards(),
 };
 
 const wanted = process.argv.slice(2);
