@@ -1,5 +1,5 @@
 import { createInterface } from 'node:readline';
-import { DeliveryError, REPEAT_NOTICE, type Adapter, type DeliveryResult, type OutgoingMessage } from '../../src/core/adapter.js';
+import { DeliveryError, replyToShow, type Adapter, type DeliveryResult, type OutgoingMessage } from '../../src/core/adapter.js';
 import type { Inbound } from '../../src/core/switchboard.js';
 import { replyToPlainText, type Reply } from '../../src/core/reply.js';
 import { createStatusLine } from './status-line.js';
@@ -86,9 +86,8 @@ export function createConsoleAdapter(core: ConsoleCore, options: ConsoleOptions)
       rl?.close();
     },
     async deliver(message: OutgoingMessage): Promise<DeliveryResult> {
-      const body = replyToPlainText(message.reply);
       status.posted(String(message.id), message.reply);
-      await write(message.repeat ? `${REPEAT_NOTICE}\n${body}` : body);
+      await write(replyToPlainText(replyToShow(message)));
       return { messageId: String(message.id) };
     },
     // No platform limit here: the card layer's per-card interval is all the spacing a terminal needs.

@@ -1,4 +1,4 @@
-import { type DeliveryResult, type OutgoingMessage } from '../../src/core/adapter.js';
+import { replyToShow, type DeliveryResult, type OutgoingMessage } from '../../src/core/adapter.js';
 import type { Logger } from '../../src/core/logger.js';
 import { discordErrorCode, isStaleInteraction, toDeliveryError } from './errors.js';
 import { inertMentions } from './render/markdown.js';
@@ -51,7 +51,7 @@ export type Deliver = (message: OutgoingMessage) => Promise<DeliveryResult>;
 /** The messages of one outgoing message; `attribute` adds whose command it answers (not on a Discord reply). */
 export function planMessage(message: OutgoingMessage, attribute: boolean, limits?: RenderLimits): MessageDraft[] {
   const actor = attribute ? platformUser('discord', message.actor) : undefined;
-  return planReply(message.reply, {
+  return planReply(replyToShow(message), {
     ...(actor ? { attributeTo: actor } : {}),
     ...(message.threadKey ? { subject: message.threadKey } : {}),
     ...(limits ? { limits } : {}),

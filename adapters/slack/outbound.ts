@@ -1,5 +1,5 @@
 import type { webApi } from '@slack/bolt';
-import { DeliveryError, type DeliveryResult, type OutgoingMessage } from '../../src/core/adapter.js';
+import { DeliveryError, replyToShow, type DeliveryResult, type OutgoingMessage } from '../../src/core/adapter.js';
 import type { Logger } from '../../src/core/logger.js';
 import { platformErrorCode, toDeliveryError } from './errors.js';
 import type { SlackBlock } from './render/blocks.js';
@@ -39,7 +39,7 @@ export type Deliver = (message: OutgoingMessage) => Promise<DeliveryResult>;
 /** The plan of one outgoing message; a public one says whose command it answers. */
 export function planMessage(message: OutgoingMessage, allowFiles: boolean, limits?: RenderLimits): DeliveryPlan {
   const attributeTo = message.privateTo ? undefined : platformUser('slack', message.actor);
-  return planReply(message.reply, {
+  return planReply(replyToShow(message), {
     allowFiles,
     ...(attributeTo ? { attributeTo } : {}),
     ...(message.threadKey ? { subject: message.threadKey } : {}),

@@ -18,13 +18,18 @@ export interface OutgoingMessage {
   final?: boolean;
   /**
    * An earlier attempt began and the bot stopped before it was known to be sent: some of it may already be in
-   * the channel. Adapters say so (`REPEAT_NOTICE`), so a reader can tell a cut copy from a second message.
+   * the channel. Adapters render `replyToShow(message)`, which says so, so a reader can tell a cut copy from a second message.
    */
   repeat?: boolean;
 }
 
 /** What an adapter shows above a message delivered again after a crash cut an attempt short. */
 export const REPEAT_NOTICE = '(repeated: the bot stopped while writing this)';
+
+/** The reply an adapter renders for a message: with `REPEAT_NOTICE` on top when it is a repeat. */
+export function replyToShow(message: Pick<OutgoingMessage, 'reply' | 'repeat'>): Reply {
+  return message.repeat ? { ...message.reply, blocks: [{ type: 'text', text: REPEAT_NOTICE }, ...message.reply.blocks] } : message.reply;
+}
 
 export interface DeliveryResult {
   messageId?: string;

@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { allMigrations } from '../../src/app.js';
-import { DeliveryError, type Adapter, type DeliveryResult, type OutgoingMessage } from '../../src/core/adapter.js';
+import { planMessage as planDiscord } from '../../adapters/discord/outbound.js';
+import { planMessage as planSlack } from '../../adapters/slack/outbound.js';
+import { DeliveryError, REPEAT_NOTICE, replyToShow, type Adapter, type DeliveryResult, type OutgoingMessage } from '../../src/core/adapter.js';
 import { reply, output } from '../../src/core/reply.js';
 import { createScrubber, scrubReply } from '../../src/core/scrub.js';
 import { createOutbox, type Outbox } from '../../src/notify/outbox.js';
@@ -108,5 +110,22 @@ describe('outbox: an attempt cut short by a crash', () => {
     time.advance(1_000);
     await within(outbox.drained(), 5_000, 'drain');
     expect(attempts.map((m) => m.repeat)).toEqual([undefined, undefined]);
+  });
+});
+
+describe('a repeat, as each platform shows it', () => {
+  const message: OutgoingMessage = { id: 7, origin: C1, reply: reply([output('the final')], { tone: 'success' }) };
+
+  it('leads with the notice on Slack and Discord, and only when it is a repeat', () => {
+    expect(replyToShow(message)).toBe(message.reply);
+    const repeated = { ...message, repeat: true };
+    expect(replyToShow(repeated).blocks[0]).toEqual({ type: 'text', text: REPEAT_NOTICE });
+    expect(replyToShow(repeated).tone).toBe('success');
+    const slack = JSON.stringify(planSlack(repeated, false).messages[0]!.blocks);
+    expect(slack.indexOf(REPEAT_NOTICE)).toBeGreaterThanOrEqual(0);
+    expect(slack.indexOf(REPEAT_NOTICE)).toBeLessThan(slack.indexOf('the final'));
+    expect(JSON.stringify(planSlack(message, false).messages)).not.toContain(REPEAT_NOTICE);
+    expect(planDiscord(repeated, false)[0]!.content).toMatch(/^\(repeated: the bot stopped while writing this\)\n[^]*the final/);
+    expect(planDiscord(message, false)[0]!.content).not.toContain(REPEAT_NOTICE);
   });
 });
