@@ -124,7 +124,9 @@ export function createOpencodeCards(deps: OpencodeCardsDeps) {
     open(record: NameRecord, watch: Watch, startedAt: number): void {
       const target = cardTarget(record, watch);
       const earlier = cards.get(record.name);
-      if (earlier && earlier.target.key !== target.key) {
+      // A first look at the session may have drawn this run already, with more than an empty card would say.
+      if (earlier?.target.key === target.key) return;
+      if (earlier) {
         const by = watch.sender ? ` from ${watch.sender}` : '';
         cards.show(earlier.target, { ...earlier.state, phase: 'failed', endedAt: clock.now(), detail: `interrupted by a new prompt${by}` });
       }

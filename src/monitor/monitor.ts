@@ -502,8 +502,13 @@ export function createMonitor(deps: MonitorDeps): Monitor {
         ...(watchRequest.since !== undefined ? { since: watchRequest.since } : {}),
         firstTickAt: nextTickAt(interval.text, now),
       });
-      const opened = watchRequest.promptId !== undefined ? registry.get(watchRequest.name) : undefined;
-      if (opened) runCards.open(opened, stored, watchRequest.since ?? now);
+      if (watchRequest.promptId !== undefined && !stopped) {
+        // After the command's own reply (the prompt's echo), which is queued when this call has returned.
+        setTimeout(() => {
+          const opened = registry.get(watchRequest.name);
+          if (opened && !stopped && store.get(watchRequest.name)?.promptId === watchRequest.promptId) runCards.open(opened, stored, watchRequest.since ?? now);
+        }, 0).unref();
+      }
       const mem = memoryOf(watchRequest.name);
       mem.idleStreak = 0;
       delete mem.sessionError;

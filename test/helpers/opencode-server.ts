@@ -51,7 +51,8 @@ export async function startOpencodeServer(options: OpencodeServerOptions): Promi
           npm: '@ai-sdk/openai-compatible',
           name: 'Fake',
           options: { baseURL: options.llmBaseUrl, apiKey: 'x' },
-          models: { 'fake-model': { name: 'Fake Model' } },
+          // Prices (USD per million tokens) and a context limit, so runs report a cost and a context share.
+          models: { 'fake-model': { name: 'Fake Model', cost: { input: 3_000, output: 15_000 }, limit: { context: 1_000, output: 500 } } },
         },
       },
       model: 'fake/fake-model',
