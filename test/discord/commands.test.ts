@@ -35,6 +35,16 @@ function buttonsOf(message: TwinMessage): Array<{ label: string; custom_id: stri
 }
 
 /** The final report of a watched name, posted by the monitor when the agent goes idle. */
+/** `/sb send` as Alice; its echo shows the prompt itself in one code block, nothing attached. Returns the rest of the echo too. */
+async function sendShownExactly(name: string, prompt: string): Promise<{ echo: TwinMessage; rest: string }> {
+  const echo = await h.answer(await h.slash(ALICE, 'send', { name, prompt }), /📨/);
+  const blocks = discordCodeBlocks(echo.content);
+  expect(blocks).toHaveLength(1);
+  expect(blocks[0]!.shown).toBe(prompt);
+  expect(echo.attachments).toEqual([]);
+  return { echo, rest: echo.content.replace(blocks[0]!.raw, '') };
+}
+
 function finalReport(name: string, after: TwinMessage | string): Promise<TwinMessage> {
   return h.botMessage(after, { text: new RegExp(`📋 \\*\\*${name}\\*\\* (finished|failed)`), timeoutMs: 45_000 });
 }
@@ -179,12 +189,7 @@ describe('every command, by message and by slash command', () => {
 
   it('shows a prompt without backtick runs exactly, so copying the block gives the same bytes', async () => {
     const prompt = '@everyone <@123456789012345678> <#456456456456456456> <@&789789789789789789> `tick` *it* _x_\n  indented\ttab  \n> quote\n# heading';
-    const slash = await h.slash(ALICE, 'send', { name: 'slashy', prompt });
-    const echo = await h.answer(slash, /📨/);
-    const blocks = discordCodeBlocks(echo.content);
-    expect(blocks).toHaveLength(1);
-    expect(blocks[0]!.shown).toBe(prompt);
-    expect(echo.attachments).toEqual([]);
+    const { echo } = await sendShownExactly('slashy', prompt);
     expect(echo.mentions).toEqual({ users: [], roles: [], everyone: false });
     expect((await llm.waitForRequest('@everyone <@1234')).lastUserText).toBe(prompt);
     await finalReport('slashy', echo);
@@ -194,13 +199,7 @@ describe('every command, by message and by slash command', () => {
     await (await h.say(ALICE, '!sb new bidi lab --agent build')).waitForBotReply({ text: /🆕 \*\*bidi\*\*/ });
     // Displayed, this reads "approve the txt.exe" turned around: the overrides reorder it.
     const prompt = 'approve \u202eexe.txt\u202c and \u2066isolated\u2069 then \u202edone';
-    const slash = await h.slash(ALICE, 'send', { name: 'bidi', prompt });
-    const echo = await h.answer(slash, /📨/);
-    const blocks = discordCodeBlocks(echo.content);
-    expect(blocks).toHaveLength(1);
-    expect(blocks[0]!.shown).toBe(prompt);
-    expect(echo.attachments).toEqual([]);
-    const rest = echo.content.replace(blocks[0]!.raw, '');
+    const { echo, rest } = await sendShownExactly('bidi', prompt);
     expect(rest).toContain(
       '⚠️ this prompt contains 2 right-to-left override characters (U+202E), 1 pop directional formatting character (U+202C), ' +
         '1 left-to-right isolate character (U+2066) and 1 pop directional isolate character (U+2069)',
