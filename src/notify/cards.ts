@@ -9,8 +9,7 @@ import { retryDelayMs } from './backoff.js';
 import type { CardSink, CardUpdate } from './card-sink.js';
 import { createEditWindow } from './edit-budget.js';
 import { outboxLane, type Outbox } from './outbox.js';
-
-type Timer = (fn: () => void, ms: number) => { unref?: () => void } | unknown;
+import { createWake, type SetTimer } from './wake.js';
 
 export interface CardsOptions {
   db: Db;
@@ -22,7 +21,7 @@ export interface CardsOptions {
   minEditIntervalMs: number;
   /** The outbox's scrubber: what is stored and shown is what may be posted. */
   sanitize?: (reply: Reply) => Reply;
-  setTimer?: Timer;
+  setTimer?: SetTimer;
   /** How long to look again when a card waits for its first post or for ordinary messages to go first. */
   pollMs?: number;
 }
@@ -61,6 +60,8 @@ interface CardRow {
 const DEFAULT_BUDGET: EditBudget = { edits: 4, perMs: 5_000, scope: 'channel' };
 /** A card deleted in chat is posted again once; deleted again, it is left alone (someone wants it gone). */
 const MAX_REPLACEMENTS = 1;
+/** Finished cards are kept a week (a late update of the key is still known to be over), then dropped at start. */
+const KEEP_DONE_MS = 7 * 24 * 3_600_000;
 
 export type Cards = CardSink & {
   /** Looks for due edits now (also after a restart: pending states in the database are written). */
@@ -80,14 +81,13 @@ export type Cards = CardSink & {
 export function createCards(options: CardsOptions): Cards {
   const { db, clock, logger, outbox } = options;
   const sanitize = options.sanitize ?? ((reply: Reply) => reply);
-  const setTimer: Timer = options.setTimer ?? ((fn, ms) => setTimeout(fn, ms));
+  const setTimer: SetTimer = options.setTimer ?? ((fn, ms) => setTimeout(fn, ms));
   const pollMs = options.pollMs ?? 250;
   const window = createEditWindow();
   const inFlight = new Map<string, Promise<void>>();
   const counters: CardStats = { posts: 0, edits: 0, rateLimited: 0, replaced: 0, failed: 0 };
   const settledWaiters: Array<() => void> = [];
   let stopped = false;
-  let wakeAt = Number.POSITIVE_INFINITY;
 
   const find = db.prepare<[string], { final: number; shown_hash: string; pending_hash: string | null }>(
     'SELECT final, shown_hash, pending_hash FROM cards WHERE key = ?',
@@ -120,17 +120,10 @@ export function createCards(options: CardsOptions): Cards {
       pending_hash = NULL, replaced = replaced + 1, attempts = 0, next_at = @next_at,
       done_at = CASE WHEN final = 1 THEN @now END, updated_at = @now
     WHERE key = @key`);
+  const prune = db.prepare('DELETE FROM cards WHERE done_at IS NOT NULL AND done_at < ?');
   const anyPending = db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM cards WHERE pending IS NOT NULL AND done_at IS NULL');
 
-  function schedule(at: number): void {
-    if (stopped || at >= wakeAt) return;
-    wakeAt = at;
-    const timer = setTimer(() => {
-      wakeAt = Number.POSITIVE_INFINITY;
-      flush();
-    }, Math.max(0, at - clock.now())) as { unref?: () => void };
-    timer?.unref?.();
-  }
+  const schedule = createWake(clock, setTimer, () => flush(), () => stopped);
 
   function settleWaiters(): void {
     if (settledWaiters.length === 0 || inFlight.size > 0 || anyPending.get()!.n > 0) return;
@@ -322,6 +315,7 @@ export function createCards(options: CardsOptions): Cards {
   return {
     update,
     start(): void {
+      prune.run(clock.now() - KEEP_DONE_MS);
       flush();
     },
     async stop(): Promise<void> {

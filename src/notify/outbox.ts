@@ -6,6 +6,7 @@ import type { Origin } from '../core/origin.js';
 import type { Reply } from '../core/reply.js';
 import type { Db } from '../sessions/database.js';
 import { retryDelayMs } from './backoff.js';
+import { createWake } from './wake.js';
 
 /**
  * What an adapter renders: the blocks and the tone. `data` (the `--json` form of an answer) is read only from a
@@ -69,7 +70,6 @@ export function createOutbox(options: OutboxOptions) {
   let stopped = false;
   /** Lanes written to since the last pump: a burst of messages makes one pump over just those lanes. */
   const touched = new Set<string>();
-  let wakeAt = Number.POSITIVE_INFINITY;
 
   const insert = db.prepare(`
     INSERT INTO outbox (lane, adapter, origin, reply, actor, thread_key, opens_thread, private_to, created_at, next_at)
@@ -103,15 +103,7 @@ export function createOutbox(options: OutboxOptions) {
 
   const laneOf = outboxLane;
 
-  function schedule(at: number): void {
-    if (stopped || at >= wakeAt) return;
-    wakeAt = at;
-    const timer = setTimer(() => {
-      wakeAt = Number.POSITIVE_INFINITY;
-      pump();
-    }, Math.max(0, at - clock.now())) as { unref?: () => void };
-    timer?.unref?.();
-  }
+  const schedule = createWake(clock, setTimer, () => pump(), () => stopped);
 
   function settleWaiters(): void {
     for (let i = drainWaiters.length - 1; i >= 0; i--) {
