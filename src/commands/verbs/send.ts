@@ -70,13 +70,25 @@ async function queueFollowUp(ctx: CommandContext, record: NameRecord, outgoing: 
   const current = interrupting ? (ctx.services.monitor.watching(record.name)?.promptId ?? record.lastPromptId) : undefined;
   if (current !== undefined) followUps.recordInterrupt(current, ctx.actor.id, ctx.actor.name);
   const { entry, position } = followUps.enqueue({ name: record.name, ...outgoing, ...(ctx.actor.name ? { actorName: ctx.actor.name } : {}), interrupt: now });
-  if (interrupting) {
+  // The run goes on when it cannot be stopped, so the prompt would not run "now": take it back.
+  const takeBack = () => {
+    followUps.cancel(entry.id);
+    if (current !== undefined) followUps.clearInterrupt(current);
+  };
+  if (interrupting && record.target.kind === 'task') {
+    // A kill waits out a grace period and posts the run's final output itself: it runs after this echo is
+    // answered, so the channel reads echo, the stopped run's final, then the new run.
+    void stopRun(ctx, record).catch((error: unknown) => {
+      if (!followUps.runInProgress(record)) return;
+      takeBack();
+      const message = error instanceof Error ? error.message : String(error);
+      ctx.services.notify(channelOf(ctx.origin), reply(`❌ could not interrupt **${record.name}** (${message}); the prompt was not sent`, { tone: 'error' }), record.name);
+    });
+  } else if (interrupting) {
     try {
       await stopRun(ctx, record);
     } catch (error) {
-      // The run goes on, so the prompt would not run "now": take it back and say why.
-      followUps.cancel(entry.id);
-      if (current !== undefined) followUps.clearInterrupt(current);
+      takeBack();
       throw error;
     }
   }
