@@ -81,7 +81,11 @@ describe('kill -9 during a console write', () => {
     // The reader stops draining: the pipe fills, and the bot's 1 MB write cannot complete.
     first.child.stdout!.pause();
     await until(attemptUnderWay, 'the final to be under way');
-    await until(() => first.child.stdout!.readableLength > 0, 'the first bytes of the final');
+    // Read just enough to see the final begin (each read lets the bot write at most another pipe's worth).
+    await until(() => {
+      first.child.stdout!.read();
+      return first.stdout().includes('📋 **kumo** finished');
+    }, 'the first bytes of the final');
     const before = await killHard(first);
     const cut = before.slice(before.indexOf('📋 **kumo** finished'));
     expect(cut).toMatch(/^📋 \*\*kumo\*\* finished/);
