@@ -198,26 +198,28 @@ export function createCards(options: CardsOptions): Cards {
     for (const row of live.all()) {
       if (inFlight.has(row.key)) continue;
       const adapter = outbox.adapter(row.adapter);
+      if (!adapter) {
+        // Not started yet, or not configured any more: the outbox holds its messages too; look again now and then.
+        wake = Math.min(wake, now + pollMs * 20);
+        continue;
+      }
       let origin = JSON.parse(row.origin) as Origin;
       let messageId = row.message_id;
       if (messageId === null) {
-        if (row.post_failed !== null) {
-          abandon.run(now, 'the card could not be posted', now, row.key);
+        if (row.post_failed !== null || (row.post_sent !== null && row.posted_id === null)) {
+          // Refused for good, or posted where it cannot be edited (a private fallback without a message id).
+          abandon.run(now, 'the card could not be posted as a message to edit', now, row.key);
           continue;
         }
-        if (row.post_sent === null || row.posted_id === null) {
+        if (row.post_sent === null) {
           wake = Math.min(wake, now + pollMs);
           continue;
         }
         // Where the first state landed: the name's thread, if it had one by then. Edits go to the same place.
         const thread = row.thread_key && origin.thread === undefined ? outbox.threadFor(origin, row.thread_key) : undefined;
         if (thread) origin = { ...origin, thread };
-        messageId = row.posted_id;
+        messageId = row.posted_id!;
         learnPost.run(messageId, JSON.stringify(origin), row.key);
-      }
-      if (!adapter) {
-        wake = Math.min(wake, now + pollMs * 4);
-        continue;
       }
       if (!adapter.edit) {
         // A platform that cannot edit keeps the first state; the final output is its own message anyway.

@@ -23,8 +23,8 @@ type EditBehaviour = (message: OutgoingMessage, messageId: string) => void;
 class ChatAdapter implements Adapter {
   readonly name = 'chat';
   readonly shown = new Map<string, string>();
-  readonly posts: Array<{ id: string; text: string; at: number }> = [];
-  readonly edits: Array<{ id: string; text: string; at: number; channel: string }> = [];
+  readonly posts: Array<{ id: string; text: string; at: number; thread?: string }> = [];
+  readonly edits: Array<{ id: string; text: string; at: number; channel: string; thread?: string }> = [];
   editBehaviour: EditBehaviour = () => undefined;
   private next = 0;
 
@@ -40,8 +40,8 @@ class ChatAdapter implements Adapter {
     const id = `m${++this.next}`;
     const text = replyToPlainText(message.reply);
     this.shown.set(id, text);
-    this.posts.push({ id, text, at: this.now() });
-    return { messageId: id };
+    this.posts.push({ id, text, at: this.now(), ...(message.origin.thread ? { thread: message.origin.thread } : {}) });
+    return { messageId: id, ...(message.opensThread ? { threadId: `thread-of-${id}` } : {}) };
   }
 
   async edit(message: OutgoingMessage, messageId: string): Promise<DeliveryResult> {
@@ -49,7 +49,7 @@ class ChatAdapter implements Adapter {
     if (!this.shown.has(messageId)) throw new DeliveryError('gone', { messageGone: true });
     const text = replyToPlainText(message.reply);
     this.shown.set(messageId, text);
-    this.edits.push({ id: messageId, text, at: this.now(), channel: message.origin.channel });
+    this.edits.push({ id: messageId, text, at: this.now(), channel: message.origin.channel, ...(message.origin.thread ? { thread: message.origin.thread } : {}) });
     return { messageId };
   }
 }
@@ -127,6 +127,21 @@ describe('cards: one message per run', () => {
     expect(adapter.edits.length).toBeGreaterThanOrEqual(1);
     expect(adapter.edits.length).toBeLessThanOrEqual(2);
     for (let i = 1; i < adapter.edits.length; i++) expect(adapter.edits[i]!.at - adapter.edits[i - 1]!.at).toBeGreaterThanOrEqual(2_000);
+  });
+
+  it('lands in the name\'s thread after the echo that opened it, and is edited there', async () => {
+    const { time, adapter, outbox, cards } = setUp();
+    outbox.enqueue({ origin: C1, reply: reply('📨 kumo ← alice: fix the tests'), threadKey: 'kumo', opensThread: true });
+    cards.update(card('kumo#1', 'working'));
+    await until(() => adapter.posts.length === 2, 'the echo and the card');
+    expect(adapter.posts.map((p) => [p.text, p.thread])).toEqual([
+      ['📨 kumo ← alice: fix the tests', undefined],
+      ['working', 'thread-of-m1'],
+    ]);
+    time.advance(2_000);
+    cards.update(card('kumo#1', 'finished', true));
+    await runUntil(time, () => adapter.edits.length === 1);
+    expect(adapter.edits[0]).toMatchObject({ id: 'm2', thread: 'thread-of-m1', text: 'finished' });
   });
 
   it('ignores updates after the final state, and writes the final state even when it comes at once', async () => {
