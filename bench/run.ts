@@ -6,7 +6,7 @@ import { benchCards } from './cards.js';
 import { benchExecutorStart } from './executor-start.js';
 import { benchIdleLatency } from './idle-latency.js';
 import { benchMonitorTick } from './monitor-tick.js';
-import { benchSlackAck } from './slack-ack.js';
+import { benchSlackAck, benchSlackSocketAck } from './slack-ack.js';
 import { benchStartup } from './startup.js';
 
 /**
@@ -16,6 +16,7 @@ import { benchStartup } from './startup.js';
  */
 const sections: Record<string, () => Promise<unknown>> = {
   'slack-ack': () => benchSlackAck(),
+  'slack-socket-ack': () => benchSlackSocketAck(),
   'idle-latency': () => benchIdleLatency(),
   'monitor-tick': () => benchMonitorTick(),
   startup: () => benchStartup(),
