@@ -149,6 +149,7 @@ export function createApp(deps: AppDeps): App {
     models: config.models,
     runtimeEnv: env,
     ...(env.WEBHOOK_SECRET ? { webhookSecret: env.WEBHOOK_SECRET } : {}),
+    scrub,
     ...deps.fleet,
     onEvent: (event) => {
       relay?.onEvent(event);

@@ -29,6 +29,8 @@ export interface FleetDeps {
   fetch?: FetchLike;
   /** WEBHOOK_SECRET: signs webhook bodies when set. */
   webhookSecret?: string;
+  /** The core's scrubber: what a task printed is scrubbed before the task store writes it. */
+  scrub?: (text: string) => string;
   /** Tests: make the transport for an ssh executor. */
   connectSsh?: (target: SshTarget) => Transport;
   readIdentity?: (path: string) => Buffer;

@@ -10,6 +10,7 @@ import { tailHumanLog } from './human-log.js';
 import { lastLines } from './protocol/ansi.js';
 import { claudeArgv, runFiles, staticTaskFiles } from './protocol/task-files.js';
 import { createRuns } from './runs.js';
+import { scrubbingTaskStore } from './scrubbed-store.js';
 import { ACTIVE_STATUSES, createTaskStore, isFinal, toTaskRecord, type TaskRecord, type TaskRow } from './task-store.js';
 import { createTicker } from './ticker.js';
 import type { FetchLike } from './webhook.js';
@@ -27,7 +28,7 @@ const LOG_TAIL_KEEP_LINES = 200;
  */
 export function createFleet(deps: FleetDeps): Fleet {
   const { clock, logger, defaults } = deps;
-  const store = createTaskStore(deps.db);
+  const store = deps.scrub ? scrubbingTaskStore(createTaskStore(deps.db), deps.scrub) : createTaskStore(deps.db);
   const models = deps.models ?? {};
   const handles = createExecutorHandles(deps.executors, {
     clock,
