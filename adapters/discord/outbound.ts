@@ -7,6 +7,7 @@ import { planReply, type MessageDraft } from './render/plan.js';
 import { decodeReplyHandle, type ReplyHandle } from './reply-handle.js';
 import type { DiscordRest } from './rest-calls.js';
 import { createCardEdit } from '../shared/card-edit.js';
+import { createResumable } from '../shared/resumable.js';
 import { platformUser, privateRecipient } from '../shared/identity.js';
 
 /**
@@ -22,11 +23,7 @@ export interface OutboundDeps {
   limits?: RenderLimits;
 }
 
-/**
- * How far a multi-part delivery got. The outbox retries a failed row as a whole, so without this a failure on
- * the second of three messages would post the first one twice. Kept in memory: after a restart a
- * half-delivered reply starts over, which is rare and visible rather than lossy.
- */
+/** How far a multi-part delivery got (see createResumable), and what it settled on the way. */
 interface Progress {
   sent: number;
   firstMessageId?: string;
@@ -77,7 +74,7 @@ export function createDiscordCardEdit(deps: Pick<OutboundDeps, 'rest' | 'logger'
 
 export function createOutbound(deps: OutboundDeps): Deliver {
   const { rest, logger } = deps;
-  const progress = new Map<number, Progress>();
+  const progress = createResumable<Progress>(() => ({ sent: 0 }));
 
   const plan = (message: OutgoingMessage, attribute: boolean) => planMessage(message, attribute, deps.limits);
 
@@ -208,15 +205,14 @@ export function createOutbound(deps: OutboundDeps): Deliver {
   return async function deliver(message: OutgoingMessage): Promise<DeliveryResult> {
     privateRecipient('discord', 'Discord', message);
     const handle = decodeReplyHandle(message.origin.replyHandle);
-    const state = progress.get(message.id) ?? { sent: 0 };
-    progress.set(message.id, state);
+    const state = progress.of(message.id);
     try {
       const delivered = await route(message, handle, state);
-      progress.delete(message.id);
+      progress.forget(message.id);
       return delivered;
     } catch (error) {
       const failure = toDeliveryError(error, `discord message ${message.id}`);
-      if (failure.permanent) progress.delete(message.id);
+      if (failure.permanent) progress.forget(message.id);
       throw failure;
     }
   };

@@ -7,6 +7,7 @@ import { context } from './render/blocks.js';
 import type { RenderLimits } from './render/limits.js';
 import { planReply, type DeliveryPlan, type MessageDraft } from './render/plan.js';
 import { createCardEdit } from '../shared/card-edit.js';
+import { createResumable } from '../shared/resumable.js';
 import { platformUser, privateRecipient } from '../shared/identity.js';
 
 /**
@@ -23,11 +24,7 @@ export interface OutboundDeps {
   fetch?: typeof fetch;
 }
 
-/**
- * How far a multi-part delivery got. The outbox retries a failed row as a whole, so without this a 429 on the
- * second of three messages would post the first one twice. Kept in memory: after a restart a half-delivered
- * reply starts over, which is rare and visible rather than lossy.
- */
+/** How far a multi-part delivery got (see createResumable): messages posted, files uploaded. */
 interface Progress {
   messages: number;
   files: number;
@@ -65,7 +62,7 @@ export function createSlackCardEdit(deps: Pick<OutboundDeps, 'client' | 'logger'
 }
 
 export function createOutbound(deps: OutboundDeps): Deliver {
-  const progress = new Map<number, Progress>();
+  const progress = createResumable<Progress>(() => ({ messages: 0, files: 0 }));
   const post = fetchOf(deps);
 
   const plan = (message: OutgoingMessage, allowFiles: boolean) => planMessage(message, allowFiles, deps.limits);
@@ -94,8 +91,7 @@ export function createOutbound(deps: OutboundDeps): Deliver {
   }
 
   async function toChannel(message: OutgoingMessage, planned: DeliveryPlan): Promise<DeliveryResult> {
-    const state = progress.get(message.id) ?? { messages: 0, files: 0 };
-    progress.set(message.id, state);
+    const state = progress.of(message.id);
     const { channel, thread } = message.origin;
     const opensThread = deps.threads && message.opensThread === true && message.threadKey !== undefined && thread === undefined;
     // Everything after an opening message follows it into its new thread.
@@ -111,7 +107,7 @@ export function createOutbound(deps: OutboundDeps): Deliver {
       const upload = { channel_id: channel, filename: file.filename, title: file.title, content: file.content };
       await deps.client.files.uploadV2(threadTs ? { ...upload, thread_ts: threadTs } : upload);
     }
-    progress.delete(message.id);
+    progress.forget(message.id);
     return {
       ...(state.firstTs ? { messageId: state.firstTs } : {}),
       ...(opensThread && state.firstTs ? { threadId: state.firstTs } : {}),
@@ -119,8 +115,7 @@ export function createOutbound(deps: OutboundDeps): Deliver {
   }
 
   async function privately(message: OutgoingMessage, planned: DeliveryPlan, user: string): Promise<DeliveryResult> {
-    const state = progress.get(message.id) ?? { messages: 0, files: 0 };
-    progress.set(message.id, state);
+    const state = progress.of(message.id);
     const { channel, thread } = message.origin;
     for (; state.messages < planned.messages.length; state.messages++) {
       const draft = planned.messages[state.messages]!;
@@ -133,7 +128,7 @@ export function createOutbound(deps: OutboundDeps): Deliver {
       });
       state.firstTs ??= String(result.message_ts);
     }
-    progress.delete(message.id);
+    progress.forget(message.id);
     return state.firstTs ? { messageId: state.firstTs } : {};
   }
 
@@ -164,7 +159,7 @@ export function createOutbound(deps: OutboundDeps): Deliver {
     } catch (error) {
       const failure = toDeliveryError(error, `slack message ${message.id}`);
       if (!failure.permanent) throw failure;
-      progress.delete(message.id);
+      progress.forget(message.id);
       const code = platformErrorCode(error);
       if ((code === 'not_in_channel' || code === 'channel_not_found') && message.origin.replyHandle) {
         return throughResponseUrl(message, code);
