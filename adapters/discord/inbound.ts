@@ -12,6 +12,7 @@ import type { Logger } from '../../src/core/logger.js';
 import type { Origin } from '../../src/core/origin.js';
 import type { Reply } from '../../src/core/reply.js';
 import type { Inbound, Pressed } from '../../src/core/switchboard.js';
+import { isRepeat } from '../../src/core/inbound-dedupe.js';
 import type { GrammarSpec } from '../../src/commands/spec.js';
 import { ADAPTER, actorOf, placeOf } from './identity.js';
 import { commandText } from './message-text.js';
@@ -38,6 +39,14 @@ export interface InboundDeps {
   logger: Logger;
   /** Runs core work after Discord got its acknowledgement, so the 3 s deadline never waits on an agent server. */
   background(work: () => Promise<unknown>): void;
+}
+
+/**
+ * The name Discord gives a delivery, for the core to run it once: a RESUME can replay a MESSAGE_CREATE or an
+ * INTERACTION_CREATE the bot already had (discord.js skips a replayed message only while it is still cached).
+ */
+function discordIdentity(kind: 'message' | 'interaction', id: string): string[] {
+  return [`${ADAPTER}:${kind}:${id}`];
 }
 
 /** Discord allows 25 autocomplete choices. */
@@ -76,7 +85,7 @@ export function registerInbound(client: Client, deps: InboundDeps): void {
       replyHandle: encodeReplyHandle({ kind: 'message', channelId: message.channelId, messageId: message.id }),
     };
     const actor = actorOf(message.author, message.member);
-    deps.background(() => core.execute({ text, actor, origin }));
+    deps.background(() => core.execute({ text, actor, origin, identities: discordIdentity('message', message.id) }));
   }
 
   async function onInteraction(interaction: Interaction): Promise<void> {
@@ -106,7 +115,7 @@ export function registerInbound(client: Client, deps: InboundDeps): void {
     const text = layout ? commandLine(layout, (name) => interaction.options.get(name)?.value ?? undefined) : verb;
     const origin: Origin = { adapter: ADAPTER, ...(await placeOfInteraction(interaction)), ...(replyHandle ? { replyHandle } : {}) };
     const actor = actorOf(interaction.user, interaction.member);
-    deps.background(() => core.execute({ text, actor, origin }));
+    deps.background(() => core.execute({ text, actor, origin, identities: discordIdentity('interaction', interaction.id) }));
   }
 
   async function onAutocomplete(interaction: AutocompleteInteraction): Promise<void> {
@@ -139,9 +148,9 @@ export function registerInbound(client: Client, deps: InboundDeps): void {
     const origin: Origin = { adapter: ADAPTER, ...(await placeOfInteraction(interaction)), ...(replyHandle ? { replyHandle } : {}) };
     const actor = actorOf(interaction.user, interaction.member);
     deps.background(async () => {
-      const reply = await core.press({ ...choice, actor, origin });
-      // A choice made is a choice gone: its buttons give way to a line saying who picked what.
-      if (reply.tone === 'error' || !replyHandle) return;
+      const reply = await core.press({ ...choice, actor, origin, identities: discordIdentity('interaction', interaction.id) });
+      // A choice made is a choice gone: its buttons give way to a line saying who picked what (once).
+      if (reply.tone === 'error' || isRepeat(reply) || !replyHandle) return;
       const label = ('label' in interaction.component ? interaction.component.label : undefined) ?? String(choice.index + 1);
       const picked = `-# ✓ **${label}** · chosen by <@${interaction.user.id}>`;
       const content = interaction.message.content;

@@ -1,7 +1,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { ClientOptions } from 'discord.js';
 import { discordAdapterFactory } from '../../adapters/discord/factory.js';
+import { createDiscordAdapter, discordSettingsFromEnv } from '../../adapters/discord/index.js';
 import { allMigrations, createApp, type App } from '../../src/app.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { Adapter } from '../../src/core/adapter.js';
@@ -58,6 +60,8 @@ export interface HarnessOptions {
   env?: Record<string, string>;
   /** Extra switchboard.yaml lines (monitor settings). */
   yaml?: string[];
+  /** discord.js client options laid over the adapter's (a test without a message cache). */
+  clientOptions?: Partial<ClientOptions>;
 }
 
 export interface Harness {
@@ -142,7 +146,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const config = loadConfig(dir, env);
   const db = openDatabase(join(dir, 'switchboard.db'), allMigrations);
   const app = createApp({ config, env, db, clock: systemClock, logger, requestTimeoutMs: 15_000 });
-  const adapter = await discordAdapterFactory.create({ core: app.switchboard, env, logger });
+  const adapter = options.clientOptions
+    ? createDiscordAdapter(app.switchboard, { settings: discordSettingsFromEnv(env), logger, clientOptions: options.clientOptions })
+    : await discordAdapterFactory.create({ core: app.switchboard, env, logger });
   app.switchboard.register(adapter);
   await adapter.start();
   await app.monitor.start();

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeEntities } from '../../adapters/slack/render/mrkdwn.js';
-import { startFakeLlm, type FakeLlm } from '../fakes/llm/fake-llm.js';
+import { promptRuns, startFakeLlm, waitForPromptRun, type FakeLlm } from '../fakes/llm/fake-llm.js';
 import { removeServerRoot, startOpencodeServer, type OpencodeServer } from '../helpers/opencode-server.js';
 import { listButtons, type SlackMessage } from '../twins/slack/index.js';
 import { ALICE, startHarness, WORK, type Harness } from './harness.js';
@@ -38,11 +38,6 @@ afterAll(async () => {
   if (server) removeServerRoot(server);
 });
 
-/** Prompts the model was asked to answer (title requests carry no tools; a tool result is the same run). */
-function promptsAtModel(marker: string): number {
-  return llm.requests.filter((r) => r.tools !== undefined && !r.afterToolResult && r.lastUserText.includes(marker)).length;
-}
-
 function echoes(marker: string, after: number): SlackMessage[] {
   return h.slack.messages({ channel: WORK, user: 'bot' }).filter((m) => m.seq > after && /📨/.test(m.visibleText) && m.visibleText.includes(marker));
 }
@@ -61,10 +56,10 @@ describe('a mention Slack delivers more than once runs once', { timeout: 120_000
     ]);
     expect(said.acks.at(-1)).toMatchObject({ status: 200 });
     await h.botMessage(at, { text: /📨 \*kumo\*/ });
-    await llm.waitForRequest('RETRIED-ONCE');
+    await waitForPromptRun(llm, 'RETRIED-ONCE');
     await settle();
     expect(echoes('RETRIED-ONCE', at)).toHaveLength(1);
-    expect(promptsAtModel('RETRIED-ONCE')).toBe(1);
+    expect(promptRuns(llm, 'RETRIED-ONCE')).toBe(1);
     expect(h.app.switchboard.services.audit.list({ target: 'kumo' }).filter((e) => e.prompt?.includes('RETRIED-ONCE'))).toHaveLength(1);
   });
 
@@ -86,9 +81,10 @@ describe('a mention Slack delivers more than once runs once', { timeout: 120_000
       [1, 'http_timeout'],
     ]);
     expect(attempts.at(-1)).toMatchObject({ outcome: 200 });
+    await waitForPromptRun(llm, 'ACROSS-RESTART');
     await settle();
     expect(echoes('ACROSS-RESTART', at)).toHaveLength(1);
-    expect(promptsAtModel('ACROSS-RESTART')).toBe(1);
+    expect(promptRuns(llm, 'ACROSS-RESTART')).toBe(1);
     expect(h.logger.lines.some((l) => l.includes('a repeated delivery was ignored'))).toBe(true);
   });
 
@@ -101,10 +97,10 @@ describe('a mention Slack delivers more than once runs once', { timeout: 120_000
       [1, 200],
     ]);
     await h.botMessage(at, { text: /LOST-FIRST/ });
-    await llm.waitForRequest('LOST-FIRST');
+    await waitForPromptRun(llm, 'LOST-FIRST');
     await settle();
     expect(echoes('LOST-FIRST', at)).toHaveLength(1);
-    expect(promptsAtModel('LOST-FIRST')).toBe(1);
+    expect(promptRuns(llm, 'LOST-FIRST')).toBe(1);
   });
 });
 

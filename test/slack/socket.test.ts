@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { boltLoggerFor } from '../../adapters/slack/bolt-logger.js';
 import { decodeEntities, readCodeBlock } from '../../adapters/slack/render/mrkdwn.js';
 import { envelopeIdOf } from '../../adapters/slack/receiver.js';
-import { startFakeLlm, type FakeLlm } from '../fakes/llm/fake-llm.js';
+import { promptRuns, startFakeLlm, waitForPromptRun, type FakeLlm } from '../fakes/llm/fake-llm.js';
 import { removeServerRoot, startOpencodeServer, type OpencodeServer } from '../helpers/opencode-server.js';
 import { listButtons } from '../twins/slack/index.js';
 import { ALICE, BOB, recordingLogger, startHarness, type Harness } from './harness.js';
@@ -83,12 +83,12 @@ describe('/sb over Socket Mode', { timeout: 150_000 }, () => {
     expect(ack.via).toBe('socket');
     const sent = h.slack.envelopes().filter((e) => e.type === 'slash_commands').at(-1)!;
     await h.botMessage(at, { text: /REDELIVERED-ENVELOPE/ });
-    await llm.waitForRequest('REDELIVERED-ENVELOPE');
+    await waitForPromptRun(llm, 'REDELIVERED-ENVELOPE');
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     expect(h.logger.lines.some((l) => l.includes('a repeated delivery was ignored') && l.includes(`slack:envelope:${sent.envelopeId}`))).toBe(true);
     const echoes = h.slack.messages({ user: 'bot' }).filter((m) => m.seq > at && m.visibleText.includes('📨') && m.visibleText.includes('REDELIVERED-ENVELOPE'));
     expect(echoes).toHaveLength(1);
-    expect(llm.requests.filter((r) => r.tools !== undefined && !r.afterToolResult && r.lastUserText.includes('REDELIVERED-ENVELOPE'))).toHaveLength(1);
+    expect(promptRuns(llm, 'REDELIVERED-ENVELOPE')).toBe(1);
   });
 
   it('reconnects when Slack asks it to, and keeps answering', async () => {

@@ -226,3 +226,20 @@ function streamToolCall(res: ServerResponse, name: string, args: unknown): void 
   send({}, 'tool_calls');
   endStream(res);
 }
+
+/**
+ * How many runs the model was asked for with `marker` in the prompt: requests with tools (an agent turn; the
+ * title request has none) that are not the same run continuing after a tool result.
+ */
+export function promptRuns(llm: Pick<FakeLlm, 'requests'>, marker: string): number {
+  return llm.requests.filter((r) => r.tools !== undefined && !r.afterToolResult && r.lastUserText.includes(marker)).length;
+}
+
+/** Resolves once a run with `marker` reached the model (the title request for it can come first). */
+export async function waitForPromptRun(llm: Pick<FakeLlm, 'requests'>, marker: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (promptRuns(llm, marker) === 0) {
+    if (Date.now() > deadline) throw new Error(`no run with ${JSON.stringify(marker)} reached the fake LLM within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

@@ -184,6 +184,27 @@ describe('gateway', () => {
     expect(discord.resumes()).toMatchObject([{ accepted: true, seq: lastSeen, replayed: 2 }]);
   });
 
+  it('replays dispatches the client already had when told to (a resumed session may see events again)', async () => {
+    const discord = await start();
+    const first = await connect(discord);
+    const ready = (await first.dispatch('READY')).d as { session_id: string };
+    await first.dispatch('GUILD_CREATE');
+    const before = discord.gatewaySequence();
+    await discord.channel(GENERAL).user(ALICE).sendMessage('seen once');
+    const seen = (await first.dispatch('MESSAGE_CREATE')).s!;
+    discord.dropConnection({ replaySince: before });
+    const second = await RawGateway.connect(`${discord.gatewayUrl}?v=10&encoding=json`);
+    sockets.push(second);
+    second.send(6, { token: discord.botToken, session_id: ready.session_id, seq: seen });
+    await second.dispatch('RESUMED');
+    const dispatches = second.frames.filter((f: Frame) => f.op === 0);
+    expect(dispatches.map((f) => [f.t, f.s, (f.d as any).content])).toEqual([
+      ['MESSAGE_CREATE', seen, 'seen once'],
+      ['RESUMED', seen + 1, undefined],
+    ]);
+    expect(discord.resumes()).toMatchObject([{ accepted: true, seq: seen, replayed: 1 }]);
+  });
+
   it('answers RESUME of an unknown or cleanly closed session with op 9 (not resumable)', async () => {
     const discord = await start();
     const first = await connect(discord);

@@ -379,9 +379,18 @@ export class DiscordTwin {
     return this.fault('reconnect', () => this.gateway.requestReconnect());
   }
 
-  /** Drop the TCP connection without a close frame; discord.js sees 1006 and resumes. */
-  dropConnection(): GatewayFault {
+  /**
+   * Drop the TCP connection without a close frame; discord.js sees 1006 and resumes. With `replaySince` (a
+   * `gatewaySequence()` taken earlier) the RESUME replays every dispatch after it, ones the bot already had too.
+   */
+  dropConnection(options: { replaySince?: number } = {}): GatewayFault {
+    if (options.replaySince !== undefined) this.gateway.replayOnNextResume(options.replaySince);
     return this.fault('drop', () => this.gateway.dropConnections());
+  }
+
+  /** The last sequence number dispatched to the bot's session. */
+  gatewaySequence(): number {
+    return this.gateway.currentSequence();
   }
 
   /** Stop answering heartbeats on the current connection; discord.js declares it a zombie and resumes. */

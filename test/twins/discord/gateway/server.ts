@@ -80,6 +80,8 @@ export class GatewayServer {
   readonly resumes: ResumeRecord[] = [];
   readonly log: GatewayLogEntry[] = [];
   private nextConnectionId = 0;
+  /** Set by `replayOnNextResume`: the next accepted RESUME replays from here, not from the client's sequence. */
+  private replaySince: number | undefined;
 
   constructor(private readonly deps: GatewayDeps) {}
 
@@ -117,6 +119,20 @@ export class GatewayServer {
     const targets = this.openConnections();
     for (const connection of targets) connection.ws.terminate();
     return targets.length;
+  }
+
+  /** The last sequence number dispatched on the live session (0 before any). */
+  currentSequence(): number {
+    return Math.max(0, ...[...this.sessions.values()].filter((s) => !s.invalidated).map((s) => s.sequence));
+  }
+
+  /**
+   * The next accepted RESUME replays every dispatch after `seq`, including ones the client already had: Discord
+   * documents that a resumed session may see events again (its buffer resumes from where it believed the client
+   * was), which is why a bot must tolerate a replayed MESSAGE_CREATE or INTERACTION_CREATE.
+   */
+  replayOnNextResume(seq: number): void {
+    this.replaySince = seq;
   }
 
   /** Keep the socket open but stop answering heartbeats; the client's zombie check then reconnects and resumes. */
@@ -229,7 +245,8 @@ export class GatewayServer {
       previous.ws.close(GatewayCloseCodes.SessionTimedOut, 'Session resumed elsewhere.');
     }
     this.attach(connection, session);
-    const missed = session.missedSince(data.seq);
+    const missed = session.missedSince(Math.min(data.seq, this.replaySince ?? data.seq));
+    this.replaySince = undefined;
     for (const frame of missed) this.sendFrame(connection, frame);
     record.replayed = missed.length;
     session.dispatch(GatewayDispatchEvents.Resumed, {});

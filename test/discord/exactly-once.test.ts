@@ -1,0 +1,81 @@
+import { Options } from 'discord.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { promptRuns, startFakeLlm, waitForPromptRun, type FakeLlm } from '../fakes/llm/fake-llm.js';
+import { removeServerRoot, startOpencodeServer, type OpencodeServer } from '../helpers/opencode-server.js';
+import { warmUp } from '../slack/warm-up.js';
+import { ALICE, WORK, startHarness, type Harness } from './harness.js';
+
+/**
+ * A RESUME can replay dispatches the bot already had; Switchboard runs each message and interaction once. Real
+ * discord.js against the twin, real opencode with the scripted model, so a second run would show as a second
+ * echo and a second prompt at the model.
+ *
+ * discord.js itself skips a replayed MESSAGE_CREATE while that message is still in its cache (200 per channel by
+ * default); a busy channel or a sweeper evicts it. The bot here keeps no messages, so the core is what has to
+ * recognise the replay. Interactions are never cached: a replayed one reaches the handler either way.
+ */
+let llm: FakeLlm;
+let server: OpencodeServer;
+let h: Harness;
+
+beforeAll(async () => {
+  llm = await startFakeLlm();
+  server = await startOpencodeServer({ llmBaseUrl: llm.baseUrl });
+  // Straight at the server: these tests need no monitor, only a first prompt that is not a cold start.
+  await warmUp(server.url);
+  h = await startHarness({
+    servers: { lab: server.url },
+    clientOptions: { makeCache: Options.cacheWithLimits({ ...Options.DefaultMakeCacheSettings, MessageManager: 0 }) },
+  });
+  const made = await (await h.say(ALICE, '!sb new kumo lab --agent build')).waitForBotReply({ text: /🆕/ });
+  expect(made.content).toContain('**kumo**');
+}, 180_000);
+
+afterAll(async () => {
+  await h?.stop();
+  await server?.stop();
+  await llm?.close();
+  if (server) removeServerRoot(server);
+});
+
+function echoes(marker: string): number {
+  return h.discord.messages({ channel: WORK, author: 'bot' }).filter((m) => m.content.includes('📨') && m.content.includes(marker)).length;
+}
+
+
+/** Long enough for a second run, had there been one, to reach the model and the channel. */
+const settle = () => new Promise((resolve) => setTimeout(resolve, 1_500));
+
+describe('dispatches replayed after a RESUME run once', { timeout: 120_000 }, () => {
+  it('a `!sb send` MESSAGE_CREATE replayed after RESUME: one echo, one prompt at the model', async () => {
+    const before = h.discord.gatewaySequence();
+    const asked = await h.say(ALICE, '!sb send kumo REPLAYED-MESSAGE fix the flaky test');
+    await asked.waitForBotReply({ text: /📨/ });
+    await waitForPromptRun(llm, 'REPLAYED-MESSAGE');
+
+    const resumed = await h.discord.dropConnection({ replaySince: before }).waitForResume();
+    expect(resumed.replayed).toBeGreaterThan(0);
+    await h.discord.waitFor(() => (h.logger.lines.some((l) => l.includes('a repeated delivery was ignored') && l.includes(`discord:message:${asked.id}`)) ? true : undefined), {
+      description: 'the replayed message to be recognised',
+    });
+    await settle();
+    expect(echoes('REPLAYED-MESSAGE')).toBe(1);
+    expect(promptRuns(llm, 'REPLAYED-MESSAGE')).toBe(1);
+  });
+
+  it('a `/sb send` INTERACTION_CREATE replayed after RESUME: one echo, one prompt at the model', async () => {
+    const before = h.discord.gatewaySequence();
+    const slash = await h.slash(ALICE, 'send', { name: 'kumo', prompt: 'REPLAYED-SLASH fix it' });
+    await h.answer(slash, /📨/);
+    await waitForPromptRun(llm, 'REPLAYED-SLASH');
+
+    const resumed = await h.discord.dropConnection({ replaySince: before }).waitForResume();
+    expect(resumed.replayed).toBeGreaterThan(0);
+    await h.discord.waitFor(() => (h.logger.lines.some((l) => l.includes('a repeated delivery was ignored') && l.includes('discord:interaction:')) ? true : undefined), {
+      description: 'the replayed interaction to be recognised',
+    });
+    await settle();
+    expect(echoes('REPLAYED-SLASH')).toBe(1);
+    expect(promptRuns(llm, 'REPLAYED-SLASH')).toBe(1);
+  });
+});
