@@ -92,6 +92,8 @@ export function parseConfigYaml(file: string, text: string): unknown {
   visit(document, {
     Pair(_, pair, ancestors) {
       if (pair.key !== null && !isScalar(pair.key)) throw configError(file, where(pair, ancestors), `a key must be a plain word, not ${describe(pair.key as Node)}`);
+      // Under a free-form mapping (access.names) it would replace the object's prototype, and the rules in it vanish.
+      if (isScalar(pair.key) && pair.key.value === '__proto__') throw configError(file, where(pair, ancestors), 'a key cannot be named `__proto__`');
     },
     Node(_, node, ancestors) {
       if (isAlias(node)) return;

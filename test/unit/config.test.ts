@@ -125,9 +125,11 @@ describe('loadConfig: only plain data', () => {
     expect(config.limits.promptMaxChars).toBe(500);
   });
 
-  it('a key that is a collection is refused', () => {
+  it('a key that is a collection, or named __proto__, is refused', () => {
     const file = write('? [servers, monitor]\n: 1\n');
     expect(configError().message).toBe(`${file}: line 1, column 3: a key must be a plain word, not a list`);
+    write('access:\n  names:\n    __proto__:\n      admins: ["console:*"]\n');
+    expect(configError().message).toBe(`${file}: access.names, line 3, column 5: a key cannot be named \`__proto__\``);
   });
 
   it('aliases that expand past the bound are refused in one line, not a ReferenceError', () => {
