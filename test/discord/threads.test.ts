@@ -38,18 +38,23 @@ function inThread(thread: TwinThread, text: string | RegExp, after?: TwinMessage
 let kumo: TwinThread;
 
 describe('a thread per name', () => {
-  it('opens the thread from the slash command’s echo; progress and the final output follow inside', async () => {
+  it('opens the thread from the slash command’s echo; the run’s card and the final output follow inside', async () => {
     await h.answer(await h.slash(ALICE, 'new', { name: 'kumo', server: 'lab', agent: 'build' }));
     const echo = await h.answer(await h.slash(ALICE, 'send', { name: 'kumo', prompt: 'TODO HOLDAFTER:t1 fix parse()' }), /📨/);
     expect(echo.channelId).toBe(WORK);
     kumo = await h.discord.channel(WORK).waitForThread({ name: 'kumo' });
     expect(kumo.starterMessageId).toBe(echo.id);
 
-    const progress = await inThread(kumo, /⚙️ \*\*kumo\*\* is working/);
-    expect(progress.content).toContain('todo 2/4');
+    // One card for the run, edited in place: the checklist while the run is held, the final state after.
+    const card = await inThread(kumo, /⚙️ \*\*kumo\*\* · working · \d+s · todo 2\/4/);
+    expect(card.content).toContain('🔄 Fix parse() and run the tests');
     llm.release('t1');
     const final = await inThread(kumo, /📋 \*\*kumo\*\* finished/);
     expect(final.content).toContain('Done: TODO HOLDAFTER:t1 fix parse()');
+    expect(final.content).toMatch(/· 30 tokens · \$0\.21/);
+    const done = await inThread(kumo, /⚙️ \*\*kumo\*\* · finished ✅/);
+    expect(done.id).toBe(card.id);
+    expect(h.discord.messages({ channel: kumo.id, author: h.discord.botUserId, text: /⚙️ \*\*kumo\*\* ·/ })).toHaveLength(1);
     // Nothing about kumo's run landed in the channel itself after the echo.
     expect(h.discord.messages({ channel: WORK, author: h.discord.botUserId, afterId: echo.id })).toEqual([]);
   });
@@ -140,7 +145,7 @@ describe('permission buttons', () => {
 describe('a gateway reconnect in the middle of a watch', () => {
   it('resumes, answers what was typed meanwhile, and still posts the final output exactly once', async () => {
     const echo = await (await h.say(ALICE, '!sb send kumo TODO HOLDAFTER:rc1 survive a reconnect')).waitForBotReply({ channel: kumo.id, text: /📨/ });
-    await inThread(kumo, /⚙️ \*\*kumo\*\* is working/, echo);
+    await inThread(kumo, /⚙️ \*\*kumo\*\* · working · \d+s · todo 2\/4/, echo);
 
     const reconnect = h.discord.forceReconnect();
     await reconnect.waitForResume({ timeoutMs: 15_000 });

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { decodeEntities } from '../../adapters/slack/render/mrkdwn.js';
 import { startFakeLlm, type FakeLlm } from '../fakes/llm/fake-llm.js';
 import { removeServerRoot, startOpencodeServer, type OpencodeServer } from '../helpers/opencode-server.js';
@@ -8,7 +8,7 @@ import { liveMarkup, sectionTexts } from './slack-render.js';
 import { warmUp } from './warm-up.js';
 
 /**
- * What the monitor posts, as Slack shows it: progress and final outputs in the name's thread, long outputs
+ * What the monitor posts, as Slack shows it: one live card per run and final outputs in the name's thread, long outputs
  * split with markers, and permission requests as buttons that only the sender (or an admin) can use.
  */
 let llm: FakeLlm;
@@ -45,18 +45,36 @@ async function startWork(name: string, prompt: string, by = ALICE): Promise<Slac
 }
 
 describe('monitor reports in Slack', { timeout: 150_000 }, () => {
-  it('posts progress and the final output in the thread the prompt echo opened', async () => {
-    const echo = await startWork('prog', 'TODO tidy the parser');
+  it('keeps one card in the thread the echo opened, edited as the run goes; the final output is a new message', async () => {
+    onTestFinished(() => llm.release('sp1'));
+    const echo = await startWork('prog', 'TODO HOLDAFTER:sp1 tidy the parser');
+    const cards = () => h.slack.messages({ channel: WORK, threadTs: echo.ts, text: /⚙️ \*prog\* ·/ });
+    // While the run is held after its todo list, the card shows the checklist, the active item and the usage so far.
+    const live = await h.slack.waitUntil(() => cards().find((m) => /todo 2\/4/.test(shown(m))), { timeoutMs: 60_000, description: 'the card with its todo list' });
+    expect(shown(live)).toMatch(/⚙️ \*prog\* · working · \d+s · todo 2\/4/);
+    expect(shown(live)).toContain('✅ Read the failing test');
+    expect(shown(live)).toContain('🔄 Fix parse() and run the tests');
+    expect(shown(live)).toContain('🔲 Update the changelog');
+    expect(shown(live)).toMatch(/tokens 10 in · 5 out · \$0\.1\d · context 2%/);
+    expect(live.edits.length).toBeGreaterThanOrEqual(1);
+    llm.release('sp1');
+
     const final = await h.botMessage(echo.seq, { threadTs: echo.ts, text: /📋 \*prog\* finished · ✅/ });
-    expect(shown(final)).toContain('Done: TODO tidy the parser');
-    const progress = h.slack.messages({ channel: WORK, threadTs: echo.ts, text: /is working/ });
-    for (const report of progress) {
-      expect(shown(report)).toMatch(/⚙️ \*prog\* is working · todo \d\/4/);
-      expect(report.seq).toBeLessThan(final.seq);
-    }
+    expect(shown(final)).toContain('Done: TODO HOLDAFTER:sp1 tidy the parser');
+    expect(shown(final)).toMatch(/· 30 tokens · \$0\.21/);
+    const done = await h.slack.waitUntil(() => cards().find((m) => /finished ✅/.test(shown(m))), { timeoutMs: 30_000, description: 'the card’s final state' });
+    expect(shown(done)).toMatch(/⚙️ \*prog\* · finished ✅ \d+s · todo 2\/4/);
+    expect(shown(done)).toMatch(/tokens 20 in · 10 out · \$0\.21/);
+    // One card for the run, posted after the echo and before the final output, then only edited.
+    expect(cards()).toHaveLength(1);
+    expect(done.ts).toBe(live.ts);
+    expect(done.seq).toBeGreaterThan(echo.seq);
+    expect(done.seq).toBeLessThan(final.seq);
+    expect(done.edits.length).toBeGreaterThan(live.edits.length);
+    expect(h.slack.messages({ channel: WORK, threadTs: echo.ts, text: /📋 \*prog\*/ })).toHaveLength(1);
     // The monitor speaks for nobody: no attribution, no mention.
     expect(liveMarkup(final.visibleText)).toEqual([]);
-    expect(h.slack.messages({ channel: WORK, topLevel: true, predicate: (m) => m.seq > echo.seq && /prog\* (finished|is working)/.test(m.visibleText) })).toEqual([]);
+    expect(h.slack.messages({ channel: WORK, topLevel: true, predicate: (m) => m.seq > echo.seq && /prog\* (finished|·)/.test(m.visibleText) })).toEqual([]);
   });
 
   it('splits a 10 000-character final output over numbered messages in the thread, losing nothing', async () => {
@@ -76,6 +94,11 @@ describe('monitor reports in Slack', { timeout: 150_000 }, () => {
   it('asks permission with buttons; another member is refused privately, the sender approves', async () => {
     const echo = await startWork('perm', 'BASH say hi');
     const ask = await h.botMessage(echo.seq, { threadTs: echo.ts, text: /🔐 \*perm\* asks permission/ });
+    // The request is its own message (it needs attention); the run's card says what the run waits for.
+    await h.slack.waitUntil(() => h.slack.messages({ channel: WORK, threadTs: echo.ts, text: /⚙️ \*perm\* · waiting for approval 🔐/ })[0], {
+      timeoutMs: 30_000,
+      description: 'the card waiting for approval',
+    });
     expect(listButtons(ask.blocks).map((b) => [b.label, b.style])).toEqual([
       ['Approve once', 'primary'],
       ['Always', undefined],
