@@ -1,8 +1,8 @@
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { killTmuxServer } from '../executors/harness.js';
 import { startConsoleBot, type ConsoleBot } from '../helpers/console-bot.js';
 
 /**
@@ -40,11 +40,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await bot?.end().catch(() => undefined);
-  try {
-    execFileSync('tmux', ['-L', socket, 'kill-server'], { stdio: 'ignore' });
-  } catch {
-    // no server left
-  }
+  killTmuxServer(socket);
   if (root) rmSync(root, { recursive: true, force: true });
 });
 
