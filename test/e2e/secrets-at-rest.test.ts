@@ -1,10 +1,10 @@
 import Database from 'better-sqlite3';
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LEAKED_SECRETS, startFakeLlm, type FakeLlm } from '../fakes/llm/fake-llm.js';
+import { killTmuxServer } from '../executors/harness.js';
 import { startConsoleBot, type ConsoleBot } from '../helpers/console-bot.js';
 import { removeServerRoot, startOpencodeServer, type OpencodeServer } from '../helpers/opencode-server.js';
 
@@ -45,11 +45,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await bot?.end().catch(() => undefined);
-  try {
-    execFileSync('tmux', ['-L', socket, 'kill-server'], { stdio: 'ignore' });
-  } catch {
-    // no tmux server left: fine
-  }
+  killTmuxServer(socket);
   await server?.stop();
   await llm?.close();
   if (server) removeServerRoot(server);
