@@ -93,7 +93,13 @@ describe('tasks from the console', () => {
     const request = await api.waitForRequest('TODO fix it');
     expect(request.lastUserText).toBe(prompt);
     const final = await bot.waitFor(/📋 \*\*auth\*\* finished.*\n.*/, 90_000);
-    expect(final).toMatch(/📋 \*\*auth\*\* finished · ✅/);
+    // Tokens and cost from claude's stream-json `result` (usage, total_cost_usd) in the final output's header.
+    expect(final).toMatch(/📋 \*\*auth\*\* finished · ✅ · todo 1\/3 · \d+s · \d+ tokens · \$\d+\.\d+/);
+    // One card for the run (posted whole, then a line per new state on a pipe), ending in its final state.
+    await bot.waitFor(/^⚙️ \*\*auth\*\* · finished ✅ \d+s · todo 1\/3$/m, 30_000);
+    const run = bot.stdout().slice(bot.stdout().indexOf('🤖 task **auth** started'));
+    expect(run).toMatch(/^⚙️ \*\*auth\*\* · (working|queued ⏸️) · \d+s/m);
+    expect(count(run, '📋 **auth**')).toBe(1);
     expect(await bot.exec('status auth', /\*\*auth\*\* · claude task on local.*/)).toContain('succeeded');
     const todo = await bot.exec('todo auth', /🔲 Update the changelog/);
     expect(todo).toContain('✅ Read the failing test\n🔄 Fix parse()\n🔲 Update the changelog');
@@ -101,7 +107,7 @@ describe('tasks from the console', () => {
     expect(await bot.exec('logs auth --lines 20', /last 20 lines/)).toContain('**auth**');
     // (The log printed above ends with the same words, so wait for last's own header before its text.)
     expect(await bot.exec('last auth', /\*\*auth\*\* latest output:\n(?:.*\n)*?Done: .*/)).toMatch(/\*\*auth\*\* latest output:\n(?:.*\n)*?Done: /);
-    expect(await bot.exec('watch auth', /❌.*/)).toContain('task auth already succeeded; `last auth` shows its result');
+    expect(await bot.exec('watch auth', /^❌.*/m)).toContain('task auth already succeeded; `last auth` shows its result');
   });
 
   it('resumes the same conversation with send, and runs shell tasks with their exit codes', async () => {
@@ -114,7 +120,8 @@ describe('tasks from the console', () => {
     const failed = await bot.waitFor(/📋 \*\*build\*\* failed.*\n[\s\S]*?❌.*/, 60_000);
     expect(failed).toContain('exit 3');
     expect(failed).toContain(`hello ${workspace}`);
-    expect(await bot.exec('send build again', /❌.*/)).toContain('shell task');
+    // (Anchored: the card's final state, `⚙️ **build** · failed ❌ …`, may be printed meanwhile.)
+    expect(await bot.exec('send build again', /^❌.*/m)).toContain('shell task');
   });
 
   it('kills a running task and refuses to kill a finished one', async () => {
@@ -122,9 +129,9 @@ describe('tasks from the console', () => {
     await api.waitForRequest('HOLD:k1');
     expect(await bot.exec('watch slow 30s', /👀.*/)).toContain('👀 watching **slow** every 30s');
     expect(await bot.exec('kill slow', /⏹.*/)).toContain('⏹ killed task **slow** on local');
-    expect(await bot.exec('kill slow', /❌.*/)).toMatch(/slow is not running/);
+    expect(await bot.exec('kill slow', /^❌.*/m)).toMatch(/slow is not running/);
     api.release('k1');
-    expect(await bot.exec('kill auth', /❌.*/)).toMatch(/auth is not running/);
+    expect(await bot.exec('kill auth', /^❌.*/m)).toMatch(/auth is not running/);
 
     // --cleanup on a finished task: its directory goes, the last lines of its log stay readable.
     const dirs = () => readdirSync(join(root, 'tasks')).length;
