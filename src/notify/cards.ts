@@ -151,25 +151,29 @@ export function createCards(options: CardsOptions): Cards {
     if (!known) {
       // A reply handle answers one command (a slash command's "thinking…"): a card is its own channel message.
       const origin = channelOf(card.origin);
-      const postId = post({ origin, reply, actor: card.actor ?? null, threadKey: card.threadKey ?? null });
-      insert.run({
-        key: card.key,
-        adapter: origin.adapter,
-        lane: outboxLane(origin),
-        origin: JSON.stringify(origin),
-        thread_key: card.threadKey ?? null,
-        actor: card.actor ?? null,
-        post_id: postId,
-        shown: json,
-        hash,
-        final: card.final ? 1 : 0,
-        done_at: card.final ? now : null,
-        next_at: now + options.minEditIntervalMs,
-        now,
-      });
+      // Together or not at all: a post without its card row would become a second card at the next update.
+      db.transaction(() => {
+        const postId = post({ origin, reply, actor: card.actor ?? null, threadKey: card.threadKey ?? null });
+        insert.run({
+          key: card.key,
+          adapter: origin.adapter,
+          lane: outboxLane(origin),
+          origin: JSON.stringify(origin),
+          thread_key: card.threadKey ?? null,
+          actor: card.actor ?? null,
+          post_id: postId,
+          shown: json,
+          hash,
+          final: card.final ? 1 : 0,
+          done_at: card.final ? now : null,
+          next_at: now + options.minEditIntervalMs,
+          now,
+        });
+      })();
       return;
     }
-    if (hash === known.shown_hash) {
+    // With an edit on its way the channel will show that one instead, so this state must still be written.
+    if (hash === known.shown_hash && !inFlight.has(card.key)) {
       // The channel already shows this; a newer state that was waiting is superseded by it.
       if (card.final) finishUnchanged.run(now, now, card.key);
       else if (known.pending_hash !== null) setPending.run(null, null, 0, now, card.key);

@@ -26,6 +26,8 @@ class ChatAdapter implements Adapter {
   readonly posts: Array<{ id: string; text: string; at: number; thread?: string }> = [];
   readonly edits: Array<{ id: string; text: string; at: number; channel: string; thread?: string }> = [];
   editBehaviour: EditBehaviour = () => undefined;
+  /** While set, edits wait for it: an edit "on its way". */
+  gate: Promise<void> | undefined;
   private next = 0;
 
   constructor(
@@ -46,6 +48,7 @@ class ChatAdapter implements Adapter {
 
   async edit(message: OutgoingMessage, messageId: string): Promise<DeliveryResult> {
     this.editBehaviour(message, messageId);
+    await this.gate;
     if (!this.shown.has(messageId)) throw new DeliveryError('gone', { messageGone: true });
     const text = replyToPlainText(message.reply);
     this.shown.set(messageId, text);
@@ -142,6 +145,23 @@ describe('cards: one message per run', () => {
     cards.update(card('kumo#1', 'finished', true));
     await runUntil(time, () => adapter.edits.length === 1);
     expect(adapter.edits[0]).toMatchObject({ id: 'm2', thread: 'thread-of-m1', text: 'finished' });
+  });
+
+  it('a state that comes back while another is on its way is still written (the channel must not keep the one between)', async () => {
+    const { time, adapter, cards } = setUp();
+    cards.update(card('kumo#1', 'A'));
+    await until(() => adapter.posts.length === 1, 'the first post');
+    let release!: () => void;
+    adapter.gate = new Promise((resolve) => (release = resolve));
+    time.advance(2_000);
+    cards.update(card('kumo#1', 'B'));
+    await settle(5);
+    cards.update(card('kumo#1', 'A'));
+    release();
+    adapter.gate = undefined;
+    await runUntil(time, () => adapter.edits.length === 2);
+    expect(adapter.edits.map((e) => e.text)).toEqual(['B', 'A']);
+    expect(adapter.shown.get('m1')).toBe('A');
   });
 
   it('ignores updates after the final state, and writes the final state even when it comes at once', async () => {
