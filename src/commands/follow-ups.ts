@@ -27,8 +27,14 @@ const defaultTimer = (run: () => void, ms: number) => {
   setTimeout(run, ms).unref();
 };
 
+/** `dropped 3 queued prompts (bob, carol ×2)`, or nothing when none were dropped. */
+export function droppedNote(entries: readonly QueuedPrompt[]): string {
+  if (entries.length === 0) return '';
+  return `dropped ${entries.length} queued prompt${entries.length === 1 ? '' : 's'} (${whoQueued(entries)})`;
+}
+
 /** Who queued these prompts, for a message: `bob, carol ×2`. */
-export function whoQueued(entries: readonly QueuedPrompt[]): string {
+function whoQueued(entries: readonly QueuedPrompt[]): string {
   const counts = new Map<string, number>();
   for (const entry of entries) {
     const who = entry.actorName ?? entry.actor;
@@ -167,7 +173,7 @@ export function createFollowUps(deps: FollowUpsDeps) {
     if (error instanceof SwitchboardError && error.code === 'session_gone') {
       queue.remove(entry.id);
       const dropped = [entry, ...queue.drop(record.name)];
-      notify(record, reply(`❌ ${message}; dropped ${dropped.length} queued prompt${dropped.length === 1 ? '' : 's'} (${whoQueued(dropped)})`, { tone: 'error' }));
+      notify(record, reply(`❌ ${message}; ${droppedNote(dropped)}`, { tone: 'error' }));
       return;
     }
     logger.warn('follow-ups: a queued prompt could not be sent yet', { name: record.name, error: message });

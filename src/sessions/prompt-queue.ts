@@ -58,16 +58,10 @@ export interface QueuedPrompt {
   promptId?: number;
 }
 
-export interface NewQueuedPrompt {
-  name: string;
-  actor: string;
-  actorName?: string;
-  text: string;
-  agent?: string;
-  origin: Origin;
+export type NewQueuedPrompt = Pick<QueuedPrompt, 'name' | 'actor' | 'actorName' | 'text' | 'agent' | 'origin'> & {
   /** `send --now`: ahead of everything already queued. */
   interrupt?: boolean;
-}
+};
 
 interface Row {
   id: number;

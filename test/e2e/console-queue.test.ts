@@ -55,11 +55,12 @@ afterAll(async () => {
   if (cwd) rmSync(cwd, { recursive: true, force: true });
 });
 
-describe('a send to a busy name', () => {
+describe('a send to a busy name', { timeout: 180_000 }, () => {
   it('queues the second prompt: two runs in order, each with its own final output, each posted once', async () => {
     await bot.exec('new q1 lab --agent build', /Send it work/);
     await bot.exec('send q1 HOLD:qa first prompt, slow', /^HOLD:qa first prompt, slow$/m);
-    await llm.waitForRequest('HOLD:qa');
+    // The first prompt boots the server's instance for the directory: slow on a loaded machine.
+    await llm.waitForRequest('HOLD:qa', 90_000);
     const echo = await bot.exec('send q1 second prompt, queued', /^second prompt, queued$/m);
     expect(echo).toContain('📨 **q1** ← tester · queued, runs after the current run (position 1)');
     const third = await bot.exec('send q1 third prompt, queued too', /^third prompt, queued too$/m);
@@ -122,7 +123,7 @@ describe('a send to a busy name', () => {
     await bot.exec('new q2 lab --agent build', /Send it work/);
     const sessionId = sessionOf('q2');
     await bot.exec('send q2 HOLD:qr before the restart', /^HOLD:qr before the restart$/m);
-    await llm.waitForRequest('HOLD:qr');
+    await llm.waitForRequest('HOLD:qr', 90_000);
     await bot.exec('send q2 queued across the restart', /position 1/);
     expect(await bot.end()).toBe(0);
     llm.release('qr');

@@ -121,6 +121,14 @@ describe('queueing without a server: access, bad input, the bound', () => {
     expect(queueRows(core, 'kumo')).toHaveLength(1);
   });
 
+  it('`forget` drops the queue, so no later name spelled the same ever gets those prompts', async () => {
+    busyKumo();
+    await core.run(BOB, 'send kumo for the old kumo');
+    const forgot = await core.run({ id: 'slack:UADMIN' }, 'forget kumo');
+    expect(plain(forgot)).toContain('; dropped 1 queued prompt (bob)');
+    expect(queueRows(core, 'kumo')).toHaveLength(0);
+  });
+
   it('bounds a queue at 20 prompts: the 21st is refused with what to do', async () => {
     busyKumo();
     for (let i = 1; i <= 20; i++) expect(plain(await core.run(ALICE, `send kumo prompt ${i}`))).toContain(`(position ${i})`);
@@ -220,21 +228,15 @@ describe('a queued prompt a crash left half-sent, against the real opencode serv
     throw new Error(`no final for ${name}; posted:\n${posted(core).join('\n')}\nasked ${asked(text)}`);
   }
 
-  it('sent before the crash: followed, never sent again, its final posted once', async () => {
-    await halfSent('half', 'already on the server', true);
-    const finals = await finalOf('half', 'already on the server');
+  it.each([
+    { name: 'half', text: 'already on the server', reachedServer: true, what: 'sent before the crash: followed, never sent again' },
+    { name: 'lost', text: 'never reached the server', reachedServer: false, what: 'not sent before the crash: sent once at start-up' },
+  ])('$what, its final posted once', async ({ name, text, reachedServer }) => {
+    await halfSent(name, text, reachedServer);
+    const finals = await finalOf(name, text);
     expect(finals).toHaveLength(1);
-    expect(finals[0]).toContain('Done: already on the server');
-    expect(asked('already on the server')).toBe(1);
-    expect(queueRows(core, 'half')).toHaveLength(0);
-  });
-
-  it('not sent before the crash: sent once at start-up, its final posted once', async () => {
-    await halfSent('lost', 'never reached the server', false);
-    const finals = await finalOf('lost', 'never reached the server');
-    expect(finals).toHaveLength(1);
-    expect(finals[0]).toContain('Done: never reached the server');
-    expect(asked('never reached the server')).toBe(1);
-    expect(queueRows(core, 'lost')).toHaveLength(0);
+    expect(finals[0]).toContain(`Done: ${text}`);
+    expect(asked(text)).toBe(1);
+    expect(queueRows(core, name)).toHaveLength(0);
   });
 });

@@ -102,7 +102,7 @@ describe('positionals', () => {
     const send = failure(() => parse('send'));
     expect(send.code).toBe('usage');
     expect(send.message).toBe('`send` needs <name>');
-    expect(send.hint).toBe('usage: send <name> [--agent A] [prompt…]');
+    expect(send.hint).toBe('usage: send <name> [--agent A] [--now] [prompt…]');
 
     const attach = failure(() => parse('attach kumo lab'));
     expect(attach.message).toBe('`attach` needs <session-id>');
@@ -192,7 +192,7 @@ describe('options', () => {
 
   it('an unknown option far from every known one lists the options', () => {
     const error = failure(() => parse('send kumo --verbose is broken'));
-    expect(error.message).toContain('unknown option `--verbose` for `send` (options: --agent)');
+    expect(error.message).toContain('unknown option `--verbose` for `send` (options: --agent, --now)');
     expect(error.message).toContain('put `--` before text that starts with `--`');
   });
 

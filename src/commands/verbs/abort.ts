@@ -1,7 +1,7 @@
 import { reply } from '../../core/reply.js';
 import { SwitchboardError } from '../../errors.js';
 import type { CommandDefinition } from '../context.js';
-import { whoQueued } from '../follow-ups.js';
+import { droppedNote } from '../follow-ups.js';
 import { onSession, opencodeName, requireName, scopeOf } from '../targets.js';
 
 export const abort: CommandDefinition = {
@@ -25,28 +25,26 @@ export const abort: CommandDefinition = {
     }
     // Dropped before the run stops: its end must not start the next queued prompt.
     const dropped = ctx.services.followUps.drop(record.name);
-    const droppedNote = dropped.length
-      ? `; dropped ${dropped.length} queued prompt${dropped.length === 1 ? '' : 's'} (${whoQueued(dropped)})`
-      : '';
+    const dropNote = dropped.length ? `; ${droppedNote(dropped)}` : '';
     const data = { name: record.name, dropped: dropped.map((e) => ({ actor: e.actor, queuedAt: e.queuedAt })) };
     if (record.target.kind === 'task') {
       try {
         const killed = await ctx.services.fleet.kill(record.name);
-        return reply(`⏹ stopped task **${record.name}** on ${killed.executor}${droppedNote}`, { data });
+        return reply(`⏹ stopped task **${record.name}** on ${killed.executor}${dropNote}`, { data });
       } catch (error) {
         // Nothing was running, but the queue was still worth dropping: say that rather than fail.
         if (dropped.length && error instanceof SwitchboardError && error.code === 'task_not_running') {
-          return reply(`⏹ **${record.name}** was not running${droppedNote}`, { data });
+          return reply(`⏹ **${record.name}** was not running${dropNote}`, { data });
         }
         // The queue is gone whatever happened to the kill: the error says so too.
         if (dropped.length && error instanceof SwitchboardError) {
-          throw new SwitchboardError(error.code, `${error.message}${droppedNote}`, { cause: error, ...(error.hint ? { hint: error.hint } : {}) });
+          throw new SwitchboardError(error.code, `${error.message}${dropNote}`, { cause: error, ...(error.hint ? { hint: error.hint } : {}) });
         }
         throw error;
       }
     }
     const target = opencodeName(ctx, record, 'abort');
     await target.client.abort(target.target.sessionId);
-    return reply(`⏹ abort sent to **${record.name}**${droppedNote}`, { data });
+    return reply(`⏹ abort sent to **${record.name}**${dropNote}`, { data });
   },
 };
