@@ -26,6 +26,8 @@ export function openDatabase(path: string, migrations: readonly Migration[]): Db
   }
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
+  // Deleted rows (a sent queued prompt, a pruned outbox row) are zeroed on disk, not left in free pages.
+  db.pragma('secure_delete = ON');
   db.pragma('busy_timeout = 5000');
   db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (id TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)');
   const applied = new Set(
