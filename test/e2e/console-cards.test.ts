@@ -1,9 +1,9 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startConsoleBot, type ConsoleBot } from '../helpers/console-bot.js';
+import { killTmuxServer } from '../helpers/tmux.js';
 
 /**
  * A run's live card on the console through the real bot process on a pipe: a shell task on the local executor
@@ -32,11 +32,7 @@ executors:
 
 afterAll(async () => {
   await bot?.end().catch(() => undefined);
-  try {
-    execFileSync('tmux', ['-L', socket, 'kill-server'], { stdio: 'ignore' });
-  } catch {
-    // no server left: fine
-  }
+  killTmuxServer(socket);
   if (root) rmSync(root, { recursive: true, force: true });
 });
 
