@@ -62,6 +62,8 @@ export interface HarnessOptions {
   clientOptions?: webApi.WebClientOptions;
   /** OpenCode request timeout (default 15 s, as in production; a busy machine needs it). */
   requestTimeoutMs?: number;
+  /** More of switchboard.yaml (executors, defaults), appended as is. */
+  yaml?: string;
   /** Twin settings: Slack's retry deadline and delays, which events a message produces. */
   twin?: Pick<SlackTwinOptions, 'eventRetries' | 'subscribedEvents'>;
 }
@@ -116,6 +118,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       `  admins: [slack:${ADMIN}]`,
       'limits:',
       '  commandsPerMinute: 1000',
+      ...(options.yaml ? [options.yaml] : []),
     ].join('\n'),
   );
   const env: Record<string, string> = {
