@@ -198,6 +198,7 @@ export function createApp(deps: AppDeps): App {
     registry,
     servers,
     outbox,
+    cards,
     everySecond: () => {
       void tasks.tick();
       // Messages another process (the `switchboard` CLI) queued in the same database go out too.
