@@ -1,6 +1,6 @@
 import type { Logger } from '../core/logger.js';
 import { reply, type Reply } from '../core/reply.js';
-import { SwitchboardError } from '../errors.js';
+import { SwitchboardError, type ErrorCode } from '../errors.js';
 import { isFinal } from '../executors/index.js';
 import type { Message } from '../opencode/schemas.js';
 import type { PromptQueue, QueuedPrompt } from '../sessions/prompt-queue.js';
@@ -19,6 +19,9 @@ export interface FollowUpsDeps {
 }
 
 export type FollowUps = ReturnType<typeof createFollowUps>;
+
+/** Failures that may pass (a server or host away, a task still finishing): the send is tried again later. */
+const TRANSIENT = new Set<ErrorCode>(['unreachable', 'timeout', 'auth_failed', 'not_opencode', 'executor_unreachable', 'task_busy', 'rate_limited']);
 
 /** How far the server's clock may lag ours when we look for a prompt it may already have. */
 const CLOCK_SKEW_MS = 5_000;
@@ -124,6 +127,7 @@ export function createFollowUps(deps: FollowUpsDeps) {
   async function dispatch(record: NameRecord, entry: QueuedPrompt): Promise<void> {
     const s = need();
     sending.add(record.name);
+    let taken = false;
     try {
       // Why these three steps: the row turns `sending` in the same transaction that records the prompt and its
       // baseline (id, digest of the exact text, time sent). A crash before the server answered leaves a
@@ -133,8 +137,11 @@ export function createFollowUps(deps: FollowUpsDeps) {
       // moments before, for this prompt's (seen against the real server) and end before this run begins.
       const promptId = queue.transaction(() => {
         const id = recordPrompt(s, record, entry);
-        if (!queue.markSending(entry.id, id)) throw new SwitchboardError('internal', `queued prompt ${entry.id} was taken meanwhile`);
-        return id;
+        if (queue.markSending(entry.id, id)) return id;
+        // Another process (the CLI, sharing the database) took the row first: it sends it, not us. The
+        // transaction is rolled back, prompt record and all.
+        taken = true;
+        throw new SwitchboardError('internal', `queued prompt ${entry.id} was taken by another process`);
       });
       const left = queue.queued(record.name).length;
       notify(
@@ -145,7 +152,7 @@ export function createFollowUps(deps: FollowUpsDeps) {
       follow(record, { ...entry, promptId });
       logger.info('follow-ups: queued prompt sent', { name: record.name, promptId });
     } catch (error) {
-      failed(record, entry, error);
+      if (!taken) failed(record, entry, error);
     } finally {
       sending.delete(record.name);
     }
@@ -174,6 +181,14 @@ export function createFollowUps(deps: FollowUpsDeps) {
       queue.remove(entry.id);
       const dropped = [entry, ...queue.drop(record.name)];
       notify(record, reply(`❌ ${message}; ${droppedNote(dropped)}`, { tone: 'error' }));
+      return;
+    }
+    if (!(error instanceof SwitchboardError && TRANSIENT.has(error.code))) {
+      // Refused for what it is (a bad agent, a task that cannot take follow-ups): trying again changes nothing.
+      queue.remove(entry.id);
+      warned.delete(entry.id);
+      notify(record, reply(`❌ the prompt ${entry.actorName ?? entry.actor} queued for **${record.name}** was refused (${message}); it was dropped`, { tone: 'error' }));
+      void pump(record.name);
       return;
     }
     logger.warn('follow-ups: a queued prompt could not be sent yet', { name: record.name, error: message });

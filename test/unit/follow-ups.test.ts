@@ -1,6 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { slashLayout, commandLine } from '../../adapters/discord/slash-commands.js';
+import { createFollowUps } from '../../src/commands/follow-ups.js';
 import { allCommands } from '../../src/commands/index.js';
+import { createPromptQueue } from '../../src/sessions/prompt-queue.js';
 import { parseCommandLine } from '../../src/commands/grammar.js';
 import { replyToPlainText, type Reply } from '../../src/core/reply.js';
 import { startFakeLlm, type FakeLlm } from '../fakes/llm/fake-llm.js';
@@ -127,6 +129,44 @@ describe('queueing without a server: access, bad input, the bound', () => {
     const forgot = await core.run({ id: 'slack:UADMIN' }, 'forget kumo');
     expect(plain(forgot)).toContain('; dropped 1 queued prompt (bob)');
     expect(queueRows(core, 'kumo')).toHaveLength(0);
+  });
+
+  /** A second dispatcher on the core's database and services, with its retry timer in the test's hands. */
+  function dispatcherWithTimers() {
+    const timers: Array<() => void> = [];
+    const quiet = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+    const followUps = createFollowUps({ queue: createPromptQueue(core.db, core.clock), logger: quiet, setTimer: (run) => void timers.push(run) });
+    followUps.attachServices(core.app.switchboard.services);
+    return { followUps, timers };
+  }
+
+  it('keeps a queued prompt whose server is away, says so once, and tries again quietly', async () => {
+    core = startCore({ yaml: yaml(lab.url) });
+    seedSession(core, 'kumo', lab, ALICE.id, ALICE.id);
+    const { followUps, timers } = dispatcherWithTimers();
+    followUps.enqueue({ name: 'kumo', actor: BOB.id, actorName: 'bob', text: 'when you are back', origin: { adapter: 'slack', channel: 'CWORK' } });
+    await followUps.idle();
+    expect(queueRows(core, 'kumo').map((r) => [r.text, r.state])).toEqual([['when you are back', 'sending']]);
+    const warnings = () => posted(core).filter((p) => p.includes('could not send the prompt bob queued for **kumo** yet'));
+    expect(warnings()).toHaveLength(1);
+    expect(timers).toHaveLength(1);
+    timers.shift()!();
+    for (let i = 0; i < 100 && timers.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(timers).toHaveLength(1);
+    expect(warnings()).toHaveLength(1);
+    expect(queueRows(core, 'kumo')).toHaveLength(1);
+  });
+
+  it('drops a queued prompt the target refuses for what it is, says so, and goes on to the next', async () => {
+    core = startCore({ yaml: yaml(lab.url) });
+    seedTask(core, { name: 'build', executor: 'crib', actor: ALICE.id, kind: 'shell', status: 'succeeded' });
+    const { followUps, timers } = dispatcherWithTimers();
+    for (const text of ['first', 'second']) followUps.enqueue({ name: 'build', actor: BOB.id, actorName: 'bob', text, origin: { adapter: 'slack', channel: 'CWORK' } });
+    await followUps.idle();
+    const refusals = posted(core).filter((p) => p.includes('the prompt bob queued for **build** was refused (build is a shell task; send works on claude tasks); it was dropped'));
+    expect(refusals).toHaveLength(2);
+    expect(queueRows(core, 'build')).toHaveLength(0);
+    expect(timers).toHaveLength(0);
   });
 
   it('bounds a queue at 20 prompts: the 21st is refused with what to do', async () => {
