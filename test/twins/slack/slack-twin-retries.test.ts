@@ -92,23 +92,28 @@ describe('Events API retries over HTTP', () => {
   });
 });
 
+/** Socket Mode with a quick reconnect; the envelope id reaches listeners as `context.envelopeId`. */
+async function startSocketApp(onCommand: (envelopeId: string) => void): Promise<void> {
+  const receiver = new SocketModeReceiver({
+    appToken: slack.appToken,
+    logLevel: LogLevel.ERROR,
+    clientPingTimeout: 100,
+    installerOptions: { clientOptions: { slackApiUrl: slack.apiUrl } },
+    customPropertiesExtractor: (args: { envelope_id?: string }) => ({ envelopeId: args.envelope_id }),
+  });
+  app = new App({ receiver, token: slack.botToken, logLevel: LogLevel.ERROR, clientOptions: { slackApiUrl: slack.apiUrl } });
+  app.command('/sb', async ({ ack, context }) => {
+    onCommand(String(context['envelopeId']));
+    await ack('pong');
+  });
+  await app.start();
+  await slack.waitForSocketConnection();
+}
+
 describe('Socket Mode redelivery', () => {
   it('sends an envelope whose ack was lost again after the reconnect, same envelope_id', async () => {
     const envelopes: string[] = [];
-    const receiver = new SocketModeReceiver({
-      appToken: slack.appToken,
-      logLevel: LogLevel.ERROR,
-      clientPingTimeout: 100,
-      installerOptions: { clientOptions: { slackApiUrl: slack.apiUrl } },
-      customPropertiesExtractor: (args: { envelope_id?: string }) => ({ envelopeId: args.envelope_id }),
-    });
-    app = new App({ receiver, token: slack.botToken, logLevel: LogLevel.ERROR, clientOptions: { slackApiUrl: slack.apiUrl } });
-    app.command('/sb', async ({ ack, context }) => {
-      envelopes.push(String(context['envelopeId']));
-      await ack('pong');
-    });
-    await app.start();
-    await slack.waitForSocketConnection();
+    await startSocketApp((id) => envelopes.push(id));
 
     slack.loseNextEnvelope('response');
     const result = await slack.user('U1').command('/sb', 'ping', { channel: 'C1' });
@@ -120,19 +125,7 @@ describe('Socket Mode redelivery', () => {
 
   it('delivers an envelope lost on the way to the app after the reconnect, once', async () => {
     let runs = 0;
-    const receiver = new SocketModeReceiver({
-      appToken: slack.appToken,
-      logLevel: LogLevel.ERROR,
-      clientPingTimeout: 100,
-      installerOptions: { clientOptions: { slackApiUrl: slack.apiUrl } },
-    });
-    app = new App({ receiver, token: slack.botToken, logLevel: LogLevel.ERROR, clientOptions: { slackApiUrl: slack.apiUrl } });
-    app.command('/sb', async ({ ack }) => {
-      runs += 1;
-      await ack('pong');
-    });
-    await app.start();
-    await slack.waitForSocketConnection();
+    await startSocketApp(() => (runs += 1));
 
     slack.loseNextEnvelope('request');
     const result = await slack.user('U1').command('/sb', 'ping', { channel: 'C1' });
