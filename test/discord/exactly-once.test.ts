@@ -79,3 +79,22 @@ describe('dispatches replayed after a RESUME run once', { timeout: 120_000 }, ()
     expect(promptRuns(llm, 'REPLAYED-SLASH')).toBe(1);
   });
 });
+
+describe('a button pressed twice', { timeout: 120_000 }, () => {
+  it('runs once; the second press is told privately who chose', async () => {
+    const offer = await (await h.say(ALICE, '!sb new lab')).waitForBotReply({ text: /Which agent should/ });
+    const name = /should \*\*([a-z]{4})\*\*/.exec(offer.content)![1]!;
+    const rows = offer.components as unknown as Array<{ components?: Array<{ custom_id: string }> }>;
+    const build = rows.flatMap((row) => row.components ?? [])[0]!.custom_id;
+
+    const alice = h.discord.channel(WORK).user(ALICE);
+    await Promise.all([alice.clickButton(offer, build), alice.clickButton(offer, build)]);
+    await h.botMessage(offer, { text: new RegExp(`🆕 \\*\\*${name}\\*\\*`) });
+    const told = await h.discord.waitForMessage({ channel: WORK, includeEphemeral: true, text: /already chosen/ });
+    expect(told.ephemeral).toBe(true);
+    expect(told.content).toContain('that choice was already chosen by');
+    await settle();
+    const created = h.discord.messages({ channel: WORK, author: 'bot' }).filter((m) => m.content.includes(`🆕 **${name}**`));
+    expect(created).toHaveLength(1);
+  });
+});
