@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeAnthropic, type FakeAnthropic } from '../fakes/anthropic/fake-anthropic.js';
 import { CLAUDE_PATH, claudeEnv } from '../helpers/claude-env.js';
 import { startConsoleBot, type ConsoleBot } from '../helpers/console-bot.js';
+import { killTmuxServer } from '../helpers/tmux.js';
 
 /**
  * Follow-ups to a busy Claude Code task through the real bot process, the real tmux and the real `claude` CLI
@@ -26,38 +26,17 @@ beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'sb-task-queue-'));
   const workspace = join(root, 'work');
   mkdirSync(workspace);
+  // The CLI's settings reach the task through the executor's `env:` (JSON strings are valid YAML).
   const env = claudeEnv({ baseUrl: api.baseUrl, configDir: join(root, 'claude') });
-  const envYaml = Object.entries(env)
-    .map(([k, v]) => `      ${k}: ${JSON.stringify(v)}`)
-    .join('\n');
-  writeFileSync(
-    join(root, 'switchboard.yaml'),
-    `defaults:
-  maxTurns: 10
-  claudePath: ${CLAUDE_PATH}
-  maxRetries: 2
-  killGraceSec: 1
-  retryBackoffSec: 0
-executors:
-  - name: local
-    type: local
-    tmuxSocket: ${socket}
-    tasksDir: ${join(root, 'tasks')}
-    workspace: ${workspace}
-    env:
-${envYaml}
-`,
-  );
+  const executor = { name: 'local', type: 'local', tmuxSocket: socket, tasksDir: join(root, 'tasks'), workspace, env };
+  const config = { defaults: { maxTurns: 10, claudePath: CLAUDE_PATH, maxRetries: 2, killGraceSec: 1, retryBackoffSec: 0 }, executors: [executor] };
+  writeFileSync(join(root, 'switchboard.yaml'), JSON.stringify(config, null, 2));
   bot = await startConsoleBot({ cwd: root });
 }, 120_000);
 
 afterAll(async () => {
   await bot?.end().catch(() => undefined);
-  try {
-    execFileSync('tmux', ['-L', socket, 'kill-server'], { stdio: 'ignore' });
-  } catch {
-    // no server left: fine
-  }
+  killTmuxServer(socket);
   await api?.close();
   if (root) rmSync(root, { recursive: true, force: true });
 });
