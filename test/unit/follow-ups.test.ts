@@ -108,6 +108,16 @@ describe('queueing without a server: access, bad input, the bound', () => {
     expect(queueRows(core, 'build')).toHaveLength(0);
   });
 
+  it('lets only the run\'s sender or an admin interrupt it, as `abort` does; a refusal queues nothing', async () => {
+    busyKumo();
+    const refused = await core.run(BOB, 'send --now kumo mine first');
+    expect(errorCode(refused)).toBe('forbidden');
+    expect(plain(refused)).toContain('slack:UBOB may not interrupt kumo: it belongs to slack:UALICE');
+    expect(queueRows(core, 'kumo')).toHaveLength(0);
+    // Without --now the same member simply queues.
+    expect(plain(await core.run(BOB, 'send kumo mine after'))).toContain('(position 1)');
+  });
+
   it('takes back a `send --now` whose interrupt could not reach the server', async () => {
     busyKumo();
     await core.run(BOB, 'send kumo waiting');

@@ -68,6 +68,11 @@ async function queueFollowUp(ctx: CommandContext, record: NameRecord, outgoing: 
   const who = ctx.actor.name ?? ctx.actor.id;
   // Recorded before the run is stopped: a task's final output is posted while it is being killed.
   const current = interrupting ? (ctx.services.monitor.watching(record.name)?.promptId ?? record.lastPromptId) : undefined;
+  if (interrupting) {
+    // Interrupting stops someone's run, as `abort` does: the same check (their own run, or an admin).
+    const runBy = current !== undefined ? ctx.services.registry.prompt(current)?.actor : undefined;
+    if (runBy !== ctx.actor.id) ctx.services.access.requireOwnerOrAdmin(ctx.actor, runBy ?? record.owner, `interrupt ${record.name}`, scopeOf(record));
+  }
   if (current !== undefined) followUps.recordInterrupt(current, ctx.actor.id, ctx.actor.name);
   const { entry, position } = followUps.enqueue({ name: record.name, ...outgoing, ...(ctx.actor.name ? { actorName: ctx.actor.name } : {}), interrupt: now });
   // The run goes on when it cannot be stopped, so the prompt would not run "now": take it back.
