@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { describeMachine } from './machine.js';
 import { updateReadme } from './readme-table.js';
 import { benchCards } from './cards.js';
+import { benchCardLatency } from './card-latency.js';
 import { benchExecutorStart } from './executor-start.js';
 import { benchIdleLatency } from './idle-latency.js';
 import { benchMonitorTick } from './monitor-tick.js';
@@ -22,6 +23,7 @@ const sections: Record<string, () => Promise<unknown>> = {
   startup: () => benchStartup(),
   executors: () => benchExecutorStart(),
   cards: () => benchCards(),
+  'card-latency': () => benchCardLatency(),
 };
 
 const wanted = process.argv.slice(2);
