@@ -274,6 +274,12 @@ export function createFollowUps(deps: FollowUpsDeps) {
     cancel: (id: number) => queue.remove(id),
     /** Drops every prompt waiting for `name`. */
     drop: (name: string) => queue.drop(name),
+    /** `⏳ 2 prompts queued (bob, carol)` for `status`, or nothing when none wait. */
+    queuedNote(name: string): string | undefined {
+      const waiting = queue.queued(name);
+      if (waiting.length === 0) return undefined;
+      return `⏳ ${waiting.length} prompt${waiting.length === 1 ? '' : 's'} queued (${whoQueued(waiting)})`;
+    },
     /** For the card: who queued what, in the order it will run. */
     queuedFor(name: string): { actor: string; position: number }[] {
       return queue.queued(name).map((e, i) => ({ actor: e.actorName ?? e.actor, position: i + 1 }));

@@ -107,6 +107,7 @@ describe('a send to a busy name', { timeout: 180_000 }, () => {
     await llm.waitForRequest('HOLD:qx');
     await bot.exec('send q1 dropped one', /position 1/);
     await bot.exec('send q1 dropped two', /position 2/);
+    expect(await bot.exec('status q1', /⏳ .*/)).toContain('⏳ 2 prompts queued (tester ×2)');
     const done = await bot.exec('abort q1', /⏹ .*/);
     expect(done).toContain('⏹ abort sent to **q1**; dropped 2 queued prompts (tester ×2)');
     await bot.waitFor(/📋 \*\*q1\*\* failed.*\n.*/, 30_000);

@@ -85,6 +85,8 @@ describe('queueing without a server: access, bad input, the bound', () => {
       { actor: 'bob', position: 1 },
       { actor: 'alice', position: 2 },
     ]);
+    await core.run(BOB, 'send kumo third');
+    expect(core.app.switchboard.services.followUps.queuedNote('kumo')).toBe('⏳ 3 prompts queued (bob ×2, alice)');
   });
 
   it('needs the same role as send: a viewer can neither queue nor interrupt, and nothing is queued', async () => {
@@ -193,6 +195,7 @@ describe('queueing without a server: access, bad input, the bound', () => {
     seedTask(core, { name: 'auth', executor: 'crib', actor: ALICE.id, kind: 'claude', status: 'running' });
     expect(plain(await core.run(ALICE, 'send auth also update the docs'))).toContain('queued, runs after the current run (position 1)');
     expect(plain(await core.run(BOB, 'send auth and the changelog'))).toContain('(position 2)');
+    expect(plain(await core.run(ALICE, 'status auth'))).toContain('⏳ 2 prompts queued (alice, bob)');
     const aborted = await core.run(ALICE, 'abort auth');
     expect(errorCode(aborted)).toBe('executor_unreachable');
     expect(plain(aborted)).toContain('dropped 2 queued prompts (alice, bob)');

@@ -38,6 +38,8 @@ export const status: CommandDefinition = {
       lines.push(`❓ waiting for an answer: ${question.questions.map((q) => q.question).join(' / ')}`);
     }
     if (latest) lines.push(`latest: ${summarize(latest)}`);
+    const queued = ctx.services.followUps.queuedNote(record.name);
+    if (queued) lines.push(queued);
     return reply(lines.join('\n'), {
       data: {
         name: record.name,
@@ -64,5 +66,7 @@ function taskStatus(ctx: CommandContext, record: NameRecord) {
   const latest = task.result ?? view?.lastText ?? undefined;
   if (latest) lines.push(`latest: ${summarize(latest)}`);
   if (task.totalCostUsd) lines.push(`cost so far: $${task.totalCostUsd.toFixed(4)}`);
+  const queued = ctx.services.followUps.queuedNote(record.name);
+  if (queued) lines.push(queued);
   return reply(lines.join('\n'), { data: { name: record.name, task, todos } });
 }
