@@ -23,7 +23,6 @@ import { createAuditLog } from './sessions/audit.js';
 import type { Db, Migration } from './sessions/database.js';
 import { coreMigrations } from './sessions/migrations.js';
 import { createFleet, isFinal, taskMigrations, type FleetDeps } from './executors/index.js';
-import { progressReport } from './monitor/reports.js';
 import { createTaskRelay, type TaskRelay } from './monitor/task-relay.js';
 import { createRegistry } from './sessions/registry.js';
 import { dirname, join } from 'node:path';
@@ -32,6 +31,7 @@ import { reply, type Reply } from './core/reply.js';
 import { createOffloader, offloadMigrations, type OffloaderDeps } from './offload/index.js';
 import { createOpencodeHosts, opencodeHostMigrations, type HostEvent, type OpencodeHostsDeps } from './opencode-host/index.js';
 import { originKey } from './core/origin.js';
+import { healthMigrations } from './process-health.js';
 import { createFollowUps } from './commands/follow-ups.js';
 import { createPromptQueue, promptQueueMigrations } from './sessions/prompt-queue.js';
 
@@ -45,6 +45,7 @@ export const allMigrations: readonly Migration[] = [
   ...offloadMigrations,
   ...opencodeHostMigrations,
   ...inboundMigrations,
+  ...healthMigrations,
   ...promptQueueMigrations,
 ];
 
@@ -58,7 +59,7 @@ export interface AppDeps {
   commands?: readonly CommandDefinition[];
   scrub?: Scrubber;
   /** Monitor knobs for tests and benchmarks (no scheduler, no streams, more requests in flight). */
-  monitor?: Pick<MonitorDeps, 'schedule' | 'streams' | 'maxInFlight' | 'minProgressGapMs'>;
+  monitor?: Pick<MonitorDeps, 'schedule' | 'streams' | 'maxInFlight' | 'cardRefreshMs'>;
   /** Live cards: tests shorten the edit interval below what switchboard.yaml allows. */
   cards?: { minEditIntervalMs?: number; pollMs?: number };
   /** Executor-layer seams for tests (an ssh connector, fetch for webhooks). */
@@ -157,7 +158,7 @@ export function createApp(deps: AppDeps): App {
       if (event.kind === 'finished') followUps.runEnded(event.task.name);
     },
   });
-  relay = createTaskRelay({ fleet, registry, outbox, clock, logger });
+  relay = createTaskRelay({ fleet, registry, outbox, cards, clock, logger, scrub, queuedFor: (name) => followUps.queuedFor(name) });
   const cwd = deps.cwd ?? dirname(config.file);
   const dataDir = config.databasePath === ':memory:' ? join(cwd, 'data') : dirname(config.databasePath);
   const offloader = createOffloader({
@@ -206,10 +207,10 @@ export function createApp(deps: AppDeps): App {
     },
     taskReport: (name) => {
       const task = fleet.get(name);
-      if (!task || isFinal(task.status)) return { over: true };
-      const view = tasks.view(name);
-      return { over: false, report: progressReport(name, view?.todos ?? [], view?.lastText ?? undefined) };
+      return { over: !task || isFinal(task.status) };
     },
+    scrub,
+    queuedFor: (name) => followUps.queuedFor(name),
     onRunEnded: (name, promptId) => followUps.runEnded(name, promptId),
     ...deps.monitor,
   });
@@ -247,10 +248,10 @@ export function createApp(deps: AppDeps): App {
       // Before the monitor indexes names: every owned server has its (local) URL, attached or not.
       await hosts.reattach();
       await monitor.start();
-      // After the monitor reported what ended while Switchboard was down: queued prompts of idle names go now.
-      await followUps.start();
       // Card states that were waiting when Switchboard stopped are written now, to the same messages.
       cards.start();
+      // After the monitor reported what ended while Switchboard was down: queued prompts of idle names go now.
+      await followUps.start();
       if ((deps.hostCheckMs ?? 30_000) > 0) hosts.supervise(deps.hostCheckMs ?? 30_000);
       void tasks.tick(true);
     },
