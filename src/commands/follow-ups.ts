@@ -121,7 +121,26 @@ export function createFollowUps(deps: FollowUpsDeps) {
     if (sending.has(name) || runInProgress(record) || queue.all(name).some((e) => e.state === 'sending')) return;
     const next = queue.queued(name)[0];
     if (!next) return;
+    if (await foreignRun(record)) {
+      // Someone else's turn is running: a watch reports its end, and that end pumps again.
+      if (!s.monitor.watching(name)) s.monitor.watch({ name });
+      return;
+    }
+    if (sending.has(name)) return;
     await dispatch(record, next);
+  }
+
+  /** The OpenCode session is running a turn we did not start: a prompt now would be folded into it. */
+  async function foreignRun(record: NameRecord): Promise<boolean> {
+    if (record.target.kind !== 'opencode' || runInProgress(record)) return false;
+    const target = opencodeName({ services: need() }, record, 'send');
+    try {
+      const type = (await target.client.status(target.target.directory))[target.target.sessionId]?.type;
+      return type === 'busy' || type === 'retry';
+    } catch {
+      // An unreachable server refuses the send itself, with its own message.
+      return false;
+    }
   }
 
   async function dispatch(record: NameRecord, entry: QueuedPrompt): Promise<void> {
@@ -244,6 +263,7 @@ export function createFollowUps(deps: FollowUpsDeps) {
     },
     mustWait,
     runInProgress,
+    foreignRun,
     /** Reserves the name for a direct send, so a second `send` arriving meanwhile queues behind it. */
     async exclusive<T>(name: string, run: () => Promise<T>): Promise<T> {
       sending.add(name);

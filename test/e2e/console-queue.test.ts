@@ -120,6 +120,24 @@ describe('a send to a busy name', { timeout: 180_000 }, () => {
     expect(asked('dropped two')).toBe(0);
   });
 
+  it('waits for a turn someone else started on the session (the OpenCode TUI, say), then sends', async () => {
+    await bot.exec('new q3 lab --agent build', /Send it work/);
+    const response = await fetch(`${server.url}/session/${sessionOf('q3')}/prompt_async`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ parts: [{ type: 'text', text: 'HOLD:qf typed in the terminal' }] }),
+    });
+    expect(response.status).toBe(204);
+    await llm.waitForRequest('HOLD:qf', 90_000);
+    const echo = await bot.exec('send q3 after the terminal', /^after the terminal$/m);
+    expect(echo).toContain('📨 **q3** ← tester · queued, runs after the current run (position 1)');
+    expect(asked('after the terminal')).toBe(0);
+    llm.release('qf');
+    expect(await bot.waitFor(/📋 \*\*q3\*\* finished.*\n.*/, 30_000)).toContain('Done: HOLD:qf typed in the terminal');
+    expect(await bot.waitFor(/📋 \*\*q3\*\* finished.*\n.*/, 30_000)).toContain('Done: after the terminal');
+    expect(asked('after the terminal')).toBe(1);
+  });
+
   it('a queued prompt survives a restart and is sent once, after the run it waited for', async () => {
     await bot.exec('new q2 lab --agent build', /Send it work/);
     const sessionId = sessionOf('q2');

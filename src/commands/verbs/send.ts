@@ -53,7 +53,10 @@ export const send: CommandDefinition = {
     ctx.route = { threadKey: record.name, opensThread: true };
     // The actor's right to send was checked just now, when the prompt was queued; the queue sends it later on
     // that check (like a prompt typed a moment earlier), without asking again.
-    if (followUps.mustWait(record)) return queueFollowUp(ctx, record, outgoing, prompt);
+    // A turn we did not start (the OpenCode TUI, another tool) would swallow this prompt just the same.
+    const foreign = !followUps.mustWait(record) && (await followUps.foreignRun(record));
+    // Asked again after that await: a send that started meanwhile makes this one wait.
+    if (foreign || followUps.mustWait(record)) return queueFollowUp(ctx, record, outgoing, prompt, foreign);
     return followUps.exclusive(record.name, () =>
       record.target.kind === 'task' ? sendToTask(ctx, record, prompt) : sendToSession(ctx, record, outgoing, prompt),
     );
@@ -61,13 +64,13 @@ export const send: CommandDefinition = {
 };
 
 /** A follow-up for a busy name waits its turn; with `--now` it goes first and the current run is stopped. */
-async function queueFollowUp(ctx: CommandContext, record: NameRecord, outgoing: OutgoingPrompt, prompt: string) {
+async function queueFollowUp(ctx: CommandContext, record: NameRecord, outgoing: OutgoingPrompt, prompt: string, foreign = false) {
   const { followUps } = ctx.services;
   const now = ctx.options.now === true;
-  const interrupting = now && followUps.runInProgress(record);
+  const interrupting = now && (foreign || followUps.runInProgress(record));
   const who = ctx.actor.name ?? ctx.actor.id;
   // Recorded before the run is stopped: a task's final output is posted while it is being killed.
-  const current = interrupting ? (ctx.services.monitor.watching(record.name)?.promptId ?? record.lastPromptId) : undefined;
+  const current = interrupting && !foreign ? (ctx.services.monitor.watching(record.name)?.promptId ?? record.lastPromptId) : undefined;
   if (interrupting) {
     // Interrupting stops someone's run, as `abort` does: the same check (their own run, or an admin).
     const runBy = current !== undefined ? ctx.services.registry.prompt(current)?.actor : undefined;
