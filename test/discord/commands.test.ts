@@ -60,6 +60,7 @@ describe('the /sb command', () => {
     expect(sub('send').options).toEqual([
       expect.objectContaining({ name: 'name', type: ApplicationCommandOptionType.String, required: true, autocomplete: true }),
       expect.objectContaining({ name: 'agent', type: ApplicationCommandOptionType.String, required: false }),
+      expect.objectContaining({ name: 'now', type: ApplicationCommandOptionType.Boolean, required: false }),
       expect.objectContaining({ name: 'prompt', type: ApplicationCommandOptionType.String, required: false, max_length: 6000 }),
     ]);
     // Discord wants required options first: `new [name] <server>` registers server before name.
@@ -90,7 +91,7 @@ describe('every command, by message and by slash command', () => {
     const slash = await h.slash(BOB, 'help', { command: 'send' });
     expect((await slash.waitForAck()).type).toBe(5);
     const reply = await h.answer(slash);
-    expect(reply.content).toContain('usage: send <name> [--agent A] [prompt…]');
+    expect(reply.content).toContain('usage: send <name> [--agent A] [--now] [prompt…]');
     expect(reply.interactionId).toBe(slash.id);
   });
 
@@ -275,6 +276,20 @@ describe('every command, by message and by slash command', () => {
 
     expect((await (await h.say(ADMIN, '!sb forget adopted')).waitForBotReply()).content).toContain(`🗑 forgot **adopted**; its OpenCode session ${existing}`);
     expect((await h.answer(await h.slash(ADMIN, 'forget', { name: 'long' }))).content).toContain('🗑 forgot **long**');
+  });
+
+  it('queues a send to a busy name, and `/sb send` with `now` interrupts the run and goes first', async () => {
+    // Bob's, as kumo's work was before: the next test answers kumo's permissions as its last sender.
+    const echo = await (await h.say(BOB, '!sb send kumo HOLD:d-now slow work')).waitForBotReply({ text: /📨/ });
+    await llm.waitForRequest('HOLD:d-now');
+    const queued = await (await h.say(BOB, '!sb send kumo after the urgent one')).waitForBotReply({ text: /📨/ });
+    expect(queued.content).toContain('queued, runs after the current run (position 1)');
+    const urgent = await h.answer(await h.slash(BOB, 'send', { name: 'kumo', now: true, prompt: 'urgent from discord' }), /📨/);
+    expect(urgent.content).toContain('interrupting the current run; runs as soon as it has stopped');
+    expect((await finalReport('kumo', echo)).content).toContain('❌');
+    llm.release('d-now');
+    const first = await h.botMessage(urgent, { text: /📋 \*\*kumo\*\* finished[\s\S]*urgent from discord/, timeoutMs: 45_000 });
+    expect((await h.botMessage(first, { text: /📋 \*\*kumo\*\* finished[\s\S]*after the urgent one/, timeoutMs: 45_000 })).content).toContain('Done: after the urgent one');
   });
 
   it('says clearly when there is no permission request to approve or deny', async () => {
