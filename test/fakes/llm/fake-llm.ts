@@ -11,6 +11,8 @@ import { createRequestLog } from '../requests.js';
  *   QUESTION   → a `question` call
  *   HOLD:<key> → the reply waits until the test calls `release(key)` (deterministic "busy" windows)
  *   HOLDAFTER:<key> → like HOLD, but only the final text after a tool result waits (todos are out, still busy)
+ *   TODOTWICE:<key> → after the first todo list, waits for `release(key)`, then a second `todowrite` (three done,
+ *                   the last in progress): a todo change in the middle of a run
  *   SLOW       → 150 ms between streamed words
  *   BADREQ     → HTTP 400 (an agent error reply)
  *   BIG:<n>    → a final text of about n bytes: numbered lines, then `END-OF-BIG` (a 1 MB final)
@@ -49,6 +51,8 @@ const TODOS = [
   { content: 'Update the changelog', status: 'pending', priority: 'low' },
 ];
 
+const TODOS_NEXT = TODOS.map((todo, i) => ({ ...todo, status: i < 3 ? 'completed' : 'in_progress' }));
+
 export async function startFakeLlm(): Promise<FakeLlm> {
   const log = createRequestLog<ChatRequest>('fake llm');
   const requests = log.requests;
@@ -86,6 +90,11 @@ export async function startFakeLlm(): Promise<FakeLlm> {
       return;
     }
     const slow = text.includes('SLOW');
+    const twice = /TODOTWICE:([\w-]+)/.exec(text);
+    if (twice?.[1] && request.afterToolResult && request.messages.filter((m) => m.role === 'tool').length === 1) {
+      await waitGate(twice[1]);
+      return streamToolCall(res, 'todowrite', { todos: TODOS_NEXT });
+    }
     const holdAfter = /HOLDAFTER:([\w-]+)/.exec(text);
     if (holdAfter?.[1] && request.afterToolResult) await waitGate(holdAfter[1]);
     if (request.afterToolResult) return streamText(res, finalText(text), slow);
