@@ -126,7 +126,8 @@ export function createFollowUps(deps: FollowUpsDeps) {
       if (!s.monitor.watching(name)) s.monitor.watch({ name });
       return;
     }
-    if (sending.has(name)) return;
+    // Asked again after that await: a `send` may have started a run meanwhile.
+    if (sending.has(name) || runInProgress(record)) return;
     await dispatch(record, next);
   }
 

@@ -50,16 +50,20 @@ export const send: CommandDefinition = {
     }
     const { followUps } = ctx.services;
     const outgoing = { actor: ctx.actor.id, text: prompt, ...(agentOption ? { agent: agentOption } : {}), origin: channelOf(ctx.origin) };
-    ctx.route = { threadKey: record.name, opensThread: true };
     // The actor's right to send was checked just now, when the prompt was queued; the queue sends it later on
     // that check (like a prompt typed a moment earlier), without asking again.
     // A turn we did not start (the OpenCode TUI, another tool) would swallow this prompt just the same.
     const foreign = !followUps.mustWait(record) && (await followUps.foreignRun(record));
     // Asked again after that await: a send that started meanwhile makes this one wait.
-    if (foreign || followUps.mustWait(record)) return queueFollowUp(ctx, record, outgoing, prompt, foreign);
-    return followUps.exclusive(record.name, () =>
-      record.target.kind === 'task' ? sendToTask(ctx, record, prompt) : sendToSession(ctx, record, outgoing, prompt),
-    );
+    const echo =
+      foreign || followUps.mustWait(record)
+        ? await queueFollowUp(ctx, record, outgoing, prompt, foreign)
+        : await followUps.exclusive(record.name, () =>
+            record.target.kind === 'task' ? sendToTask(ctx, record, prompt) : sendToSession(ctx, record, outgoing, prompt),
+          );
+    // Only an accepted prompt opens the name's thread; a refusal stays where it was typed.
+    ctx.route = { threadKey: record.name, opensThread: true };
+    return echo;
   },
 };
 
