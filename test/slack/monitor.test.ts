@@ -77,6 +77,21 @@ describe('monitor reports in Slack', { timeout: 150_000 }, () => {
     expect(h.slack.messages({ channel: WORK, topLevel: true, predicate: (m) => m.seq > echo.seq && /prog\* (finished|·)/.test(m.visibleText) })).toEqual([]);
   });
 
+  it('keeps editing the same card after a restart of the bot in the middle of the run', async () => {
+    onTestFinished(() => llm.release('rs1'));
+    const echo = await startWork('phoe', 'TODO HOLDAFTER:rs1 survive a restart');
+    const cards = () => h.slack.messages({ channel: WORK, threadTs: echo.ts, text: /⚙️ \*phoe\* ·/ });
+    const before = await h.slack.waitUntil(() => cards().find((m) => /todo 2\/4/.test(shown(m))), { timeoutMs: 60_000, description: 'the card with its todo list' });
+    await h.restart();
+    llm.release('rs1');
+    await h.botMessage(echo.seq, { threadTs: echo.ts, text: /📋 \*phoe\* finished · ✅/ });
+    const done = await h.slack.waitUntil(() => cards().find((m) => /finished ✅/.test(shown(m))), { timeoutMs: 30_000, description: 'the card’s final state' });
+    // The key comes from the prompt (persisted), so the restarted monitor drew onto the same message.
+    expect(done.ts).toBe(before.ts);
+    expect(cards()).toHaveLength(1);
+    expect(h.slack.messages({ channel: WORK, threadTs: echo.ts, text: /📋 \*phoe\*/ })).toHaveLength(1);
+  });
+
   it('splits a 10 000-character final output over numbered messages in the thread, losing nothing', async () => {
     const line = Array.from({ length: 2_500 }, (_, i) => `r${i}`).join(' ');
     const prompt = `${`LONGOUT ${line}`.slice(0, 9_999)}Z`;
