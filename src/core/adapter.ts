@@ -89,6 +89,8 @@ export interface Adapter {
   start(): Promise<void>;
   stop(): Promise<void>;
   deliver(message: OutgoingMessage): Promise<DeliveryResult>;
+  /** Whether the platform connection is up now, for `switchboard health`; an adapter without one is always up. */
+  connected?(): boolean;
   /**
    * Replaces the message `messageId` (posted earlier by `deliver` for the same origin) with `message.reply`,
    * rendered as one message. Throws a DeliveryError with code `message_gone` when it was deleted in chat.
