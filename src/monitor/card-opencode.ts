@@ -137,6 +137,13 @@ export function createOpencodeCards(deps: OpencodeCardsDeps) {
       const live = cards.get(name);
       if (live) cards.show(live.target, { ...live.state, phase: 'failed', endedAt: clock.now(), detail: why });
     },
+    /** Nobody follows the run any more: the card says so once and is no longer drawn (the run may go on). */
+    leave(name: string, why: string): void {
+      const live = cards.get(name);
+      if (!live) return;
+      cards.show(live.target, { ...live.state, detail: why });
+      cards.drop(name);
+    },
     live: (name: string) => cards.get(name) !== undefined,
     refresh: cards.refresh,
   };

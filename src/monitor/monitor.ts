@@ -521,6 +521,7 @@ export function createMonitor(deps: MonitorDeps): Monitor {
     },
     unwatch(name) {
       const removed = store.remove(name);
+      runCards.leave(name, 'no longer watched: `watch` follows it again');
       unindex(name);
       return removed;
     },

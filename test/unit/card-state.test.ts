@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { CompletionRecord, TaskRecord } from '../../src/executors/index.js';
 import { assess, type AssessInput, type Observation } from '../../src/monitor/assess.js';
 import { cardTool, claudeUsage, lastOpencodeTool, opencodeUsage, toolArgument } from '../../src/monitor/card-facts.js';
-import { opencodeCardKey, opencodeCardState } from '../../src/monitor/card-opencode.js';
+import { createOpencodeCards, opencodeCardKey, opencodeCardState } from '../../src/monitor/card-opencode.js';
+import type { NameRecord } from '../../src/sessions/registry.js';
 import { createRunCards } from '../../src/monitor/card-runs.js';
 import { finishedTaskCard, taskCardKey, taskCardState } from '../../src/monitor/card-task.js';
 import type { CardUpdate } from '../../src/notify/card-sink.js';
@@ -181,5 +182,33 @@ describe('live cards of a producer', () => {
     cards.refresh();
     expect(updates).toHaveLength(3);
     expect(cards.get('kumo')).toBeUndefined();
+  });
+});
+
+describe('the monitor’s cards', () => {
+  const quiet = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+  const record = { name: 'kumo', owner: 'console:alice', origin: { adapter: 'console', channel: 'c' } } as unknown as NameRecord;
+  const watch = (promptId: number) => ({ name: 'kumo', interval: '5m', promptId, sender: 'console:bob', lastActivityAt: SENT, stallNoticed: false, asked: [], nextTickAt: SENT, createdAt: SENT });
+
+  it('a new prompt ends the earlier run’s live card, and an unwatched run is left with a note and no more redraws', () => {
+    let now = SENT;
+    const updates: CardUpdate[] = [];
+    const cards = createOpencodeCards({ cards: { update: (u) => updates.push(u) }, clock: { now: () => now }, logger: quiet, refreshMs: 1_000 });
+    cards.open(record, watch(1), SENT);
+    cards.open(record, watch(1), SENT);
+    expect(updates.map((u) => u.key)).toEqual(['kumo#p1']);
+    cards.open(record, watch(2), SENT + 5_000);
+    expect(updates.slice(1).map((u) => [u.key, u.final ?? false])).toEqual([
+      ['kumo#p1', true],
+      ['kumo#p2', false],
+    ]);
+    expect(replyToPlainText(updates[1]!.reply)).toContain('❌ interrupted by a new prompt from console:bob');
+    expect(updates[2]).toMatchObject({ actor: 'console:bob', threadKey: 'kumo' });
+    cards.leave('kumo', 'no longer watched');
+    expect(replyToPlainText(updates[3]!.reply)).toContain('↳ no longer watched');
+    now += 60_000;
+    cards.refresh();
+    expect(updates).toHaveLength(4);
+    expect(cards.live('kumo')).toBe(false);
   });
 });
