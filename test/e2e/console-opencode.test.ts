@@ -82,7 +82,7 @@ describe('console adapter against real OpenCode servers', () => {
     }
     const one = await bot.exec('help new', /examples:[\s\S]*new kumo lab --agent build/);
     expect(one).toContain('usage: new [name] <server> [--agent A] [--model provider/model] [--dir PATH] [--title T]');
-    expect(await bot.exec('help sned', /❌.*\n.*/)).toContain('did you mean `send`?');
+    expect(await bot.exec('help sned', /^❌.*\n.*/m)).toContain('did you mean `send`?');
   });
 
   it('creates a named session with an agent and shows the OpenCode session id', async () => {
@@ -141,7 +141,7 @@ describe('console adapter against real OpenCode servers', () => {
     expect(created).toContain('on lab');
     await bot.exec('send secure hello from the secured side', /^hello from the secured side$/m);
     await statusUntil('secure', (s) => /latest: Done: hello from the secured side/.test(s));
-    const denied = await bot.exec('agents badpass', /❌.*/);
+    const denied = await bot.exec('agents badpass', /^❌.*/m);
     expect(denied).toContain('authentication failed for server badpass');
   });
 
@@ -164,7 +164,7 @@ describe('console adapter against real OpenCode servers', () => {
     expect(forgotten).toContain(`its OpenCode session ${existing} on ${open.url} was left untouched`);
     const still = await fetch(`${open.url}/session/${existing}`);
     expect(still.status).toBe(200);
-    expect(await bot.exec('status adopted', /❌ no name.*/)).toContain('no name `adopted`');
+    expect(await bot.exec('status adopted', /^❌ no name.*/m)).toContain('no name `adopted`');
   });
 
   it('answers every kind of bad input with a specific message and changes nothing', async () => {
@@ -194,17 +194,18 @@ describe('console adapter against real OpenCode servers', () => {
       ['new', /`new` needs <server>/],
     ];
     for (const [line, expected] of cases) {
-      const answer = await bot.exec(line, /❌.*\n.*\n?/);
+      const answer = await bot.exec(line, /^❌.*\n.*\n?/m);
       expect(answer, line).toMatch(expected);
     }
     const refused = await closedPortUrl();
-    expect(await bot.exec(`agents ${refused}`, /❌.*/)).toMatch(/refused the connection/);
+    expect(await bot.exec(`agents ${refused}`, /^❌.*/m)).toMatch(/refused the connection/);
 
     const long = 'x'.repeat(100_001);
-    expect(await bot.exec(`send kumo ${long}`, /❌.*\n.*\n/)).toContain('the prompt is 100,001 characters; the limit is 100,000');
+    expect(await bot.exec(`send kumo ${long}`, /^❌.*\n.*\n/m)).toContain('the prompt is 100,001 characters; the limit is 100,000');
 
     const after = await bot.exec('sessions', /secure.*\n/);
-    const sessionLines = (text: string) => text.split('\n').filter((line) => /^(💤|⚙️|⚠️) \S+ +· /u.test(line));
+    // Names only (not `**name**`): a run card's line, printed whenever its state changes, starts alike.
+    const sessionLines = (text: string) => text.split('\n').filter((line) => /^(💤|⚙️|⚠️) [a-z0-9-]+ +· /u.test(line));
     expect(sessionLines(after)).toEqual(sessionLines(before));
     expect(llm.requests.some((r) => r.lastUserText.startsWith('xxxxxxxx'))).toBe(false);
   });
@@ -214,10 +215,10 @@ describe('console adapter against real OpenCode servers', () => {
     const row = /doomed.*OpenCode session `(ses_\w+)`/.exec(bot.stdout())![1]!;
     const deleted = await fetch(`${open.url}/session/${row}`, { method: 'DELETE' });
     expect(deleted.status).toBe(200);
-    const reply = await bot.exec('status doomed', /❌.*\n.*/);
+    const reply = await bot.exec('status doomed', /^❌.*\n.*/m);
     expect(reply).toContain(`the OpenCode session ${row} of doomed no longer exists on ${open.url}`);
     expect(reply).toContain('`forget doomed` drops the name');
-    expect(await bot.exec('send doomed hello?', /❌.*\n.*/)).toContain('no longer exists');
+    expect(await bot.exec('send doomed hello?', /^❌.*\n.*/m)).toContain('no longer exists');
   });
 
   it('keeps the registry across a restart, and never stores or prints the password', async () => {

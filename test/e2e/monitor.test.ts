@@ -95,7 +95,7 @@ describe('monitor with the default 5-minute interval (the event stream does the 
     await bot.exec('approve kumo once', /✅ approved once for \*\*kumo\*\*: `bash echo hi-from-bash`/);
     const final = await bot.waitFor(/📋 \*\*kumo\*\* finished.*\n.*/, 30_000);
     expect(final).toContain('Done: BASH list the files');
-    expect(await bot.exec('approve kumo', /❌.*/)).toContain('**kumo** is not waiting for a permission');
+    expect(await bot.exec('approve kumo', /^❌.*/m)).toContain('**kumo** is not waiting for a permission');
   });
 
   it('takes a typed choice for a permission, and `deny` with no pending request is a clear error', async () => {
@@ -104,7 +104,7 @@ describe('monitor with the default 5-minute interval (the event stream does the 
     await bot.exec('3', /🚫 denied for \*\*kumo\*\*/);
     const final = await bot.waitFor(/📋 \*\*kumo\*\* (finished|failed).*\n.*/, 30_000);
     expect(final).toContain('failed');
-    expect(await bot.exec('deny kumo', /❌.*/)).toContain('not waiting for a permission or an answer');
+    expect(await bot.exec('deny kumo', /^❌.*/m)).toContain('not waiting for a permission or an answer');
   });
 
   it('reports an abort from elsewhere once', async () => {
@@ -128,7 +128,7 @@ describe('monitor with the default 5-minute interval (the event stream does the 
     await fetch(`${server.url}/session/${sessionId}`, { method: 'DELETE' });
     const notice = await bot.waitFor(/🗑 the OpenCode session .* of \*\*goner\*\* was deleted/, 30_000);
     expect(notice).toContain('`forget goner` drops the name');
-    expect(await bot.exec('unwatch goner', /❌.*/)).toContain('is not being watched');
+    expect(await bot.exec('unwatch goner', /^❌.*/m)).toContain('is not being watched');
     llm.release('gone1');
   });
 
