@@ -71,6 +71,7 @@ export function createFollowUps(deps: FollowUpsDeps) {
   const warned = new Set<number>();
   /** One pump per name at a time. */
   const pumps = new Map<string, Promise<void>>();
+  let starting: Promise<void> = Promise.resolve();
 
   const need = (): Services => {
     if (!services) throw new SwitchboardError('internal', 'follow-ups used before the services were attached');
@@ -122,13 +123,18 @@ export function createFollowUps(deps: FollowUpsDeps) {
     const next = queue.queued(name)[0];
     if (!next) return;
     if (await foreignRun(record)) {
-      // Someone else's turn is running: a watch reports its end, and that end pumps again.
-      if (!s.monitor.watching(name)) s.monitor.watch({ name });
+      waitForForeign(name);
       return;
     }
     // Asked again after that await: a `send` may have started a run meanwhile.
     if (sending.has(name) || runInProgress(record)) return;
     await dispatch(record, next);
+  }
+
+  /** Someone else's turn is running: a watch reports its end (its final output too), and that end pumps again. */
+  function waitForForeign(name: string): void {
+    const s = need();
+    if (!s.monitor.watching(name)) s.monitor.watch({ name });
   }
 
   /** The OpenCode session is running a turn we did not start: a prompt now would be folded into it. */
@@ -265,6 +271,7 @@ export function createFollowUps(deps: FollowUpsDeps) {
     mustWait,
     runInProgress,
     foreignRun,
+    waitForForeign,
     /** Reserves the name for a direct send, so a second `send` arriving meanwhile queues behind it. */
     async exclusive<T>(name: string, run: () => Promise<T>): Promise<T> {
       sending.add(name);
@@ -286,10 +293,16 @@ export function createFollowUps(deps: FollowUpsDeps) {
     runEnded(name: string, _promptId?: number): void {
       void pump(name);
     },
-    /** At start-up, after the monitor reported what finished meanwhile: settle half-sent rows, start idle names. */
+    /**
+     * At start-up, after the monitor reported what finished meanwhile: settle half-sent rows, start idle names.
+     * Not awaited by the caller's start: a server that is away must not hold up the bot (a pump never
+     * overtakes a row still `sending`, so the order holds); `idle()` waits for it.
+     */
     async start(): Promise<void> {
-      for (const entry of queue.sending()) await settleOne(entry.id);
-      await Promise.all(queue.names().map((name) => pump(name)));
+      starting = (async () => {
+        for (const entry of queue.sending()) await settleOne(entry.id);
+        await Promise.all(queue.names().map((name) => pump(name)));
+      })().catch((error: unknown) => logger.error('follow-ups: start-up settling failed', { error: String(error) }));
     },
     /** Takes back one queued prompt (its `send --now` could not stop the current run). */
     cancel: (id: number) => queue.remove(id),
@@ -309,8 +322,9 @@ export function createFollowUps(deps: FollowUpsDeps) {
     clearInterrupt: queue.clearInterrupt,
     /** Who interrupted the run of `promptId` with `send --now`, for its final state. */
     interruptedBy: queue.interruptedBy,
-    /** Settles pending work now (tests and shutdown); resolves when every pump has run. */
+    /** Resolves when start-up settling and every pump have run (tests). */
     async idle(): Promise<void> {
+      await starting;
       while (pumps.size) await Promise.all([...pumps.values()]);
     },
   };

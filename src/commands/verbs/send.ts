@@ -81,6 +81,8 @@ async function queueFollowUp(ctx: CommandContext, record: NameRecord, outgoing: 
     if (runBy !== ctx.actor.id) ctx.services.access.requireOwnerOrAdmin(ctx.actor, runBy ?? record.owner, `interrupt ${record.name}`, scopeOf(record));
   }
   if (current !== undefined) followUps.recordInterrupt(current, ctx.actor.id, ctx.actor.name);
+  // Watched before the echo is answered: that turn may end any moment, and its end is what sends this prompt.
+  if (foreign) followUps.waitForForeign(record.name);
   const { entry, position } = followUps.enqueue({ name: record.name, ...outgoing, ...(ctx.actor.name ? { actorName: ctx.actor.name } : {}), interrupt: now });
   // The run goes on when it cannot be stopped, so the prompt would not run "now": take it back.
   const takeBack = () => {
