@@ -16,7 +16,7 @@ export interface CardsOptions {
   clock: Clock;
   logger: Logger;
   /** Posts the first state of each card, in order with the rest of its channel; adapters are looked up here. */
-  outbox: Pick<Outbox, 'enqueue' | 'adapter' | 'waiting' | 'threadFor'>;
+  outbox: Pick<Outbox, 'enqueue' | 'revise' | 'adapter' | 'waiting' | 'threadFor'>;
   /** At most one edit per card this often (`cards.minEditInterval`). */
   minEditIntervalMs: number;
   /** The outbox's scrubber: what is stored and shown is what may be posted. */
@@ -89,9 +89,13 @@ export function createCards(options: CardsOptions): Cards {
   const settledWaiters: Array<() => void> = [];
   let stopped = false;
 
-  const find = db.prepare<[string], { final: number; shown_hash: string; pending_hash: string | null }>(
-    'SELECT final, shown_hash, pending_hash FROM cards WHERE key = ?',
+  const find = db.prepare<[string], { final: number; shown_hash: string; pending_hash: string | null; post_id: number | null; message_id: string | null }>(
+    'SELECT final, shown_hash, pending_hash, post_id, message_id FROM cards WHERE key = ?',
   );
+  const foldIntoPost = db.prepare(`
+    UPDATE cards SET shown = @shown, shown_hash = @hash, pending = NULL, pending_hash = NULL, final = @final,
+      done_at = CASE WHEN @final = 1 THEN @now END, updated_at = @now
+    WHERE key = @key`);
   const insert = db.prepare(`
     INSERT INTO cards (key, adapter, lane, origin, thread_key, actor, post_id, shown, shown_hash, final, done_at, next_at, created_at, updated_at)
     VALUES (@key, @adapter, @lane, @origin, @thread_key, @actor, @post_id, @shown, @hash, @final, @done_at, @next_at, @now, @now)`);
@@ -177,6 +181,21 @@ export function createCards(options: CardsOptions): Cards {
       // The channel already shows this; a newer state that was waiting is superseded by it.
       if (card.final) finishUnchanged.run(now, now, card.key);
       else if (known.pending_hash !== null) setPending.run(null, null, 0, now, card.key);
+      settleWaiters();
+      return;
+    }
+    // The first post still waits in the outbox (behind the echo, or the channel's spacing): it takes this state,
+    // so the channel never shows a stale first state followed an edit interval later by the real one.
+    const folded =
+      known.message_id === null &&
+      known.post_id !== null &&
+      !inFlight.has(card.key) &&
+      db.transaction(() => {
+        if (!outbox.revise(known.post_id!, reply)) return false;
+        foldIntoPost.run({ shown: json, hash, final: card.final ? 1 : 0, now, key: card.key });
+        return true;
+      })();
+    if (folded) {
       settleWaiters();
       return;
     }

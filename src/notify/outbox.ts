@@ -86,6 +86,9 @@ export function createOutbox(options: OutboxOptions) {
   const markSent = db.prepare('UPDATE outbox SET sent_at = ?, attempts = attempts + 1, message_id = ? WHERE id = ?');
   // Written before an adapter is called: a row found with an attempt started and not sent was cut short by a crash.
   const markAttemptStarted = db.prepare('UPDATE outbox SET attempt_started_at = ? WHERE id = ?');
+  const reviseUnsent = db.prepare(
+    'UPDATE outbox SET reply = ? WHERE id = ? AND sent_at IS NULL AND failed_at IS NULL AND attempt_started_at IS NULL',
+  );
   // An adapter that throws says nothing went out (a 429, a refused post): the retry is no repeat.
   const markRetry = db.prepare('UPDATE outbox SET attempts = attempts + 1, next_at = ?, last_error = ?, attempt_started_at = NULL WHERE id = ?');
   const markFailed = db.prepare('UPDATE outbox SET attempts = attempts + 1, failed_at = ?, last_error = ? WHERE id = ?');
@@ -220,6 +223,13 @@ export function createOutbox(options: OutboxOptions) {
       }
       touched.add(laneOf(origin));
       return Number(result.lastInsertRowid);
+    },
+    /**
+     * Replaces the reply of a message no delivery has started on yet; false once one has (or it is gone). A live
+     * card whose first post still waits behind its echo goes out with its newest state instead of an edit later.
+     */
+    revise(id: number, reply: Reply): boolean {
+      return reviseUnsent.run(JSON.stringify(sanitize(withoutData(reply))), id).changes === 1;
     },
     register(adapter: Adapter): void {
       adapters.set(adapter.name, adapter);

@@ -132,6 +132,26 @@ describe('cards: one message per run', () => {
     for (let i = 1; i < adapter.edits.length; i++) expect(adapter.edits[i]!.at - adapter.edits[i - 1]!.at).toBeGreaterThanOrEqual(2_000);
   });
 
+  it('a card whose first post has not gone out yet goes out with its newest state, with no edit after it', async () => {
+    const { time, adapter, outbox, cards } = setUp();
+    // The channel is not reachable yet (as behind an echo waiting for Slack's spacing): the post waits.
+    outbox.unregister(adapter.name);
+    cards.update(card('kumo#1', 'working 0s'));
+    time.advance(1_000);
+    cards.update(card('kumo#1', 'working 1s · todo 0/3'));
+    time.advance(1_000);
+    cards.update(card('kumo#1', 'working 2s · todo 1/3'));
+    outbox.register(adapter);
+    await until(() => adapter.posts.length === 1, 'the first post');
+    await runUntil(time, () => time.clock.now() > 10_000);
+    expect(adapter.posts.map((p) => p.text)).toEqual(['working 2s · todo 1/3']);
+    expect(adapter.edits).toEqual([]);
+    // Once posted, a new state is an edit again.
+    cards.update(card('kumo#1', 'finished', true));
+    await runUntil(time, () => adapter.edits.length === 1);
+    expect(adapter.shown.get('m1')).toBe('finished');
+  });
+
   it('lands in the name\'s thread after the echo that opened it, and is edited there', async () => {
     const { time, adapter, outbox, cards } = setUp();
     outbox.enqueue({ origin: C1, reply: reply('📨 kumo ← alice: fix the tests'), threadKey: 'kumo', opensThread: true });
