@@ -211,6 +211,7 @@ export function createApp(deps: AppDeps): App {
     },
     scrub,
     queuedFor: (name) => followUps.queuedFor(name),
+    interruptedBy: (promptId) => followUps.interruptedBy(promptId),
     onRunEnded: (name, promptId) => followUps.runEnded(name, promptId),
     ...deps.monitor,
   });

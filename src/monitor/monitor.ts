@@ -42,6 +42,8 @@ export interface MonitorDeps {
   cards: CardSink;
   /** Prompts queued behind a name's run, shown on its card. */
   queuedFor?: QueuedFor;
+  /** Who stopped a run with `send --now`, by the run's prompt id: its card and final say so instead of "aborted". */
+  interruptedBy?: (promptId: number) => { actor: string; actorName?: string } | undefined;
   scrub?: Scrubber;
   /** How often a live card is drawn again so its elapsed time moves. */
   cardRefreshMs?: number;
@@ -365,6 +367,12 @@ export function createMonitor(deps: MonitorDeps): Monitor {
 
   function act(record: NameRecord, watch: Watch, target: OpencodeTarget, server: ServerRef, observation: Observation, a: Assessment, card: CardState): void {
     const name = record.name;
+    const interrupt = a.finished && watch.promptId !== undefined ? deps.interruptedBy?.(watch.promptId) : undefined;
+    if (interrupt && a.finished) {
+      const why = `interrupted by ${interrupt.actorName ?? interrupt.actor}`;
+      a = { ...a, finished: { ...a.finished, ok: false, problem: why } };
+      card = { ...card, phase: 'failed', detail: why };
+    }
     const drawCard = () => runCards.draw(record, watch, card);
     if (a.finished) {
       const finished = a.finished;
