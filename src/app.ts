@@ -158,7 +158,7 @@ export function createApp(deps: AppDeps): App {
       if (event.kind === 'finished') followUps.runEnded(event.task.name);
     },
   });
-  relay = createTaskRelay({ fleet, registry, outbox, cards, clock, logger, scrub, queuedFor: (name) => followUps.queuedFor(name) });
+  relay = createTaskRelay({ fleet, registry, outbox, cards, clock, logger, scrub, queuedFor: (name) => followUps.queuedFor(name), interruptedBy: (promptId) => followUps.interruptedBy(promptId) });
   const cwd = deps.cwd ?? dirname(config.file);
   const dataDir = config.databasePath === ':memory:' ? join(cwd, 'data') : dirname(config.databasePath);
   const offloader = createOffloader({

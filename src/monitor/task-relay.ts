@@ -22,6 +22,8 @@ export interface TaskRelayDeps {
   /** Each run's live card: drawn as the run goes, instead of a message per change. */
   cards: CardSink;
   queuedFor?: QueuedFor;
+  /** Who stopped a run with `send --now`, by the run's prompt id: its card and final say so instead of "killed". */
+  interruptedBy?: (promptId: number) => { actor: string; actorName?: string } | undefined;
   scrub?: Scrubber;
   /** How often a live card is drawn again so its elapsed time moves. */
   cardRefreshMs?: number;
@@ -81,7 +83,10 @@ export function createTaskRelay(deps: TaskRelayDeps) {
     }
     const view = views.get(task.name);
     const started = record.started_at ? Date.parse(record.started_at) : undefined;
-    const problem = ok ? undefined : record.reason ?? record.terminal_reason ?? record.status;
+    // The run's prompt is still the name's last one: a follow-up is sent only after this final is posted.
+    const promptId = ok ? undefined : registry.get(task.name)?.lastPromptId;
+    const interrupt = promptId !== undefined ? deps.interruptedBy?.(promptId) : undefined;
+    const problem = ok ? undefined : interrupt ? `interrupted by ${interrupt.actorName ?? interrupt.actor}` : (record.reason ?? record.terminal_reason ?? record.status);
     const card = finishedTaskCard(task, record, view?.todos ?? [], problem);
     const facts = [
       record.exit_code !== null && record.exit_code !== 0 ? `exit ${record.exit_code}` : '',

@@ -63,7 +63,8 @@ describe('a send to a busy Claude task', () => {
     await api.waitForRequest('HOLD:c2');
     const echo = await bot.exec('send --now cq urgent: revert that', /^urgent: revert that$/m);
     expect(echo).toContain('📨 **cq** ← tester · interrupting the current run; runs as soon as it has stopped');
-    expect(await bot.waitFor(/📋 \*\*cq\*\* (failed|killed).*/, 60_000)).toMatch(/❌|killed/);
+    // The stopped run's final says who stopped it.
+    expect(await bot.waitFor(/📋 \*\*cq\*\* failed.*\n(?:.*\n)*?❌ .*/, 60_000)).toContain('❌ interrupted by tester');
     expect(await bot.waitFor(/📋 \*\*cq\*\* finished.*\n.*/, 90_000)).toContain('Done: urgent: revert that');
     api.release('c2');
     const urgent = api.requests.filter((r) => r.lastUserText === 'urgent: revert that');
