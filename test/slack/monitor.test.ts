@@ -56,7 +56,7 @@ describe('monitor reports in Slack', { timeout: 150_000 }, () => {
     expect(shown(live)).toContain('🔄 Fix parse() and run the tests');
     expect(shown(live)).toContain('🔲 Update the changelog');
     expect(shown(live)).toMatch(/tokens 10 in · 5 out · \$0\.1\d · context 2%/);
-    expect(live.edits.length).toBeGreaterThanOrEqual(1);
+    // (Posted with the list already, if the list came while the post still waited behind the echo: no edit yet.)
     llm.release('sp1');
 
     const final = await h.botMessage(echo.seq, { threadTs: echo.ts, text: /📋 \*prog\* finished · ✅/ });
