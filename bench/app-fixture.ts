@@ -15,7 +15,7 @@ export interface BenchApp {
 }
 
 /** A whole core on a temp database, with no adapters: what the benchmarks drive directly. */
-export function benchApp(yaml: string | undefined, monitor: AppDeps['monitor'] = {}): BenchApp {
+export function benchApp(yaml: string | undefined, monitor: AppDeps['monitor'] = {}, schedule = true): BenchApp {
   const dir = mkdtempSync(join(tmpdir(), 'sb-bench-'));
   const env: Record<string, string> = { SWITCHBOARD_DB: join(dir, 'bench.db') };
   if (yaml !== undefined) {
@@ -24,7 +24,7 @@ export function benchApp(yaml: string | undefined, monitor: AppDeps['monitor'] =
   }
   const config = loadConfig(dir, env);
   const db = openDatabase(config.databasePath, allMigrations);
-  const app = createApp({ config, env, db, clock: systemClock, logger: silentLogger, monitor });
+  const app = createApp({ config, env, db, clock: systemClock, logger: silentLogger, monitor, schedule });
   return {
     app,
     db,

@@ -64,9 +64,9 @@ export async function benchIdleLatency(runs = 20): Promise<LatencyFigure[]> {
           return {};
         },
       };
-      const { switchboard, monitor } = fixture.app;
+      const { switchboard } = fixture.app;
       switchboard.register(adapter);
-      await monitor.start();
+      await fixture.app.start();
       const origin = { adapter: 'bench', channel: 'c' };
       const actor = { id: 'console:bench' };
       const latencies: number[] = [];

@@ -22,7 +22,7 @@ const SERVERS = 20;
 async function measure(sessions: number, fleet: RemoteFleet): Promise<TickFigure> {
   global.gc?.();
   const rssBefore = process.memoryUsage().rss;
-  const fixture = benchApp(undefined, { schedule: false, streams: false });
+  const fixture = benchApp(undefined, { streams: false }, false);
   const { registry } = fixture.app.switchboard.services;
   const perServer = Math.ceil(sessions / SERVERS);
   fixture.db.transaction(() => {

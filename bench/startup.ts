@@ -61,7 +61,7 @@ async function coreStart(dir: string, file: string): Promise<number> {
   const started = performance.now();
   const db = openDatabase(file, allMigrations);
   const config = loadConfig(dir, { SWITCHBOARD_DB: file });
-  const app = createApp({ config, env: {}, db, clock: systemClock, logger: silentLogger, monitor: { schedule: false } });
+  const app = createApp({ config, env: {}, db, clock: systemClock, logger: silentLogger, schedule: false });
   await app.start();
   const ms = performance.now() - started;
   await app.stop();

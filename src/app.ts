@@ -31,6 +31,7 @@ import { reply, type Reply } from './core/reply.js';
 import { createOffloader, offloadMigrations, type OffloaderDeps } from './offload/index.js';
 import { createOpencodeHosts, opencodeHostMigrations, type HostEvent, type OpencodeHostsDeps } from './opencode-host/index.js';
 import { originKey } from './core/origin.js';
+import { createScheduler } from './core/scheduler.js';
 import { healthMigrations } from './process-health.js';
 import { createFollowUps } from './commands/follow-ups.js';
 import { createPromptQueue, promptQueueMigrations } from './sessions/prompt-queue.js';
@@ -58,8 +59,10 @@ export interface AppDeps {
   lookupHost?: LookupHost;
   commands?: readonly CommandDefinition[];
   scrub?: Scrubber;
-  /** Monitor knobs for tests and benchmarks (no scheduler, no streams, more requests in flight). */
-  monitor?: Pick<MonitorDeps, 'schedule' | 'streams' | 'maxInFlight' | 'cardRefreshMs'>;
+  /** Run the once-a-second beat of the periodic jobs (tests and benchmarks call `beat()` or `monitor.tick()` by hand instead). */
+  schedule?: boolean;
+  /** Monitor knobs for tests and benchmarks (no streams, more requests in flight). */
+  monitor?: Pick<MonitorDeps, 'streams' | 'maxInFlight' | 'cardRefreshMs'>;
   /** Live cards: tests shorten the edit interval below what switchboard.yaml allows. */
   cards?: { minEditIntervalMs?: number; pollMs?: number };
   /** Executor-layer seams for tests (an ssh connector, fetch for webhooks). */
@@ -82,8 +85,10 @@ export interface App {
   scrub: Scrubber;
   /** One message per run, edited in place: the monitor and the task relay draw cards into it. */
   cards: Cards;
-  /** Re-attaches to live tasks, then starts the monitor (which reports whatever finished meanwhile). */
+  /** Re-attaches to live tasks, starts the monitor (which reports whatever finished meanwhile), then the beat. */
   start(): Promise<void>;
+  /** One beat of every periodic job (monitor tick, fleet probe, outbox look), for runs without the schedule. */
+  beat(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -200,11 +205,6 @@ export function createApp(deps: AppDeps): App {
     servers,
     outbox,
     cards,
-    everySecond: () => {
-      void tasks.tick();
-      // Messages another process (the `switchboard` CLI) queued in the same database go out too.
-      outbox.pump();
-    },
     taskReport: (name) => {
       const task = fleet.get(name);
       return { over: !task || isFinal(task.status) };
@@ -235,6 +235,11 @@ export function createApp(deps: AppDeps): App {
     followUps,
     notify,
   };
+  const scheduler = createScheduler({ logger });
+  scheduler.add('monitor', () => monitor.tick());
+  scheduler.add('fleet', () => tasks.tick());
+  // Messages another process (the `switchboard` CLI) queued in the same database go out too.
+  scheduler.add('outbox', () => outbox.pump());
   monitor.attachServices(services);
   followUps.attachServices(services);
   const switchboard = createSwitchboard({ services, commands, outbox, ledger: createInboundLedger(db, clock) });
@@ -255,8 +260,12 @@ export function createApp(deps: AppDeps): App {
       await followUps.start();
       if ((deps.hostCheckMs ?? 30_000) > 0) hosts.supervise(deps.hostCheckMs ?? 30_000);
       void tasks.tick(true);
+      if (deps.schedule !== false) scheduler.start();
     },
+    /** One beat of every periodic job, for tests that run without the schedule. */
+    beat: () => scheduler.beat(),
     async stop() {
+      await scheduler.stop();
       await monitor.stop();
       await hosts.close();
       await fleet.close();

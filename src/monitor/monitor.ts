@@ -1,4 +1,3 @@
-import cron from 'node-cron';
 import type { Services } from '../commands/context.js';
 import type { Config } from '../config/load.js';
 import type { Clock } from '../core/clock.js';
@@ -47,12 +46,8 @@ export interface MonitorDeps {
   scrub?: Scrubber;
   /** How often a live card is drawn again so its elapsed time moves. */
   cardRefreshMs?: number;
-  /** Run the once-a-second scheduler (tests and benchmarks drive `tick()` by hand instead). */
-  schedule?: boolean;
   /** Use the servers' event streams (the benchmark measures polling alone with false). */
   streams?: boolean;
-  /** Also run on the scheduler's beat (the executor fleet's probe), so there is one scheduler for all. */
-  everySecond?: () => void;
   /** For watched task names: whether the task is over (its card and result are the relay's). */
   taskReport?: (name: string) => { over: boolean };
   /** A watched run has ended and its final output (or why it ended) is posted: the next queued prompt may go. */
@@ -63,7 +58,7 @@ export type Monitor = MonitorControl & {
   attachServices(services: Services): void;
   start(): Promise<void>;
   stop(): Promise<void>;
-  /** Starts the checks of every watch that is due now (what the scheduler calls each second). */
+  /** Starts the checks of every watch that is due now (the app's scheduler runs it every second). */
   tick(): Promise<void>;
   /** Checks the given watches (all when omitted) at once, as after a restart. */
   checkNow(names?: readonly string[], reason?: CheckReason): Promise<void>;
@@ -113,7 +108,6 @@ export function createMonitor(deps: MonitorDeps): Monitor {
   /** Every watch name the index has considered, OpenCode or not, to notice changes by other processes. */
   const known = new Set<string>();
   let services: Services | undefined;
-  let scheduler: ReturnType<typeof cron.createTask> | undefined;
   /** Until start(): a one-shot CLI process records watches but never checks, streams or posts. */
   let stopped = true;
 
@@ -485,7 +479,6 @@ export function createMonitor(deps: MonitorDeps): Monitor {
   };
 
   async function tick(): Promise<void> {
-    deps.everySecond?.();
     runCards.refresh();
     const now = clock.now();
     const watches = store.all();
@@ -542,18 +535,9 @@ export function createMonitor(deps: MonitorDeps): Monitor {
       rebuild();
       // Whatever finished while Switchboard was down is reported now, once.
       await checkMany(store.all().map((w) => w.name), 'reconcile');
-      if (deps.schedule !== false) {
-        scheduler = cron.createTask('* * * * * *', tick, { noOverlap: true, name: 'switchboard-monitor' });
-        await scheduler.start();
-      }
     },
     async stop() {
       stopped = true;
-      if (scheduler) {
-        await scheduler.stop();
-        await scheduler.destroy();
-        scheduler = undefined;
-      }
       hub.stop();
       await Promise.allSettled([...running.values()]);
     },

@@ -151,7 +151,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     : await discordAdapterFactory.create({ core: app.switchboard, env, logger });
   app.switchboard.register(adapter);
   await adapter.start();
-  await app.monitor.start();
+  await app.start();
 
   const idOf = (m: TwinMessage | string) => (typeof m === 'string' ? m : m.id);
   return {

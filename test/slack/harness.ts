@@ -148,7 +148,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     ) as SlackAdapter;
     app.switchboard.register(adapter);
     await adapter.start();
-    await app.monitor.start();
+    await app.start();
     if (options.mode === 'http') slack.setEventsUrl(`http://127.0.0.1:${adapter.port}/slack/events`);
     return { db, app, adapter };
   };

@@ -97,7 +97,8 @@ export function startCore(options: CoreOptions): Core {
     logger: { debug: () => undefined, info: record('info'), warn: record('warn'), error: record('error') },
     lookupHost: options.lookupHost ?? refusingLookup,
     requestTimeoutMs: 3_000,
-    monitor: { schedule: false, streams: false },
+    schedule: false,
+    monitor: { streams: false },
     fleet: { connectSsh: (target) => unreachableTransport(`${target.user}@${target.host}:${target.port}`), homeDir: dir },
   });
   return {
