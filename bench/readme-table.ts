@@ -21,8 +21,11 @@ function table(rows: readonly Record<string, unknown>[]): string {
 export function renderResults(results: Record<string, unknown>): string {
   const machine = results.machine as Record<string, unknown>;
   const lines = [`Measured ${String(results.at).slice(0, 10)} on ${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGiB} GiB, Node ${machine.node}.`];
-  for (const [section, rows] of Object.entries(results)) {
-    if (Array.isArray(rows) && rows.length > 0) lines.push('', `**${section}**`, '', table(rows as Record<string, unknown>[]));
+  for (const [section, value] of Object.entries(results)) {
+    if (section === 'machine') continue;
+    // A section is a list of rows, or one row of figures (card latency).
+    const rows = Array.isArray(value) ? value : value !== null && typeof value === 'object' ? [value] : [];
+    if (rows.length > 0) lines.push('', `**${section}**`, '', table(rows as Record<string, unknown>[]));
   }
   return lines.join('\n');
 }
