@@ -1,4 +1,5 @@
 import { numberPieces, splitOnLines } from '../../../src/core/split.js';
+import { slug } from '../../shared/file-names.js';
 import type { Block, Reply } from '../../../src/core/reply.js';
 import { choiceRows, listsOptions, type ButtonRow } from './components.js';
 import { DISCORD_LIMITS, type RenderLimits } from './limits.js';
@@ -159,10 +160,3 @@ function count(text: string): string {
   return text.length.toLocaleString('en-US');
 }
 
-function slug(text: string): string {
-  return text
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-+|-+$/g, '')
-    .slice(0, 40);
-}

@@ -1,4 +1,5 @@
 import type { Block, Reply } from '../../../src/core/reply.js';
+import { slug } from '../../shared/file-names.js';
 import { attributionBlock, blockChars, choiceBlocks, context, proseSections, section, type SlackBlock } from './blocks.js';
 import { SLACK_RENDER_LIMITS, type RenderLimits } from './limits.js';
 import { codeBlock, FENCE_OVERHEAD, markdownToMrkdwn, proseToMrkdwn } from './mrkdwn.js';
@@ -147,14 +148,6 @@ function fileFor(block: Extract<Block, { type: 'verbatim' | 'output' }>, subject
   const kind = block.type === 'verbatim' ? 'text' : 'output';
   const filename = `${base}-${kind}${index > 0 ? `-${index + 1}` : ''}.${ext}`;
   return { filename, title: block.title ?? `${subject ?? 'Switchboard'} ${kind}`, content: block.text };
-}
-
-function slug(text: string): string {
-  return text
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-+|-+$/g, '')
-    .slice(0, 40);
 }
 
 /**
