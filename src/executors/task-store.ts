@@ -1,3 +1,6 @@
+// Why this file is long: it is the one owner of the executor_tasks and executor_task_attempts tables: the schema, the
+// row types and every statement over them (~17 prepared queries) stay together so no other module writes
+// them; the typed row mapping is most of its length. Splitting by query family is planned with issue 15.
 import type { Db, Migration } from '../sessions/database.js';
 import type { PendingAction } from './classify.js';
 import type { Usage } from './claude-events.js';

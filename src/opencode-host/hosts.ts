@@ -1,3 +1,6 @@
+// Why this file is long: start, attach, probe, stop, the supervisor's restart budget and the published refs
+// of managed OpenCode servers share one in-memory map of live servers and tunnels. Issue 15 splits it by job
+// (lifecycle, supervisor, published refs) on top of the one host layer it introduces.
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
