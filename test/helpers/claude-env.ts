@@ -27,3 +27,22 @@ export function claudeEnv(options: { baseUrl: string; configDir: string; todoToo
     ...(options.todoTools ? { CLAUDE_CODE_ENABLE_TODO_TOOLS: 'true', CLAUDE_CODE_ENABLE_TASKS: 'false' } : {}),
   };
 }
+
+/**
+ * `switchboard.yaml` lines for a local executor that runs the real CLI against the fake API in `baseUrl`, its
+ * tasks under `root/tasks`, in its own tmux server `socket`, the CLI's config under `root/claude`.
+ */
+export function localClaudeExecutorYaml(options: { baseUrl: string; root: string; socket: string }): string[] {
+  const env = claudeEnv({ baseUrl: options.baseUrl, configDir: join(options.root, 'claude') });
+  return [
+    'defaults:',
+    `  claudePath: ${CLAUDE_PATH}`,
+    'executors:',
+    '  - name: local',
+    '    type: local',
+    `    tmuxSocket: ${options.socket}`,
+    `    tasksDir: ${join(options.root, 'tasks')}`,
+    '    env:',
+    ...Object.entries(env).map(([k, v]) => `      ${k}: ${JSON.stringify(v)}`),
+  ];
+}

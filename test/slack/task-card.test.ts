@@ -1,11 +1,11 @@
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeEntities } from '../../adapters/slack/render/mrkdwn.js';
 import { startFakeAnthropic, type FakeAnthropic } from '../fakes/anthropic/fake-anthropic.js';
-import { CLAUDE_PATH, claudeEnv } from '../helpers/claude-env.js';
+import { localClaudeExecutorYaml } from '../helpers/claude-env.js';
+import { killTmuxServer } from '../helpers/tmux.js';
 import type { SlackMessage } from '../twins/slack/index.js';
 import { ALICE, WORK, startHarness, type Harness } from './harness.js';
 
@@ -23,32 +23,17 @@ beforeAll(async () => {
   api = await startFakeAnthropic();
   root = mkdtempSync(join(tmpdir(), 'sb-slack-card-'));
   mkdirSync(join(root, 'work'));
-  const env = claudeEnv({ baseUrl: api.baseUrl, configDir: join(root, 'claude') });
   h = await startHarness({
     mode: 'http',
     // A local executor works on this machine: it needs a HOME and a PATH (tmux, bash).
     env: { HOME: process.env.HOME ?? root, PATH: process.env.PATH ?? '/usr/bin:/bin' },
-    yaml: [
-      'defaults:',
-      `  claudePath: ${CLAUDE_PATH}`,
-      'executors:',
-      '  - name: local',
-      '    type: local',
-      `    tmuxSocket: ${socket}`,
-      `    tasksDir: ${join(root, 'tasks')}`,
-      '    env:',
-      ...Object.entries(env).map(([k, v]) => `      ${k}: ${JSON.stringify(v)}`),
-    ].join('\n'),
+    yaml: localClaudeExecutorYaml({ baseUrl: api.baseUrl, root, socket }).join('\n'),
   });
 }, 120_000);
 
 afterAll(async () => {
   await h?.stop();
-  try {
-    execFileSync('tmux', ['-L', socket, 'kill-server'], { stdio: 'ignore' });
-  } catch {
-    // no server left: fine
-  }
+  killTmuxServer(socket);
   await api?.close();
   if (root) rmSync(root, { recursive: true, force: true });
 });
