@@ -1,3 +1,4 @@
+import { retryDelayMs } from '../core/backoff.js';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
 import type { TaskEvent } from './api.js';
@@ -58,5 +59,5 @@ export function prepareWhere(h: ExecutorHandle, task: TaskRow): { workspace?: st
 
 /** Before resume n+1: base · 2^n, capped. */
 export function backoffMs(defaults: ExecutorDefaults, retries: number): number {
-  return Math.min(defaults.retryBackoffMaxSec * 1000, defaults.retryBackoffSec * 1000 * 2 ** retries);
+  return retryDelayMs(retries + 1, defaults.retryBackoffSec * 1000, defaults.retryBackoffMaxSec * 1000);
 }

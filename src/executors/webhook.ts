@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import { retryDelayMs } from '../core/backoff.js';
 
 /**
  * Delivering a completion record to `defaults.webhookUrl`. One POST per call; the fleet keeps the delivery
@@ -57,5 +58,5 @@ export async function postWebhook(fetch: FetchLike, delivery: WebhookDelivery): 
 
 /** Seconds before try n+1 (n ≥ 1): 2, 4, 8, … capped at 5 minutes. */
 export function webhookRetryDelayMs(triesSoFar: number): number {
-  return Math.min(300_000, 1000 * 2 ** Math.max(1, triesSoFar));
+  return retryDelayMs(Math.max(1, triesSoFar) + 1, 1_000, 300_000);
 }

@@ -1,5 +1,5 @@
 import type { Logger } from '../core/logger.js';
-import { retryDelayMs } from '../notify/backoff.js';
+import { retryDelayMs } from '../core/backoff.js';
 import type { ConnectionGuard } from '../opencode/connection-guard.js';
 import { openEventStream, type EventStream, type ServerEvent } from '../opencode/event-stream.js';
 import type { ServerRef } from '../opencode/server-ref.js';

@@ -5,7 +5,7 @@ import type { Logger } from '../core/logger.js';
 import { channelOf, type Origin } from '../core/origin.js';
 import type { Reply } from '../core/reply.js';
 import type { Db } from '../sessions/database.js';
-import { retryDelayMs } from './backoff.js';
+import { retryDelayMs } from '../core/backoff.js';
 import type { CardSink, CardUpdate } from './card-sink.js';
 import { createEditWindow } from './edit-budget.js';
 import { outboxLane, type Outbox } from './outbox.js';

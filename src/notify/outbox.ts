@@ -5,7 +5,7 @@ import type { Logger } from '../core/logger.js';
 import type { Origin } from '../core/origin.js';
 import type { Reply } from '../core/reply.js';
 import type { Db } from '../sessions/database.js';
-import { retryDelayMs } from './backoff.js';
+import { retryDelayMs } from '../core/backoff.js';
 import { createWake } from './wake.js';
 
 /**

@@ -7,7 +7,7 @@ import { DeliveryError, type Adapter, type DeliveryResult, type OutgoingMessage 
 import type { Logger } from '../../src/core/logger.js';
 import type { Origin } from '../../src/core/origin.js';
 import { reply, replyToPlainText, type Reply } from '../../src/core/reply.js';
-import { retryDelayMs } from '../../src/notify/backoff.js';
+import { retryDelayMs } from '../../src/core/backoff.js';
 import { createOutbox, type Outbox, type OutboxOptions } from '../../src/notify/outbox.js';
 import { openDatabase, type Db } from '../../src/sessions/database.js';
 import { manualTime, settle, until, within } from './helpers/wait.js';
