@@ -1,6 +1,7 @@
 import got, { type Got, type Method } from 'got';
 import { z } from 'zod';
 import { SwitchboardError } from '../errors.js';
+import { basicAuthorization } from './basic-auth.js';
 import { messageOfErrorBody, redirectError, transportError } from './client-errors.js';
 import { strictConnectionGuard, type ConnectionGuard } from './connection-guard.js';
 import {
@@ -21,6 +22,11 @@ export interface OpencodeClientOptions {
   timeoutMs?: number;
   /** Checks the address of every connection (default: system DNS, metadata addresses refused). */
   guard?: ConnectionGuard;
+  /**
+   * Keep connections open between calls (default). A one-shot client (a managed server's health check) passes
+   * false, so no idle socket outlives its call and holds the tunnel open.
+   */
+  keepAlive?: boolean;
 }
 
 export interface PromptInput {
@@ -46,12 +52,10 @@ export type OpencodeClient = ReturnType<typeof createOpencodeClient>;
  */
 export function createOpencodeClient(server: ServerRef, options: OpencodeClientOptions = {}) {
   const timeoutMs = options.timeoutMs ?? 15_000;
-  const authorization = server.password
-    ? `Basic ${Buffer.from(`${server.username}:${server.password}`).toString('base64')}`
-    : undefined;
+  const authorization = basicAuthorization(server);
   const http: Got = got.extend({
     prefixUrl: `${server.url}/`,
-    agent: (options.guard ?? strictConnectionGuard).agents({ keepAlive: true, maxSockets: 16 }),
+    agent: (options.guard ?? strictConnectionGuard).agents({ keepAlive: options.keepAlive ?? true, maxSockets: 16 }),
     timeout: { connect: Math.min(timeoutMs, 5_000), request: timeoutMs },
     retry: {
       limit: 1,

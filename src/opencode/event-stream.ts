@@ -1,6 +1,7 @@
 import got from 'got';
 import { createParser } from 'eventsource-parser';
 import { z } from 'zod';
+import { basicAuthorization } from './basic-auth.js';
 import { guardRefusal, redirectError } from './client-errors.js';
 import { strictConnectionGuard, type ConnectionGuard } from './connection-guard.js';
 import type { ServerRef } from './server-ref.js';
@@ -72,9 +73,7 @@ export function openEventStream(server: ServerRef, handlers: EventStreamHandlers
     silenceTimer.unref();
   };
 
-  const authorization = server.password
-    ? `Basic ${Buffer.from(`${server.username}:${server.password}`).toString('base64')}`
-    : undefined;
+  const authorization = basicAuthorization(server);
   const stream = got.stream(`${server.url}/global/event`, {
     headers: { accept: 'text/event-stream', ...(authorization ? { authorization } : {}) },
     // Generous: a loaded server answers slowly, and each reconnect risks missing events.

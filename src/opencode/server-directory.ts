@@ -2,6 +2,7 @@ import { SwitchboardError } from '../errors.js';
 import { closest } from '../commands/closest.js';
 import type { Environment } from '../config/environment.js';
 import type { ServerConfig } from '../config/schema.js';
+import { basicAuthorization } from './basic-auth.js';
 import { createOpencodeClient, type OpencodeClient, type OpencodeClientOptions } from './client.js';
 import { looksLikeUrl, parseServerUrl, type ServerRef } from './server-ref.js';
 
@@ -67,7 +68,7 @@ export function createServerDirectory(
       if (key === 'authorizationHeader') {
         wrapped[key] = () => {
           const ref = source.current(executor);
-          return ref?.password ? `Basic ${Buffer.from(`${ref.username}:${ref.password}`).toString('base64')}` : undefined;
+          return ref ? basicAuthorization(ref) : undefined;
         };
         continue;
       }
