@@ -6,6 +6,7 @@ import { loadEnvironment } from './config/environment.js';
 import { configFilePath, loadConfig } from './config/load.js';
 import { SAMPLE_CONFIG } from './config/sample.js';
 import { replyToPlainText, type Reply } from './core/reply.js';
+import { parseCliArgs } from './cli-args.js';
 import { SwitchboardError } from './errors.js';
 import { HEARTBEAT_EVERY_MS, isStartupFailure, reportStartupFailure, runBot, type ProcessIo } from './main.js';
 import { allMigrations } from './app.js';
@@ -50,10 +51,9 @@ async function withApp<T>(io: ProcessIo, work: (app: App, scrub: (text: string) 
   }
 }
 
-async function runOnce(io: ProcessIo, argv: string[]): Promise<number> {
-  const json = argv.includes('--json');
-  const jsonl = argv.includes('--jsonl');
-  const words = argv.filter((arg) => arg !== '--json' && arg !== '--jsonl');
+async function runOnce(io: ProcessIo, words: string[], output: 'text' | 'json' | 'jsonl'): Promise<number> {
+  const json = output === 'json';
+  const jsonl = output === 'jsonl';
   return withApp(io, async (app, scrub) => {
     const user = io.env.USER ?? userInfo().username;
     const result = await app.switchboard.execute(
@@ -165,25 +165,29 @@ function initConfig(io: ProcessIo, env: Readonly<Record<string, string | undefin
 }
 
 export async function runCli(io: ProcessIo, argv: string[]): Promise<number> {
+  // The bot reports its own startup failures; only one-shot commands are caught here.
   if (argv.length === 0) return runBot(io);
   try {
-    if (argv[0] === 'config' && argv[1] === '--init') return initConfig(io, loadEnvironment(io.cwd, io.env));
-    if (argv[0] === 'logs' && argv.includes('--follow') && argv[1]) {
-      const at = argv.indexOf('--lines');
-      return await followLogs(io, argv[1], at > 0 ? Number(argv[at + 1] ?? 40) || 40 : 40);
+    const command = parseCliArgs(argv);
+    switch (command.kind) {
+      case 'bot':
+        return await runBot(io);
+      case 'config-init':
+        return initConfig(io, loadEnvironment(io.cwd, io.env));
+      case 'health':
+        return health(io);
+      case 'follow-logs':
+        return await followLogs(io, command.name, command.lines);
+      case 'dashboard':
+        return await dashboard(io, command.everySeconds);
+      case 'once':
+        return await runOnce(io, command.words, command.output);
     }
-    if (argv[0] === 'health' && argv.length === 1) return health(io);
-    if (argv[0] === 'dashboard') {
-      const at = argv.indexOf('--watch');
-      const seconds = at > 0 ? Number(argv[at + 1] ?? 10) || 10 : undefined;
-      return await dashboard(io, seconds);
-    }
-    return await runOnce(io, argv);
   } catch (error) {
     if (isStartupFailure(error)) return reportStartupFailure(io.stderr, error);
     if (error instanceof SwitchboardError) {
-      io.stderr.write(`switchboard: ${error.message}\n`);
-      return EXIT.failed;
+      io.stderr.write(`switchboard: ${error.message}${error.hint ? `\n${error.hint}` : ''}\n`);
+      return error.code === 'usage' ? EXIT.usage : EXIT.failed;
     }
     throw error;
   }

@@ -89,4 +89,11 @@ describe('the switchboard command', () => {
     expect(frame.stdout).toMatch(/kumo .*opencode on/);
     expect(frame.stdout).toContain('Active tasks:');
   });
+
+  it('refuses a bad flag of its own with the usage line and exit status 2, drawing nothing', async () => {
+    const bad = await cli(['dashboard', '--watch', 'soon']);
+    expect(bad.code).toBe(2);
+    expect(bad.stdout).toBe('');
+    expect(bad.stderr).toBe('switchboard: option `--watch` needs a whole number from 1, not `soon`\nusage: switchboard dashboard [--watch SECONDS]\n');
+  });
 });
