@@ -40,7 +40,7 @@ describe('the CLI’s own flags (node:util parseArgs)', () => {
       output: 'text',
     });
     // `--json=x` is not our flag: it stays for the grammar to refuse.
-    expect(parseCliArgs(['sessions', '--json=x']).words).toEqual(['sessions', '--json=x']);
+    expect(parseCliArgs(['sessions', '--json=x'])).toEqual({ kind: 'once', words: ['sessions', '--json=x'], output: 'text' });
   });
 
   it('refuses bad flags with the usage line, and nothing runs', () => {
