@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readCodeBlock, decodeEntities } from '../../adapters/slack/render/mrkdwn.js';
+import { decodeEntities } from '../../adapters/slack/render/mrkdwn.js';
 import { startFakeLlm, type FakeLlm } from '../fakes/llm/fake-llm.js';
 import { removeServerRoot, startOpencodeServer, type OpencodeServer } from '../helpers/opencode-server.js';
 import { listButtons, type SlackMessage } from '../twins/slack/index.js';
 import { ADMIN, ALICE, BLOCKED, BOB, EVE, WORK, startHarness, type Harness } from './harness.js';
-import { codeSections, liveMarkup, sectionTexts } from './slack-render.js';
+import { liveMarkup, preformattedTexts, sectionTexts } from './slack-render.js';
 import { warmUp } from './warm-up.js';
 
 /**
@@ -113,13 +113,12 @@ describe('/sb over HTTP, with a real OpenCode server', { timeout: 150_000 }, () 
     const echo = await h.botMessage(at, { text: /📨/ });
     expect(echo.threadTs).toBeUndefined();
     expect(shown(echo)).toContain('📨 *kumo* ← alice (agent build)');
-    const [code, ...more] = codeSections(echo.blocks);
-    expect(more).toEqual([]);
-    expect(readCodeBlock(code!)).toBe(prompt);
-    // Nothing the user typed is live: the only markup in the message is our own attribution.
-    expect(liveMarkup(echo.visibleText)).toEqual([`<@${ALICE}>`]);
+    // The prompt is one preformatted block holding its exact text (Slack parses nothing there); our prose
+    // around it is mrkdwn, where nothing of the prompt appears.
+    expect(preformattedTexts(echo.blocks)).toEqual([prompt]);
+    expect(liveMarkup(sectionTexts(echo.blocks).join('\n'))).toEqual([]);
+    expect(sectionTexts(echo.blocks).join('\n')).not.toContain('rm -rf');
     expect(liveMarkup(echo.text)).toEqual([]);
-    expect(code!.slice(3, -3)).not.toContain('```');
     expect((await llm.waitForRequest('check <@U123>')).lastUserText).toBe(prompt);
 
     // The next prompt for the same name lands in that thread.
@@ -158,15 +157,13 @@ describe('/sb over HTTP, with a real OpenCode server', { timeout: 150_000 }, () 
     const at = h.mark();
     await h.sb(ALICE, `send bidi ${prompt}`);
     const echo = await h.botMessage(at, { text: /📨 \*bidi\*/ });
-    const [code, ...more] = codeSections(echo.blocks);
-    expect(more).toEqual([]);
-    expect(readCodeBlock(code!)).toBe(prompt);
+    expect(preformattedTexts(echo.blocks)).toEqual([prompt]);
     expect(shown(echo)).toContain(
       '⚠️ this prompt contains 2 right-to-left override characters (U+202E), 1 pop directional formatting character (U+202C), ' +
         '1 left-to-right isolate character (U+2066) and 1 pop directional isolate character (U+2069)',
     );
     // The marker is ours: the controls themselves are only inside the code block.
-    expect(shown(echo).replace(code!, '')).not.toMatch(/[\u202a-\u202e\u2066-\u2069]/);
+    expect(sectionTexts(echo.blocks).join('\n')).not.toMatch(/[\u202a-\u202e\u2066-\u2069]/);
     expect((await llm.waitForRequest('approve \u202e')).lastUserText).toBe(prompt);
     await finalReport(echo, 'bidi', echo.threadTs ?? echo.ts);
   });

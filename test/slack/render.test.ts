@@ -2,14 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { withoutChoice } from '../../adapters/slack/inbound.js';
 import { context, type SlackBlock } from '../../adapters/slack/render/blocks.js';
 import { SLACK_RENDER_LIMITS } from '../../adapters/slack/render/limits.js';
-import { codeBlock, decodeEntities, markdownToMrkdwn, proseToMrkdwn, readCodeBlock } from '../../adapters/slack/render/mrkdwn.js';
+import { decodeEntities, markdownToMrkdwn, proseToMrkdwn } from '../../adapters/slack/render/mrkdwn.js';
 import { fitPieces } from '../../adapters/slack/render/pieces.js';
 import { planReply, type DeliveryPlan } from '../../adapters/slack/render/plan.js';
 import { commandText, messageText, withoutLeadingMention } from '../../adapters/slack/slack-text.js';
 import { slackSettingsFromEnv } from '../../adapters/slack/settings.js';
 import { output, reply, text, verbatim } from '../../src/core/reply.js';
 import { checkMessageLimits, renderVisibleText } from '../twins/slack/index.js';
-import { liveMarkup, sectionTexts } from './slack-render.js';
+import { liveMarkup, preformattedTexts, sectionTexts } from './slack-render.js';
 
 /** The rendering on its own: escaping, splitting and Slack's limits, without Bolt or a network. */
 const HOSTILE = 'hey <@U123> <!here> <!channel> &lt; *bold* _it_ <https://evil.example|click> ```rm -rf /``` `x` > done &';
@@ -29,21 +29,6 @@ describe('mrkdwn escaping', () => {
 
   it('turns **bold** into Slack bold in our prose and leaves code spans alone', () => {
     expect(proseToMrkdwn('📨 **kumo** ← `send`')).toBe('📨 *kumo* ← `send`');
-  });
-
-  it('puts verbatim text in a code block nothing inside can end, with every character kept', () => {
-    const rendered = codeBlock(HOSTILE);
-    expect(rendered.startsWith('```')).toBe(true);
-    expect(rendered.endsWith('```')).toBe(true);
-    // No run of three backticks except the two fences.
-    expect(rendered.slice(3, -3)).not.toMatch(/```/);
-    expect(liveMarkup(rendered)).toEqual([]);
-    expect(readCodeBlock(rendered)).toBe(HOSTILE);
-    for (const edge of ['`', '``', '```', 'a`', '`a', '````x````', '']) {
-      const block = codeBlock(edge);
-      expect(block.slice(3, -3)).not.toMatch(/^`|`$|``/);
-      expect(readCodeBlock(block)).toBe(edge);
-    }
   });
 
   it('renders agent markdown with formatting but no live mentions or links', () => {
@@ -89,18 +74,53 @@ describe('splitting', () => {
 });
 
 describe('planning a reply into Slack messages', () => {
-  it('renders a prompt echo as prose plus an inert code block, attributed to the sender', () => {
+  it('renders a prompt echo as prose plus a preformatted block holding the exact text, attributed to the sender', () => {
     const plan = planReply(reply([text('📨 **kumo** ← alice'), verbatim(HOSTILE)]), { allowFiles: true, attributeTo: 'UALICE' });
     expect(plan.files).toEqual([]);
     expect(plan.messages).toHaveLength(1);
     const [message] = plan.messages;
     everyMessageFits(plan);
+    expect(message!.blocks.map((b) => b.type)).toEqual(['section', 'rich_text', 'context']);
+    // Nothing escaped, nothing inserted: the block is the text, and Slack parses nothing in it.
+    expect(preformattedTexts(message!.blocks)).toEqual([HOSTILE]);
     const visible = renderVisibleText(message!.text, message!.blocks as never);
-    expect(visible).toContain('📨 *kumo* ← alice');
-    // The only live markup in the whole message is our own attribution.
-    expect(liveMarkup(visible)).toEqual(['<@UALICE>']);
-    expect(readCodeBlock(sectionTexts(message!.blocks)[1]!)).toBe(HOSTILE);
+    expect(visible).toBe(`📨 *kumo* ← alice\n\`\`\`${HOSTILE}\`\`\`\nrequested by <@UALICE>`);
+    // The notification text is our prose only; the prompt never reaches mrkdwn.
     expect(message!.text).toBe('📨 kumo ← alice');
+    expect(sectionTexts(message!.blocks).join('')).not.toContain('rm -rf');
+  });
+
+  it('keeps every edge exact: backtick runs, fences at either end, whitespace, control characters', () => {
+    for (const edge of ['`', '``', '```', 'a`', '`a', '````x````', '```\n```', '  lead and trail  ', '\n\nblank lines\n\n', 'nul\u0000bell\u0007', '\u200b\u202e']) {
+      const plan = planReply(reply([verbatim(edge)]), { allowFiles: true });
+      everyMessageFits(plan);
+      expect(plan.files).toEqual([]);
+      expect(preformattedTexts(plan.messages[0]!.blocks)).toEqual([edge]);
+    }
+    // Empty text cannot be a rich_text element (Slack refuses it): it says so instead.
+    const empty = planReply(reply([verbatim('')]), { allowFiles: true });
+    everyMessageFits(empty);
+    expect(renderVisibleText(empty.messages[0]!.text, empty.messages[0]!.blocks as never)).toBe('_(no text)_');
+  });
+
+  it('takes exactly one block up to the limit; one character more is shown in blocks with the exact text attached', () => {
+    const fits = `${'f'.repeat(SLACK_RENDER_LIMITS.preformattedChars - 4)}\n\`\`\``;
+    expect(fits).toHaveLength(SLACK_RENDER_LIMITS.preformattedChars);
+    const one = planReply(reply([verbatim(fits)]), { allowFiles: true, subject: 'kumo' });
+    expect(preformattedTexts(one.messages[0]!.blocks)).toEqual([fits]);
+    expect(one.files).toEqual([]);
+
+    const over = `${fits}\n`;
+    const plan = planReply(reply([text('📨 **kumo** ← alice'), verbatim(over)]), { allowFiles: true, subject: 'kumo' });
+    everyMessageFits(plan);
+    expect(plan.files).toEqual([{ filename: 'kumo-text.txt', title: 'kumo text', content: over }]);
+    expect(plan.messages).toHaveLength(1);
+    const shown = preformattedTexts(plan.messages[0]!.blocks);
+    expect(shown.length).toBe(2);
+    expect(shown.join('')).toBe(over);
+    expect(renderVisibleText(plan.messages[0]!.text, plan.messages[0]!.blocks as never)).toMatch(
+      /\n📎 the exact text is attached as `kumo-text\.txt`: it is split over 2 blocks above$/,
+    );
   });
 
   it('attaches a verbatim text longer than one message as a file, exactly, with a note in its place', () => {
@@ -109,6 +129,7 @@ describe('planning a reply into Slack messages', () => {
     const plan = planReply(reply([text('📨 **kumo** ← alice'), verbatim(long)]), { allowFiles: true, subject: 'kumo' });
     expect(plan.files).toEqual([{ filename: 'kumo-text.txt', title: 'kumo text', content: long }]);
     expect(plan.messages).toHaveLength(1);
+    expect(preformattedTexts(plan.messages[0]!.blocks)).toEqual([]);
     expect(renderVisibleText(plan.messages[0]!.text, plan.messages[0]!.blocks as never)).toContain(
       `📎 The full text (${long.length.toLocaleString('en-US')} characters) is attached as \`kumo-text.txt\``,
     );
@@ -145,7 +166,7 @@ describe('planning a reply into Slack messages', () => {
     expect(plan.files).toEqual([]);
     expect(plan.messages.length).toBeGreaterThan(2);
     everyMessageFits(plan);
-    expect(plan.messages.flatMap((m) => sectionTexts(m.blocks)).map(readCodeBlock).join('')).toBe(long);
+    expect(plan.messages.flatMap((m) => preformattedTexts(m.blocks)).join('')).toBe(long);
   });
 
   it('renders choices as buttons carrying the choice id and index, descriptions beside them', () => {

@@ -16,7 +16,18 @@ export function sectionTexts(blocks: readonly unknown[] | undefined): string[] {
   });
 }
 
-/** The code blocks (``` … ```) among the sections, in order. */
-export function codeSections(blocks: readonly unknown[] | undefined): string[] {
-  return sectionTexts(blocks).filter((t) => t.startsWith('```') && t.endsWith('```'));
+/**
+ * What a person copies from each exact-text block (a rich_text preformatted element), in order: its text
+ * elements joined, as sent. Slack shows them as is, so this is the text the echo carries.
+ */
+export function preformattedTexts(blocks: readonly unknown[] | undefined): string[] {
+  return (blocks ?? []).flatMap((block) => {
+    const b = block as { type?: string; elements?: unknown };
+    if (b.type !== 'rich_text' || !Array.isArray(b.elements)) return [];
+    return b.elements.flatMap((el: { type?: string; elements?: unknown }) =>
+      el.type === 'rich_text_preformatted' && Array.isArray(el.elements)
+        ? [el.elements.map((t: { text?: unknown; url?: unknown }) => String(t.text ?? t.url ?? '')).join('')]
+        : [],
+    );
+  });
 }

@@ -20,6 +20,15 @@ export function context(mrkdwn: string): SlackBlock {
   return { type: 'context', elements: [{ type: 'mrkdwn', text: mrkdwn }] };
 }
 
+/**
+ * Exact text, shown as is: a rich_text block holding one preformatted element. Slack parses no mrkdwn,
+ * entities, mentions or links inside its text elements, so nothing is escaped or inserted and what a person
+ * copies from it is the text itself. (The mrkdwn ``` block needed zero-width spaces between backticks.)
+ */
+export function preformatted(text: string): SlackBlock {
+  return { type: 'rich_text', elements: [{ type: 'rich_text_preformatted', elements: [{ type: 'text', text }] }] };
+}
+
 /** Prose as one or more sections, each within Slack's section limit after escaping. */
 export function proseSections(text: string, limits: RenderLimits): SlackBlock[] {
   return fitPieces(text, limits.sectionChars, (piece) => proseToMrkdwn(piece).length)
@@ -66,6 +75,7 @@ export function choiceBlocks(
 
 /** How many characters of text a block carries, for the per-message budget. */
 export function blockChars(block: SlackBlock): number {
+  if (block.type === 'rich_text') return richTextChars(block['elements']);
   const text = block['text'];
   if (text && typeof text === 'object' && typeof (text as { text?: unknown }).text === 'string') {
     return (text as { text: string }).text.length;
@@ -80,4 +90,13 @@ export function blockChars(block: SlackBlock): number {
     }, 0);
   }
   return 0;
+}
+
+/** rich_text nests its text elements (preformatted, sections, lists); every one counts. */
+function richTextChars(value: unknown): number {
+  if (!Array.isArray(value)) return 0;
+  return value.reduce<number>((sum, el) => {
+    const node = el as { text?: unknown; elements?: unknown };
+    return sum + (typeof node.text === 'string' ? node.text.length : richTextChars(node.elements));
+  }, 0);
 }

@@ -1,10 +1,9 @@
 /**
- * Turning Switchboard's three kinds of text into Slack mrkdwn. Slack decodes exactly three entities (&amp; &lt;
+ * Turning Switchboard's prose and agents' markdown into Slack mrkdwn (exact text goes in a rich_text block
+ * instead, where nothing is parsed: see `preformatted` in blocks.ts). Slack decodes exactly three entities (&amp; &lt;
  * &gt;) and treats every raw `<…>` as markup: `<@U1>` mentions, `<!here>` pings, `<https://x|label>` links. So
  * everything we did not write ourselves is entity-escaped before it goes out, which makes all of those inert.
  */
-
-const ZERO_WIDTH_SPACE = '\u200B';
 
 export function escapeEntities(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
@@ -21,25 +20,6 @@ export function decodeEntities(text: string): string {
  */
 export function proseToMrkdwn(text: string): string {
   return escapeEntities(text).replace(/\*\*(?=\S)([\s\S]*?\S)\*\*/g, '*$1*');
-}
-
-/**
- * Exact text in a code block. Inside ``` Slack applies no formatting, and escaping keeps mentions and links
- * inert. The one thing that could end the block early is a run of backticks in the text itself, so a
- * zero-width space goes between adjacent backticks (and between a fence and a backtick at either end): the
- * reader sees the same characters, and no run of three can form.
- */
-export function codeBlock(text: string): string {
-  let body = escapeEntities(text).replace(/`(?=`)/g, `\`${ZERO_WIDTH_SPACE}`);
-  if (body.startsWith('`') || body === '') body = ZERO_WIDTH_SPACE + body;
-  if (body.endsWith('`')) body += ZERO_WIDTH_SPACE;
-  return `\`\`\`${body}\`\`\``;
-}
-
-/** The text a person reads back from `codeBlock`: for tests and for checking the rendering is lossless. */
-export function readCodeBlock(rendered: string): string {
-  const inner = rendered.startsWith('```') && rendered.endsWith('```') ? rendered.slice(3, -3) : rendered;
-  return decodeEntities(inner.split(ZERO_WIDTH_SPACE).join(''));
 }
 
 const FENCE = /^\s*```/;

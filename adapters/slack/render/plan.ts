@@ -1,8 +1,8 @@
 import type { Block, Reply } from '../../../src/core/reply.js';
 import { slug } from '../../shared/file-names.js';
-import { attributionBlock, blockChars, choiceBlocks, context, proseSections, section, type SlackBlock } from './blocks.js';
+import { attributionBlock, blockChars, choiceBlocks, context, preformatted, proseSections, section, type SlackBlock } from './blocks.js';
 import { SLACK_RENDER_LIMITS, type RenderLimits } from './limits.js';
-import { codeBlock, FENCE_OVERHEAD, markdownToMrkdwn, proseToMrkdwn } from './mrkdwn.js';
+import { FENCE_OVERHEAD, markdownToMrkdwn, proseToMrkdwn } from './mrkdwn.js';
 import { fitPieces } from './pieces.js';
 
 /**
@@ -57,14 +57,29 @@ export function planReply(reply: Reply, options: PlanOptions): DeliveryPlan {
         break;
       case 'verbatim': {
         if (block.title) add([section(`*${proseToMrkdwn(block.title)}*`)]);
-        const pieces = fitPieces(block.text, limits.sectionChars, (p) => codeBlock(p).length).map(codeBlock);
-        if (options.allowFiles && total(pieces) > limits.messageChars) {
-          const file = fileFor(block, options.subject, files.length, 'txt');
-          files.push(file);
-          add([section(attachedNote(block.text.length, file.filename, 'one message'))]);
-        } else {
-          for (const piece of pieces) add([section(piece)]);
+        if (block.text === '') {
+          add([context('_(no text)_')]);
+          break;
         }
+        const pieces = fitPieces(block.text, limits.preformattedChars, (p) => p.length);
+        if (pieces.length === 1) {
+          add([preformatted(block.text)]);
+          break;
+        }
+        // Over several blocks the text no longer copies as one (Slack puts breaks between blocks), so the
+        // exact text goes along as a file. Private replies cannot carry files: there the blocks are all.
+        if (!options.allowFiles) {
+          for (const piece of pieces) add([preformatted(piece)]);
+          break;
+        }
+        const file = fileFor(block, options.subject, files.length, 'txt');
+        files.push(file);
+        if (block.text.length > limits.messageChars) {
+          add([section(attachedNote(block.text.length, file.filename, 'one message'))]);
+          break;
+        }
+        for (const piece of pieces) add([preformatted(piece)]);
+        add([context(`📎 the exact text is attached as \`${file.filename}\`: it is split over ${pieces.length} blocks above`)]);
         break;
       }
       case 'output': {

@@ -11,6 +11,11 @@ export const SLACK_LIMITS = {
   sectionFieldChars: 2_000,
   headerTextChars: 150,
   markdownBlockChars: 12_000,
+  /**
+   * Text in one rich_text block. Slack documents no limit; integrators report refusals past about 4 000
+   * characters, so the twin refuses there (a renderer that stays under it is safe either way).
+   */
+  richTextChars: 4_000,
   contextElements: 10,
   actionsElements: 25,
   buttonTextChars: 75,
@@ -106,6 +111,9 @@ export function checkBlocks(blocks: readonly Record<string, unknown>[]): string[
         checkElementCount(block['elements'], `${at}/elements`, SLACK_LIMITS.actionsElements, err);
         asArray(block['elements']).forEach((el, j) => checkInteractive(el, `${at}/elements/${j}`, err));
         break;
+      case 'rich_text':
+        checkRichText(block, at, err);
+        break;
       default:
         break;
     }
@@ -171,6 +179,75 @@ function checkInteractive(value: unknown, at: string, err: Report): void {
     err(`must be less than ${SLACK_LIMITS.buttonValueChars + 1} characters`, `${at}/value`);
   }
 }
+
+/**
+ * A rich_text block as Slack's reference describes it: a non-empty list of sections, lists, preformatted blocks
+ * and quotes, each holding inline elements (a list holds sections). Preformatted text takes only text and links;
+ * styles are bold, italic, strike and code; `border` is 0 or 1. A text element must have text (Slack's own
+ * composer never sends an empty one).
+ */
+function checkRichText(block: Record<string, unknown>, at: string, err: Report): void {
+  const elements = block['elements'];
+  if (!Array.isArray(elements) || elements.length === 0) {
+    err('must provide at least one element', `${at}/elements`);
+    return;
+  }
+  let chars = 0;
+  const inline = (value: unknown, where: string, allowed: ReadonlySet<string>): void => {
+    if (!Array.isArray(value)) return err('must be an array', where);
+    value.forEach((el, k) => {
+      const pointer = `${where}/${k}`;
+      if (!isRecord(el) || typeof el['type'] !== 'string' || !allowed.has(el['type'])) return err(`unsupported type: ${isRecord(el) ? String(el['type']) : typeof el}`, `${pointer}/type`);
+      if (el['type'] === 'text') {
+        const text = el['text'];
+        if (typeof text !== 'string') err('must be a string', `${pointer}/text`);
+        else if (text.length === 0) err('must be more than 0 characters', `${pointer}/text`);
+        else chars += text.length;
+      }
+      if (el['type'] === 'link' && typeof el['url'] !== 'string') err('must be a string', `${pointer}/url`);
+      if (el['type'] === 'link' && typeof el['text'] === 'string') chars += el['text'].length;
+      const style = el['style'];
+      if (style !== undefined) {
+        if (!isRecord(style)) err('must be an object', `${pointer}/style`);
+        else for (const key of Object.keys(style)) if (!RICH_TEXT_STYLES.has(key)) err(`unsupported style: ${key}`, `${pointer}/style/${key}`);
+      }
+    });
+  };
+  const border = (el: Record<string, unknown>, pointer: string): void => {
+    if (el['border'] !== undefined && el['border'] !== 0 && el['border'] !== 1) err('must be 0 or 1', `${pointer}/border`);
+  };
+  elements.forEach((el, j) => {
+    const pointer = `${at}/elements/${j}`;
+    if (!isRecord(el)) return err('must be an object', pointer);
+    switch (el['type']) {
+      case 'rich_text_section':
+        return inline(el['elements'], `${pointer}/elements`, RICH_TEXT_INLINE);
+      case 'rich_text_quote':
+        border(el, pointer);
+        return inline(el['elements'], `${pointer}/elements`, RICH_TEXT_INLINE);
+      case 'rich_text_preformatted':
+        border(el, pointer);
+        return inline(el['elements'], `${pointer}/elements`, PREFORMATTED_INLINE);
+      case 'rich_text_list': {
+        if (el['style'] !== 'bullet' && el['style'] !== 'ordered') err('must be bullet or ordered', `${pointer}/style`);
+        border(el, pointer);
+        const items = el['elements'];
+        if (!Array.isArray(items)) return err('must be an array', `${pointer}/elements`);
+        return items.forEach((item, k) => {
+          if (!isRecord(item) || item['type'] !== 'rich_text_section') return err('must be a rich_text_section', `${pointer}/elements/${k}/type`);
+          inline(item['elements'], `${pointer}/elements/${k}/elements`, RICH_TEXT_INLINE);
+        });
+      }
+      default:
+        return err(`unsupported type: ${String(el['type'])}`, `${pointer}/type`);
+    }
+  });
+  if (chars > SLACK_LIMITS.richTextChars) err(`must be less than ${SLACK_LIMITS.richTextChars + 1} characters`, `${at}/elements`);
+}
+
+const RICH_TEXT_INLINE: ReadonlySet<string> = new Set(['text', 'link', 'emoji', 'user', 'channel', 'usergroup', 'broadcast', 'date', 'color']);
+const PREFORMATTED_INLINE: ReadonlySet<string> = new Set(['text', 'link']);
+const RICH_TEXT_STYLES: ReadonlySet<string> = new Set(['bold', 'italic', 'strike', 'code']);
 
 function asArray(value: unknown): unknown[] {
   return Array.isArray(value) ? value : [];

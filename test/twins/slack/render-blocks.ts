@@ -58,12 +58,16 @@ function textOf(value: unknown): string {
   return '';
 }
 
-/** rich_text nests sections, lists and quotes; flatten to the words in order. */
+/**
+ * rich_text nests sections, lists and quotes; flatten to the words in order. A preformatted element shows as
+ * Slack draws it, a code block: fenced here, its text exactly as sent (Slack parses nothing inside).
+ */
 function richText(value: unknown): string {
   if (!Array.isArray(value)) return '';
   return value
     .map((el) => {
       if (!isRecord(el)) return '';
+      if (el['type'] === 'rich_text_preformatted') return `\`\`\`${richText(el['elements'])}\`\`\``;
       if (typeof el['text'] === 'string') return el['text'];
       if (el['type'] === 'user') return `<@${String(el['user_id'])}>`;
       if (el['type'] === 'link') return String(el['text'] ?? el['url'] ?? '');

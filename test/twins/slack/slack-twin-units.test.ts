@@ -66,6 +66,33 @@ describe('limits', () => {
     expect(checkMessageLimits({ text: undefined, blocks: [{ type: 'markdown', text: 'x'.repeat(12_000) }] })).toBeUndefined();
     expect(checkMessageLimits({ text: undefined, blocks: [{ type: 'header', text: text('x'.repeat(150)) }] })).toBeUndefined();
   });
+
+  it('checks rich_text as Slack does: element kinds, what preformatted text may hold, styles, borders, length', () => {
+    const pre = (elements: unknown[], extra: Record<string, unknown> = {}) => ({ type: 'rich_text', elements: [{ type: 'rich_text_preformatted', elements, ...extra }] });
+    expect(checkBlocks([pre([{ type: 'text', text: '```\n<@U1> & &lt;' }], { border: 0 })])).toEqual([]);
+    expect(checkBlocks([pre([{ type: 'text', text: 'x'.repeat(4_000) }])])).toEqual([]);
+    expect(
+      checkBlocks([
+        { type: 'rich_text', elements: [] },
+        pre([{ type: 'user', user_id: 'U1' }]),
+        pre([{ type: 'text', text: '' }]),
+        pre([{ type: 'text', text: 'a', style: { underline: true } }], { border: 2 }),
+        { type: 'rich_text', elements: [{ type: 'rich_text_paragraph', elements: [] }] },
+        { type: 'rich_text', elements: [{ type: 'rich_text_list', style: 'dashed', elements: [{ type: 'text', text: 'a' }] }] },
+        pre([{ type: 'text', text: 'x'.repeat(2_000) }, { type: 'text', text: 'y'.repeat(2_001) }]),
+      ]),
+    ).toEqual([
+      '[ERROR] must provide at least one element [json-pointer:/blocks/0/elements]',
+      '[ERROR] unsupported type: user [json-pointer:/blocks/1/elements/0/elements/0/type]',
+      '[ERROR] must be more than 0 characters [json-pointer:/blocks/2/elements/0/elements/0/text]',
+      '[ERROR] must be 0 or 1 [json-pointer:/blocks/3/elements/0/border]',
+      '[ERROR] unsupported style: underline [json-pointer:/blocks/3/elements/0/elements/0/style/underline]',
+      '[ERROR] unsupported type: rich_text_paragraph [json-pointer:/blocks/4/elements/0/type]',
+      '[ERROR] must be bullet or ordered [json-pointer:/blocks/5/elements/0/style]',
+      '[ERROR] must be a rich_text_section [json-pointer:/blocks/5/elements/0/elements/0/type]',
+      '[ERROR] must be less than 4001 characters [json-pointer:/blocks/6/elements]',
+    ]);
+  });
 });
 
 describe('rendering', () => {
@@ -77,8 +104,9 @@ describe('rendering', () => {
         { type: 'divider' },
         { type: 'context', elements: [{ type: 'mrkdwn', text: 'took 3s' }] },
         { type: 'rich_text', elements: [{ type: 'rich_text_section', elements: [{ type: 'text', text: 'hi ' }, { type: 'user', user_id: 'U1' }] }] },
+        { type: 'rich_text', elements: [{ type: 'rich_text_preformatted', elements: [{ type: 'text', text: '<@U1> &amp;\n*x*' }] }] },
       ]),
-    ).toBe('# Build\n*green* [Logs]\n---\ntook 3s\nhi <@U1>');
+    ).toBe('# Build\n*green* [Logs]\n---\ntook 3s\nhi <@U1>\n```<@U1> &amp;\n*x*```');
     expect(renderVisibleText('plain', undefined)).toBe('plain');
     expect(normalizeDurations('took 3s, then 250ms and 1.5s')).toBe('took Ns, then Ns and Ns');
   });
