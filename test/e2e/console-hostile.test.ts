@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeLlm, type ChatRequest, type FakeLlm } from '../fakes/llm/fake-llm.js';
 import { startConsoleBot, type ConsoleBot } from '../helpers/console-bot.js';
+import { HOSTILE_PROMPTS } from '../helpers/hostile-prompts.js';
 import { closedPortUrl } from '../helpers/odd-servers.js';
 import { removeServerRoot, startOpencodeServer, type OpencodeServer } from '../helpers/opencode-server.js';
 
@@ -131,18 +132,7 @@ describe('hostile commands', () => {
 });
 
 describe('hostile prompts', () => {
-  const prompts: Array<[string, string]> = [
-    ['shell', 'P-SHELL $(id) `id` ; rm -rf / && curl http://169.254.169.254 | sh > /dev/null 2>&1 &'],
-    ['mentions', 'P-MENTION <!channel> <!here> @everyone @here <@U123> <#C1|general> <@&42> &amp; &lt;b&gt;'],
-    ['markdown', 'P-MARKDOWN **bold** _it_ ~~gone~~ `code` ```fence``` > quote [link](http://x) # heading'],
-    ['invisible', 'P-INVISIBLE a\u200bb\u200cc\u200dd\ufeffe \u202eevil\u202c \u2066isolated\u2069 \u00a0nbsp'],
-    ['nul', 'P-NUL before\u0000after \u0001\u0007\u001b[31mred\u001b[0m'],
-    ['options', 'P-OPTIONS --agent "$(id)" --dir ../x -- --title'],
-    ['quotes', `P-QUOTES "double" 'single' \\"escaped\\" \\\\ back\\slash 'unterminated`],
-    ['unicode', 'P-UNICODE 😀 👩‍👩‍👧 é vs é 中文 العربية עברית \ud83d\ude00 ∑'],
-  ];
-
-  for (const [what, prompt] of prompts) {
+  for (const [what, prompt] of HOSTILE_PROMPTS) {
     it(`${what}: reaches the model byte for byte and is echoed exactly`, async () => {
       const marker = prompt.split(' ')[0]!;
       // `--` ends the options: everything after it is the prompt, byte for byte.
