@@ -62,7 +62,7 @@ export interface AppDeps {
   /** Run the once-a-second beat of the periodic jobs (tests and benchmarks call `beat()` or `monitor.tick()` by hand instead). */
   schedule?: boolean;
   /** Monitor knobs for tests and benchmarks (no streams, more requests in flight). */
-  monitor?: Pick<MonitorDeps, 'streams' | 'maxInFlight' | 'cardRefreshMs'>;
+  monitor?: Pick<MonitorDeps, 'streams' | 'maxInFlight' | 'cardRefreshMs' | 'streamLingerMs' | 'streamReadyMs' | 'settleChecksMs'>;
   /** Live cards: tests shorten the edit interval below what switchboard.yaml allows. */
   cards?: { minEditIntervalMs?: number; pollMs?: number };
   /** Executor-layer seams for tests (an ssh connector, fetch for webhooks). */

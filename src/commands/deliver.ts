@@ -43,6 +43,8 @@ export function startRun(services: RunServices, record: NameRecord, prompt: Outg
 export async function postPrompt(services: Services, record: NameRecord, prompt: Pick<OutgoingPrompt, 'text' | 'agent'>): Promise<void> {
   const target = opencodeName({ services }, record, 'send');
   const agent = prompt.agent ?? record.agent;
+  // The stream relays before the prompt goes, so even a run's first events arrive (not only by polling later).
+  await services.monitor.prepare(record.name);
   await onSession(target, () =>
     target.client.promptAsync(target.target.sessionId, {
       text: prompt.text,

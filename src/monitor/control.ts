@@ -22,4 +22,9 @@ export interface MonitorControl {
   watch(request: WatchRequest): WatchInfo;
   unwatch(name: string): boolean;
   watching(name: string): WatchInfo | undefined;
+  /**
+   * Before a prompt goes to an OpenCode name: opens (or keeps) its server's event stream and resolves once it
+   * relays, or after a bounded wait; so every event of the run arrives, even when no stream was open.
+   */
+  prepare(name: string): Promise<void>;
 }

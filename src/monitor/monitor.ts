@@ -51,6 +51,15 @@ export interface MonitorDeps {
   cardRefreshMs?: number;
   /** Use the servers' event streams (the benchmark measures polling alone with false). */
   streams?: boolean;
+  /** How long a server's event stream stays open after its last watch ended (default 10 minutes). */
+  streamLingerMs?: number;
+  /** How long a prompt waits for its server's stream to relay before it is sent anyway (default 10 s). */
+  streamReadyMs?: number;
+  /**
+   * When a check that an event or a (re)open asked for is repeated (default 300 ms, 1 s and 3 s later). A test
+   * of polling alone sets none, so nothing but a tick can look at a run the stream has stopped reporting.
+   */
+  settleChecksMs?: readonly number[];
   /** For watched task names: whether the task is over (its card and result are the relay's). */
   taskReport?: (name: string) => { over: boolean };
   /** A watched run has ended and its final output (or why it ended) is posted: the next queued prompt may go. */
@@ -124,9 +133,11 @@ export function createMonitor(deps: MonitorDeps): Monitor {
   const hub = createEventHub({
     logger,
     guard: servers.guard,
+    ...(deps.streamLingerMs !== undefined ? { lingerMs: deps.streamLingerMs } : {}),
     onEvent: (serverKey, event) => onServerEvent(serverKey, event),
     onConnected: (serverKey) => {
-      // The server may start relaying a moment after the stream opens: look again shortly after too.
+      // The stream relays from here on (its first frame came): one look now at each name covers whatever
+      // happened while it was down; the looks shortly after catch a reply not yet readable at the first.
       for (const name of index.namesOn(serverKey)) requestSettled(name, 'reconcile');
     },
   });
@@ -177,7 +188,7 @@ export function createMonitor(deps: MonitorDeps): Monitor {
    */
   function requestSettled(name: string, reason: CheckReason = 'event'): void {
     void request(name, reason);
-    for (const delay of [300, 1_000, 3_000]) {
+    for (const delay of deps.settleChecksMs ?? [300, 1_000, 3_000]) {
       const timer = setTimeout(() => {
         if (!stopped && store.get(name)) void request(name, reason);
       }, delay);
@@ -518,8 +529,10 @@ export function createMonitor(deps: MonitorDeps): Monitor {
       delete mem.sessionError;
       indexWatch(watchRequest.name);
       syncStreams();
+      // The watch needs the stream now: the hold taken while its prompt was sent has done its job.
+      hub.release(watchRequest.name);
       // Events between the prompt being sent and this watch (a permission ask, even the end of a quick turn)
-      // were not routed to this name yet, and a new stream may relay late: look a few times early on.
+      // reached the stream but were not routed to this name yet: look now, and a few times early on.
       if (!stopped) requestSettled(watchRequest.name, 'reconcile');
       return info(watchRequest.name)!;
     },
@@ -530,6 +543,13 @@ export function createMonitor(deps: MonitorDeps): Monitor {
       return removed;
     },
     watching: info,
+    async prepare(name) {
+      const record = registry.get(name);
+      const found = record && opencodeOf(record);
+      // A one-shot CLI process streams nothing: the running bot notices its watch and reconciles by polling.
+      if (!found || stopped || deps.streams === false) return;
+      await hub.hold(name, found.server, deps.streamReadyMs ?? 10_000);
+    },
     attachServices(value) {
       services = value;
     },

@@ -19,6 +19,10 @@ const frameSchema = z.object({
 });
 
 export interface EventStreamHandlers {
+  /**
+   * The server relays: its first frame (`server.connected`) arrived. Not the response headers: a server may
+   * answer them before it subscribes to its bus, and an event in between would be lost unseen.
+   */
   onOpen(): void;
   onEvent(event: ServerEvent): void;
 }
@@ -86,9 +90,15 @@ export function openEventStream(server: ServerRef, handlers: EventStreamHandlers
     signal: controller.signal,
   });
 
+  let accepted = false;
+  let relaying = false;
   const parser = createParser({
     onEvent(message) {
       armSilence();
+      if (!relaying) {
+        relaying = true;
+        handlers.onOpen();
+      }
       let frame;
       try {
         frame = frameSchema.safeParse(JSON.parse(message.data));
@@ -113,11 +123,13 @@ export function openEventStream(server: ServerRef, handlers: EventStreamHandlers
       end(statusCode === 401 ? 'authentication failed' : `unexpected reply ${statusCode} ${type.split(';')[0]}`, statusCode === 401);
       return;
     }
+    accepted = true;
     armSilence();
-    handlers.onOpen();
   });
   stream.setEncoding('utf8');
-  stream.on('data', (chunk: string) => parser.feed(chunk));
+  stream.on('data', (chunk: string) => {
+    if (accepted && !done) parser.feed(chunk);
+  });
   stream.on('end', () => end('the server closed the stream'));
   stream.on('error', (error: Error & { code?: string }) => {
     const refusal = guardRefusal(server.label, error);
