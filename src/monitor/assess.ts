@@ -102,11 +102,14 @@ function activityHashOf(observation: Observation): string {
   const last = observation.messages[observation.messages.length - 1];
   const lastPart = last?.parts[last.parts.length - 1];
   const partState = lastPart ? `${lastPart.id}:${lastPart.state?.status ?? ''}:${(lastPart.text ?? '').length}` : '';
-  return [
-    observation.todos.map((t) => `${t.status}:${t.content}`).join('|'),
-    last ? `${last.info.id}:${last.parts.length}:${last.info.time.completed ?? ''}` : '',
-    partState,
-  ].join('#');
+  // A digest, not the text: it is stored with the watch, and todo items may hold secrets the scrubber hides elsewhere.
+  return promptDigest(
+    [
+      observation.todos.map((t) => `${t.status}:${t.content}`).join('|'),
+      last ? `${last.info.id}:${last.parts.length}:${last.info.time.completed ?? ''}` : '',
+      partState,
+    ].join('#'),
+  );
 }
 
 /**
