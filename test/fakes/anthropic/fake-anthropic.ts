@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { LEAKED_SECRETS, PEM_KEY } from '../llm/fake-llm.js';
 import { createRequestLog } from '../requests.js';
 
 /**
@@ -14,6 +15,9 @@ import { createRequestLog } from '../requests.js';
  *                   by this CLI version), then the final text
  *   HOLD:<key>    → the reply waits until the test calls `release(key)` (a deterministic busy window)
  *   FAIL500       → HTTP 500 on every request of that turn
+ *   SECRETS       → every secret in its todo, tool arguments and output: a TodoWrite of `LEAKED_SECRETS` and
+ *                   `PEM_KEY` (from the fake LLM), a Bash call printing them and `$LAB_PASSWORD` (a server password
+ *                   the task's environment holds), then a final text with them and what Bash printed
  *   SLOW          → 150 ms between streamed words
  *   anything else → the final text `Done: <first line of the latest user text>`
  *
@@ -103,7 +107,8 @@ export async function startFakeAnthropic(): Promise<FakeAnthropic> {
     // A marker picks a script of tool-call steps; each tool result moves to the next step, then the final text.
     const step = scriptFor(text)[request.step];
     if (step) return streamMessage(res, id, model, step, 'tool_use');
-    return streamMessage(res, id, model, [{ type: 'text', text: finalText(text) }], 'end_turn', text.includes('SLOW'));
+    const final = text.includes('SECRETS') && !text.includes(RESUME_PREFIX) ? secretsText(request) : finalText(text);
+    return streamMessage(res, id, model, [{ type: 'text', text: final }], 'end_turn', text.includes('SLOW'));
   }
 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -131,6 +136,13 @@ export async function startFakeAnthropic(): Promise<FakeAnthropic> {
 function scriptFor(text: string): Block[][] {
   // A resume quotes the original request after its preamble; its markers were acted on already.
   if (text.includes(RESUME_PREFIX)) return [];
+  if (text.includes('SECRETS')) {
+    const secrets = [...LEAKED_SECRETS, PEM_KEY];
+    return [
+      [{ type: 'tool_use', name: 'TodoWrite', input: { todos: secrets.map((secret, i) => ({ content: `Rotate ${secret}`, status: i === 0 ? 'in_progress' : 'pending', activeForm: `Rotating ${secret}` })) } }],
+      [{ type: 'tool_use', name: 'Bash', input: { command: `printf '%s\\n' ${secrets.map((s) => `'${s}'`).join(' ')} "$LAB_PASSWORD"`, description: 'Print the keys' } }],
+    ];
+  }
   if (text.includes('TODO')) return [[{ type: 'tool_use', name: 'TodoWrite', input: { todos: FAKE_TODOS } }]];
   if (text.includes('TASKS')) {
     return [
@@ -160,6 +172,14 @@ export const RESUME_PREFIX = '[Switchboard] This session was interrupted';
 function finalText(prompt: string): string {
   const firstLine = prompt.split('\n')[0] ?? '';
   return `Done: ${firstLine}`;
+}
+
+/** The SECRETS final: every secret, and what the Bash call printed (its tool result, the latest one). */
+function secretsText(request: MessagesRequest): string {
+  const results = request.messages.flatMap((m) => (Array.isArray(m.content) ? m.content.filter((part) => isPart(part, 'tool_result')) : []));
+  const content = (results[results.length - 1] as { content?: unknown } | undefined)?.content;
+  const printed = typeof content === 'string' ? content : Array.isArray(content) ? content.map((part) => String((part as { text?: unknown }).text ?? '')).join('') : '';
+  return `Found these keys:\n${[...LEAKED_SECRETS, PEM_KEY].join('\n')}\nBash printed:\n${printed.trim()}`;
 }
 
 type Block = { type: 'text'; text: string } | { type: 'tool_use'; name: string; input: unknown };

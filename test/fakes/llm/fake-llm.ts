@@ -17,6 +17,10 @@ import { createRequestLog } from '../requests.js';
  *   BADREQ     → HTTP 400 (an agent error reply)
  *   BIG:<n>    → a final text of about n bytes: numbered lines, then `END-OF-BIG` (a 1 MB final)
  *   LEAK       → a final text that prints `LEAKED_SECRETS` (token-shaped), as an agent that read a .env would
+ *   SECRETS:<key> → every secret in its todo, its tool arguments and its output: a `todowrite` of `LEAKED_SECRETS`,
+ *                   `PEM_KEY` and `leakAlso`; a `bash` call printing them and `$OPENCODE_SERVER_PASSWORD` (the
+ *                   server's own password, which the model cannot know); a second `todowrite` carrying what bash
+ *                   printed; then, after `release(key)`, a final text with all of it (see `secretScript`)
  *   anything else → the final text `Done: <first line of the prompt>`
  *
  * Title-generation requests (no tools) get "Fake title". After a tool result, the final text is streamed.
@@ -27,6 +31,8 @@ export interface FakeLlm {
   release(key: string): void;
   /** Resolves when a request whose last user text includes `marker` arrives (already-arrived ones count). */
   waitForRequest(marker: string, timeoutMs?: number): Promise<ChatRequest>;
+  /** More secrets the SECRETS script writes (a configured server password the test knows). */
+  leakAlso: string[];
   close(): Promise<void>;
 }
 
@@ -44,6 +50,17 @@ export const LEAKED_SECRETS: readonly string[] = [
   ['AK', 'IA', 'QW3RTY7UIOP2ASDF'].join(''),
 ];
 
+/** A private key block, multi-line, as an agent that read `~/.ssh` would print it (assembled from parts, as above). */
+export const PEM_KEY = [
+  ['-----BEGIN', ' OPENSSH PRIVATE KEY-----'].join(''),
+  'b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW',
+  'QyNTUxOQAAACDx3vQ5cH2m9Kp4Rt6Yv8Bn3Cs5Df1Gh0Jk2Ll4Zq7Xw2AAAAJgAAAAAAAA',
+  ['-----END', ' OPENSSH PRIVATE KEY-----'].join(''),
+].join('\n');
+
+/** What of PEM_KEY must never show: its body lines (the armour lines alone are no secret). */
+export const PEM_BODY_LINES: readonly string[] = PEM_KEY.split('\n').slice(1, -1);
+
 const TODOS = [
   { content: 'Read the failing test', status: 'completed', priority: 'high' },
   { content: 'Find the bug in parse()', status: 'completed', priority: 'high' },
@@ -58,6 +75,7 @@ export async function startFakeLlm(): Promise<FakeLlm> {
   const requests = log.requests;
   const gates = new Map<string, () => void>();
   const released = new Set<string>();
+  const leakAlso: string[] = [];
 
   const waitGate = (key: string) =>
     released.has(key) ? Promise.resolve() : new Promise<void>((resolve) => gates.set(key, resolve));
@@ -95,6 +113,13 @@ export async function startFakeLlm(): Promise<FakeLlm> {
       await waitGate(twice[1]);
       return streamToolCall(res, 'todowrite', { todos: TODOS_NEXT });
     }
+    const secrets = /SECRETS:([\w-]+)/.exec(text);
+    if (secrets?.[1]) {
+      const step = secretScript(request, [...LEAKED_SECRETS, PEM_KEY, ...leakAlso]);
+      if (step.kind === 'tool') return streamToolCall(res, step.name, step.args);
+      await waitGate(secrets[1]);
+      return streamText(res, step.text);
+    }
     const holdAfter = /HOLDAFTER:([\w-]+)/.exec(text);
     if (holdAfter?.[1] && request.afterToolResult) await waitGate(holdAfter[1]);
     if (request.afterToolResult) return streamText(res, finalText(text), slow);
@@ -129,12 +154,33 @@ export async function startFakeLlm(): Promise<FakeLlm> {
       gates.delete(key);
     },
     waitForRequest: (marker, timeoutMs) => log.waitFor(marker, timeoutMs),
+    leakAlso,
     async close() {
       for (const open of gates.values()) open();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+type ScriptStep = { kind: 'tool'; name: string; args: unknown } | { kind: 'text'; text: string };
+
+/** The SECRETS script: which step comes next is how many tool results the run has had. */
+function secretScript(request: ChatRequest, secrets: readonly string[]): ScriptStep {
+  const results = request.messages.filter((m) => m.role === 'tool');
+  const printed = contentText(results[1]?.content).trim();
+  switch (results.length) {
+    case 0:
+      return { kind: 'tool', name: 'todowrite', args: { todos: secrets.map((secret, i) => ({ content: `Rotate ${secret}`, status: i === 0 ? 'in_progress' : 'pending', priority: 'high' })) } };
+    case 1: {
+      const quoted = secrets.map((secret) => `'${secret}'`).join(' ');
+      return { kind: 'tool', name: 'bash', args: { command: `printf '%s\\n' ${quoted} "$OPENCODE_SERVER_PASSWORD"`, description: 'Print the keys' } };
+    }
+    case 2:
+      return { kind: 'tool', name: 'todowrite', args: { todos: [{ content: `Rotate what bash printed: ${printed}`, status: 'in_progress', priority: 'high' }] } };
+    default:
+      return { kind: 'text', text: `Found these keys:\n${secrets.join('\n')}\nThe server said:\n${printed}` };
+  }
 }
 
 function finalText(prompt: string): string {
