@@ -5,7 +5,7 @@ import type { Todo, Usage } from './claude-events.js';
 import type { ExecutorConfig, ExecutorDefaults, ModelAliases } from './config.js';
 import type { TaskKind } from './protocol/task-files.js';
 import type { AttemptRow, CompletionRecord, TaskRecord, TaskStatus } from './task-store.js';
-import type { SshTarget } from './transport/ssh.js';
+import type { SshTarget } from './host/host-key.js';
 import type { Transport } from './transport/transport.js';
 import type { FetchLike } from './webhook.js';
 

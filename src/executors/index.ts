@@ -28,5 +28,27 @@ export { taskMigrations, ACTIVE_STATUSES, FINAL_STATUSES, isFinal } from './task
 export type { AttemptReason, AttemptRow, CompletionRecord, TaskRecord, TaskStatus } from './task-store.js';
 export type { Todo, TodoStatus, Usage } from './claude-events.js';
 export type { TaskKind } from './protocol/task-files.js';
-export { fingerprintOf } from './transport/ssh.js';
+export { fingerprintOf } from './host/index.js';
 export { signBody } from './webhook.js';
+
+// The host layer: one way to reach an executor's machine (exec, files, port forwards, rsync's shell).
+export {
+  brokenHost,
+  createLocalHost,
+  createSshConnection,
+  createSshHost,
+  describeExecutor,
+  executorNamed,
+  homeDirOf,
+  hostKeyOf,
+  openHost,
+  openPortForward,
+  sshTargetFor,
+} from './host/index.js';
+export type { Host, HostKey, OpenHostDeps, PortForward, RsyncShell, SshConnection, SshHostDeps, SshTarget } from './host/index.js';
+export type { ExecOptions, ExecResult, ReadRange, ReadResult, Transport } from './transport/transport.js';
+// What host scripts outside executors/ are written with: static text, the shared prelude, `key value` output.
+export { bash } from './protocol/script.js';
+export { HOST_PRELUDE } from './protocol/prelude.js';
+export { parseFields } from './runtime/tmux-runtime.js';
+export { resolveWorkspace } from './workspace.js';

@@ -6,20 +6,27 @@ import { basename, isAbsolute, join, resolve } from 'node:path';
 import { SwitchboardError, toSwitchboardError } from '../errors.js';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
-import type { Fleet } from '../executors/api.js';
-import { expandHome, type ExecutorConfig } from '../executors/config.js';
-import { resolveWorkspace } from '../executors/workspace.js';
-import { describeExecutor, sshTargetFor } from '../executors/executor.js';
-import { isFinal, type TaskRecord } from '../executors/task-store.js';
-import { createLocalTransport } from '../executors/transport/local.js';
-import { createSshTransport, type SshTarget } from '../executors/transport/ssh.js';
-import type { Transport } from '../executors/transport/transport.js';
+import {
+  describeExecutor,
+  executorNamed as findExecutor,
+  expandHome,
+  homeDirOf,
+  isFinal,
+  openHost,
+  resolveWorkspace,
+  type ExecutorConfig,
+  type Fleet,
+  type Host,
+  type RsyncShell,
+  type SshTarget,
+  type TaskRecord,
+  type Transport,
+} from '../executors/index.js';
 import type { Db } from '../sessions/database.js';
 import { encodeProjectPath, excludeArgs, findExecutable } from './paths.js';
 import { inspectRemote, makeRemoteDir, undoRemote, type RemoteInspection, type UndoStep } from './remote.js';
 import { runRsync, type RsyncProgress, type RsyncStats } from './rsync.js';
 import { claudeConfigDirOf, findLocalSession, type LocalSession } from './session.js';
-import { captureHostKey, prepareRsyncShell, type RsyncShell } from './ssh-command.js';
 import { createOffloadStore, type OffloadRecord } from './store.js';
 
 const NAME = /^[a-z0-9][a-z0-9-]{0,31}$/;
@@ -131,14 +138,14 @@ export interface Offloader {
 
 interface Connection {
   where: string;
-  transport: Transport;
-  /** Null for a local executor. */
-  target: SshTarget | null;
+  transport: Host;
+  /** False for a local executor. */
+  remote: boolean;
   /** rsync's ssh, once ready() made it. */
   shell: RsyncShell | null;
   /** `user@host:` for ssh, '' for a local executor. */
   prefix: string;
-  /** Learns the host key and makes rsync's ssh wrapper (after the cheap checks over the transport passed). */
+  /** Makes rsync's ssh wrapper, pinned to the key the host presented (after the cheap checks over the transport passed). */
   ready(): Promise<void>;
   close(): Promise<void>;
 }
@@ -149,15 +156,11 @@ interface Connection {
  */
 export function createOffloader(deps: OffloaderDeps): Offloader {
   const store = createOffloadStore(deps.db);
-  const homeDir = deps.homeDir ?? deps.runtimeEnv['HOME'] ?? '/';
+  const homeDir = homeDirOf(deps);
   const progressEvery = deps.progressIntervalMs ?? 2_000;
 
   function executorNamed(name: string): ExecutorConfig {
-    const found = deps.executors.find((e) => e.name === name);
-    if (!found) {
-      const known = deps.executors.map((e) => e.name).join(', ') || 'none configured';
-      throw new SwitchboardError('unknown_executor', `no executor named '${name}' (known: ${known})`, { hint: 'executors lists them.' });
-    }
+    const found = findExecutor(deps.executors, name, 'executors lists them.');
     if (found.type === 'container') {
       throw new SwitchboardError('usage', `${describeExecutor(found)} runs on this machine already; offload moves work to ssh (or local) executors`);
     }
@@ -178,29 +181,32 @@ export function createOffloader(deps: OffloaderDeps): Offloader {
 
   async function connect(config: ExecutorConfig, sshPath: string): Promise<Connection> {
     const where = describeExecutor(config);
-    if (config.type === 'local') {
-      const transport = createLocalTransport({ env: deps.runtimeEnv });
-      return { where, transport, target: null, shell: null, prefix: '', ready: async () => undefined, close: () => transport.close() };
-    }
-    if (config.type !== 'ssh') throw new SwitchboardError('usage', `${where}: offload needs an ssh or local executor`);
-    if (!sshPath) {
+    if (config.type === 'ssh' && !sshPath) {
       throw new SwitchboardError('missing_tool', `ssh (the OpenSSH client) not found on this machine; rsync needs it to reach ${where}`, {
         hint: 'Install the OpenSSH client where Switchboard runs (apt install openssh-client).',
       });
     }
-    const target = sshTargetFor(config, { runtimeEnv: deps.runtimeEnv, homeDir, readIdentity: deps.readIdentity ?? ((p) => readFileSync(p)) });
-    const transport = deps.connectSsh ? deps.connectSsh(target) : createSshTransport(target, { clock: deps.clock, logger: deps.logger, commandChannel: false });
+    if (config.type !== 'ssh' && config.type !== 'local') throw new SwitchboardError('usage', `${where}: offload needs an ssh or local executor`);
+    // A few inspection scripts: one exec channel each, no long-lived command channel to keep.
+    const transport = openHost(config, {
+      clock: deps.clock,
+      logger: deps.logger,
+      runtimeEnv: deps.runtimeEnv,
+      homeDir,
+      readIdentity: deps.readIdentity ?? ((p) => readFileSync(p)),
+      commandChannel: false,
+      ...(deps.connectSsh ? { connectSsh: deps.connectSsh } : {}),
+    });
     const connection: Connection = {
       where,
       transport,
-      target,
+      remote: config.type === 'ssh',
       shell: null,
       prefix: '',
       async ready() {
         if (connection.shell) return;
-        const hostKey = await captureHostKey(target, where);
-        connection.shell = await prepareRsyncShell({ target, hostKey, sshPath, ...(deps.tmpDir ? { tmpRoot: deps.tmpDir } : {}) });
-        connection.prefix = connection.shell.remotePrefix;
+        connection.shell = await transport.rsyncShell({ sshPath, ...(deps.tmpDir ? { tmpRoot: deps.tmpDir } : {}) });
+        connection.prefix = connection.shell?.remotePrefix ?? '';
       },
       async close() {
         await Promise.all([transport.close().catch(() => undefined), connection.shell?.cleanup().catch(() => undefined)]);
@@ -385,7 +391,7 @@ export function createOffloader(deps: OffloaderDeps): Offloader {
         claudeConfigDir: config.env['CLAUDE_CONFIG_DIR'],
         taskHome: config.env['HOME'],
       });
-      if (connection.target && !inspection.rsync) {
+      if (connection.remote && !inspection.rsync) {
         throw new SwitchboardError('missing_tool', `rsync not found on ${connection.where} (looked for '${deps.remoteRsyncPath ?? 'rsync'}')`, {
           hint: 'Install rsync on that host (apt install rsync); offload needs it on both sides.',
         });
@@ -529,7 +535,7 @@ export function createOffloader(deps: OffloaderDeps): Offloader {
         claudeConfigDir: config.env['CLAUDE_CONFIG_DIR'],
         taskHome: config.env['HOME'],
       });
-      if (connection.target && !inspection.rsync) {
+      if (connection.remote && !inspection.rsync) {
         throw new SwitchboardError('missing_tool', `rsync not found on ${connection.where}`, { hint: 'Install rsync on that host (apt install rsync).' });
       }
       await connection.ready();

@@ -1,7 +1,5 @@
 import { SwitchboardError } from '../errors.js';
-import { bash } from '../executors/protocol/script.js';
-import { parseFields } from '../executors/runtime/tmux-runtime.js';
-import type { Transport } from '../executors/transport/transport.js';
+import { bash, HOST_PRELUDE, parseFields, type Transport } from '../executors/index.js';
 
 /**
  * The few things offload asks an executor host, one exec each, as static scripts with values in $1…
@@ -14,28 +12,16 @@ import type { Transport } from '../executors/transport/transport.js';
  * (missing | empty | nonempty | notdir), physical (when it is a directory), claude_config, free_kb (of the nearest
  * existing ancestor).
  */
-export const INSPECT_SCRIPT = bash`
+export const INSPECT_SCRIPT =
+  HOST_PRELUDE +
+  bash`
 set -u
 rsync=$1 target=$2 config=$3 taskhome=\${4:-$HOME}
-find_tool() {
-  found=
-  case $1 in
-    */*) [ -x "$1" ] && [ ! -d "$1" ] && found=$1 ;;
-    *) hash -- "$1" 2>/dev/null && found=\${BASH_CMDS[$1]} ;;
-  esac
-  if [ -z "$found" ] && [ "\${1#*/}" = "$1" ]; then
-    found=$(bash -lc 'command -v -- "$1"' find_tool "$1" 2>/dev/null < /dev/null | tail -n 1)
-    case $found in /*) ;; *) found= ;; esac
-  fi
-  return 0
-}
 printf 'home %s\n' "$HOME"
 find_tool "$rsync"
 printf 'rsync %s\n' "$found"
-case $target in
-  '~') target=$HOME ;;
-  '~/'*) target=$HOME/\${target:2} ;;
-esac
+expand_home "$target"
+target=$expanded
 printf 'target %s\n' "$target"
 if [ -d "$target" ]; then
   if [ -z "$(ls -A -- "$target" 2>/dev/null | head -c 1)" ]; then echo 'state empty'; else echo 'state nonempty'; fi

@@ -1,4 +1,4 @@
-import { bash } from '../executors/protocol/script.js';
+import { bash, HOST_PRELUDE } from '../executors/index.js';
 
 /**
  * What runs on an executor host for an OpenCode server Switchboard owns. Static scripts, values in $1…
@@ -40,33 +40,13 @@ done
 printf '%s\n' "$code" > "$dir/exit_code.tmp" && mv -f -- "$dir/exit_code.tmp" "$dir/exit_code"
 `;
 
-const FIND_TOOL = bash`
-find_tool() {
-  found=
-  case $1 in
-    '~/'*) set -- "$HOME/\${1:2}" ;;
-  esac
-  case $1 in
-    */*) [ -x "$1" ] && [ ! -d "$1" ] && found=$1 ;;
-    *) hash -- "$1" 2>/dev/null && found=\${BASH_CMDS[$1]} ;;
-  esac
-  if [ -z "$found" ] && [ "\${1#*/}" = "$1" ]; then
-    # A non-login exec gets a short PATH; a login shell may know more (nvm, ~/.local/bin, ~/.opencode/bin).
-    found=$(bash -lc 'command -v -- "$1"' find_tool "$1" 2>/dev/null < /dev/null | tail -n 1)
-    case $found in /*) ;; *) found= ;; esac
-    if [ -z "$found" ] && [ -x "$HOME/.opencode/bin/$1" ]; then found=$HOME/.opencode/bin/$1; fi
-  fi
-  return 0
-}
-`;
-
 /**
  * Finds tmux and opencode, and makes (or reuses) the state directory.
  * Args: tmux, opencode, base ('' = $TMPDIR or /tmp), existing dir ('' = make one).
  * Output: home, path, tmux, opencode, dir (empty when a tool is missing).
  */
 export const PREPARE_SCRIPT =
-  FIND_TOOL +
+  HOST_PRELUDE +
   bash`
 set -u
 tmux=$1 opencode=$2 base=$3 existing=$4
@@ -75,18 +55,15 @@ printf 'path %s\n' "$PATH"
 find_tool "$tmux"; t=$found
 printf 'tmux %s\n' "$t"
 find_tool "$opencode"; o=$found
+# opencode's installer puts it in ~/.opencode/bin, which a login shell's PATH may still lack.
+if [ -z "$o" ] && [ "\${opencode#*/}" = "$opencode" ] && [ -x "$HOME/.opencode/bin/$opencode" ]; then o=$HOME/.opencode/bin/$opencode; fi
 printf 'opencode %s\n' "$o"
 [ -n "$t" ] && [ -n "$o" ] || exit 0
 if [ -n "$existing" ] && [ -d "$existing" ]; then
   printf 'dir %s\n' "$existing"
   exit 0
 fi
-case $base in
-  '') base=\${TMPDIR:-/tmp} ;;
-  '~/'*) base=$HOME/\${base:2} ;;
-esac
-mkdir -p -m 700 -- "$base" || exit 3
-dir=$(mktemp -d "$base/switchboard-opencode.XXXXXXXXXX") || exit 3
+private_dir "$base" switchboard-opencode || exit 3
 printf 'dir %s\n' "$dir"
 `;
 

@@ -10,7 +10,8 @@ const run = promisify(execFile);
 /**
  * A real OpenSSH server on 127.0.0.1 with throwaway keys in a temp dir: an ed25519 host key, a user key that is
  * authorized and one that is not (for the wrong-key test). Runs as the current user (root here), so the tests
- * reach this machine through ssh, with sshd's own environment and a real SFTP subsystem.
+ * reach this machine through ssh, with sshd's own environment and a real SFTP subsystem (or, with `sftp: false`,
+ * none: no `Subsystem sftp` line, as on hardened hosts and minimal images).
  */
 export interface Sshd {
   host: string;
@@ -22,6 +23,8 @@ export interface Sshd {
   /** A key sshd does not accept. */
   unauthorizedKeyPath: string;
   dir: string;
+  /** Lines sshd has logged so far (each subsystem request is there: "subsystem request for sftp"). */
+  log(): string;
   /** Kills sshd and every session it serves (connections drop, as when a host goes away); tmux servers survive. */
   pause(): Promise<void>;
   /** Starts sshd again on the same port with the same keys. */
@@ -29,8 +32,14 @@ export interface Sshd {
   stop(): Promise<void>;
 }
 
-export async function startSshd(): Promise<Sshd> {
+export interface SshdOptions {
+  /** Serve the SFTP subsystem (default true). */
+  sftp?: boolean;
+}
+
+export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
   const dir = mkdtempSync(join(tmpdir(), 'sb-sshd-'));
+  const logLines: string[] = [];
   let child: ChildProcess | undefined;
   try {
     const keygen = (file: string) => run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'switchboard-test', '-f', join(dir, file)]);
@@ -57,14 +66,14 @@ export async function startSshd(): Promise<Sshd> {
           'PasswordAuthentication no',
           'KbdInteractiveAuthentication no',
           'PubkeyAuthentication yes',
-          'Subsystem sftp /usr/lib/openssh/sftp-server',
+          ...(options.sftp === false ? [] : ['Subsystem sftp /usr/lib/openssh/sftp-server']),
           'MaxSessions 30',
           'MaxStartups 50',
           'LogLevel INFO',
           '',
         ].join('\n'),
       );
-      child = launch(dir);
+      child = launch(dir, logLines);
       const listening = await waitForListening(child, 10_000);
       if (listening) {
         let current = child;
@@ -76,12 +85,13 @@ export async function startSshd(): Promise<Sshd> {
           userKeyPath: join(dir, 'user_key'),
           unauthorizedKeyPath: join(dir, 'other_key'),
           dir,
+          log: () => logLines.join(''),
           async pause() {
             killTree(current.pid!);
             await stopProcess(current);
           },
           async resume() {
-            current = launch(dir);
+            current = launch(dir, logLines);
             if (!(await waitForListening(current, 10_000))) throw new Error(`sshd did not come back on port ${port}`);
           },
           async stop() {
@@ -101,8 +111,10 @@ export async function startSshd(): Promise<Sshd> {
   }
 }
 
-function launch(dir: string): ChildProcess {
-  return spawn('/usr/sbin/sshd', ['-D', '-e', '-f', join(dir, 'sshd_config')], { stdio: ['ignore', 'ignore', 'pipe'] });
+function launch(dir: string, log: string[]): ChildProcess {
+  const child = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', join(dir, 'sshd_config')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  child.stderr?.on('data', (chunk: Buffer) => log.push(chunk.toString()));
+  return child;
 }
 
 /** SIGKILL to a process's descendants (sshd's per-connection processes and their shells). */

@@ -4,7 +4,7 @@ import { afterAll, describe, expect, test } from 'vitest';
 import { encodeProjectPath, excludeArgs } from '../../src/offload/paths.js';
 import { parseProgressLine, parseStats, rsyncFailure, runRsync } from '../../src/offload/rsync.js';
 import { findLocalSession } from '../../src/offload/session.js';
-import { hostKeyOf } from '../../src/offload/ssh-command.js';
+import { hostKeyOf } from '../../src/executors/index.js';
 import { removeDir, tempDir } from '../executors/harness.js';
 
 const sides = { remote: "ssh executor 'box' (me@10.0.0.5:22)", direction: 'push' as const, what: 'the workspace /home/me/app' };

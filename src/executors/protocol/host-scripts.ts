@@ -5,6 +5,7 @@
  *
  * They need bash ≥ 4.4, coreutils and /proc (Linux). perl is optional (the log filter).
  */
+import { HOST_PRELUDE } from './prelude.js';
 import { bash } from './script.js';
 
 /** Shared functions: liveness from /proc (a zombie is dead: `kill -0` would say alive), and tree kills. */
@@ -99,23 +100,11 @@ stop_task() {
  * the directory to make it in ('' = $TMPDIR or /tmp).
  * Output: home, path, tmux, claude, workspace (absolute, empty when missing), dir.
  */
-export const PREPARE_SCRIPT = bash`
+export const PREPARE_SCRIPT =
+  HOST_PRELUDE +
+  bash`
 set -u
 mode=$1 tmux=$2 claude=$3 workspace=$4 base=\${5:-}
-# Sets found to the tool's absolute path, or empty. hash is a builtin: no fork unless the login-shell fallback runs.
-find_tool() {
-  found=
-  case $1 in
-    */*) [ -x "$1" ] && [ ! -d "$1" ] && found=$1 ;;
-    *) hash -- "$1" 2>/dev/null && found=\${BASH_CMDS[$1]} ;;
-  esac
-  if [ -z "$found" ] && [ "\${1#*/}" = "$1" ]; then
-    # A bare name: a non-login exec gets a short PATH; a login shell may know more (nvm, ~/.local/bin).
-    found=$(bash -lc 'command -v -- "$1"' find_tool "$1" 2>/dev/null < /dev/null | tail -n 1)
-    case $found in /*) ;; *) found= ;; esac
-  fi
-  return 0
-}
 printf 'home %s\n' "$HOME"
 printf 'path %s\n' "$PATH"
 ok=1
@@ -125,15 +114,12 @@ if [ -n "$tmux" ]; then
   [ -n "$found" ] || ok=0
 fi
 if [ -n "$claude" ]; then
-  case $claude in '~/'*) claude=$HOME/\${claude:2} ;; esac
   find_tool "$claude"
   printf 'claude %s\n' "$found"
   [ -n "$found" ] || ok=0
 fi
-case $workspace in
-  '' | '~') workspace=$HOME ;;
-  '~/'*) workspace=$HOME/\${workspace:2} ;;
-esac
+expand_home "$workspace" "$HOME"
+workspace=$expanded
 if [ -d "$workspace" ] && cd -P -- "$workspace" 2>/dev/null; then
   printf 'workspace %s\n' "$PWD"
 else
@@ -142,12 +128,7 @@ else
 fi
 # Only a task that can start gets a directory, so a refused start leaves nothing behind. mktemp -d makes it 0700.
 if [ "$mode" = prepare ] && [ "$ok" = 1 ]; then
-  case $base in
-    '') base=\${TMPDIR:-/tmp} ;;
-    '~/'*) base=$HOME/\${base:2} ;;
-  esac
-  mkdir -p -m 700 -- "$base" || exit 3
-  dir=$(mktemp -d "$base/switchboard.XXXXXXXXXX") || exit 3
+  private_dir "$base" switchboard || exit 3
   printf 'dir %s\n' "$dir"
 fi
 `;
