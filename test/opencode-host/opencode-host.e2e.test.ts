@@ -8,7 +8,7 @@ import { createEventHub } from '../../src/monitor/event-hub.js';
 import { createOpencodeClient } from '../../src/opencode/client.js';
 import { openEventStream, type ServerEvent } from '../../src/opencode/event-stream.js';
 import type { ServerRef } from '../../src/opencode/server-ref.js';
-import { createOpencodeHosts, type HostEvent, type OpencodeHosts } from '../../src/opencode-host/hosts.js';
+import { createOpencodeHosts, type HostEvent, type OpencodeHosts } from '../../src/opencode-host/index.js';
 import { opencodeHostMigrations } from '../../src/opencode-host/store.js';
 import { openDatabase, type Db } from '../../src/sessions/database.js';
 import { startFakeLlm, type FakeLlm } from '../fakes/llm/fake-llm.js';

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { createSecretBox } from '../../src/opencode-host/secret-box.js';
-import { managedExecutorOf } from '../../src/opencode-host/hosts.js';
+import { managedExecutorOf } from '../../src/opencode-host/index.js';
 
 describe('sealing server passwords with SWITCHBOARD_SECRET', () => {
   const box = createSecretBox('correct horse battery staple');
