@@ -86,6 +86,19 @@ export const containerExecutorSchema = z
     envFile: z.string().min(1).optional(),
     /** Path of claude inside the image. */
     claudePath: z.string().min(1).optional(),
+    /**
+     * `--user` for the container (a name or uid[:gid]); default: the image's USER. When it is not root, the task
+     * directory is given to that user (chown, so Switchboard must run as root or as that same uid).
+     */
+    user: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]*(:[A-Za-z0-9_][A-Za-z0-9_.-]*)?$/, 'user is a name or uid, optionally :group or :gid').optional(),
+    /** `--network` as given (host, none, bridge, a network's name); default: the engine's. */
+    network: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]*$/, 'network is a mode or a network name').optional(),
+    /**
+     * A program in the image to run first: it receives `bash <wrapper> <task dir>` as its arguments and must
+     * exec them (an image's setup script). Default: the image's ENTRYPOINT is replaced with bash, so an
+     * image built with one never receives our arguments.
+     */
+    entrypoint: z.string().min(1).optional(),
   })
   .strict();
 

@@ -28,9 +28,15 @@ if [ -f "$dir/wait_channel" ]; then
   "$(<"$dir/tmux_path")" wait-for "$channel"
 fi
 
-# Not in tmux (a container): keep a copy of the output in output.log ourselves.
+# Not in tmux (a container): keep a copy of the output in output.log ourselves. The container's init passes
+# TERM (docker/podman stop, kill) to this script alone, so the agent gets its own process group (job control)
+# and the trap below forwards TERM to all of it; without that, claude and its tools would be SIGKILLed with
+# the container once this script died, and no done file would be written.
+contained=
 if [ -z "\${TMUX:-}" ]; then
+  contained=1
   exec > >(tee -a "$dir/output.log") 2>&1
+  set -m
 fi
 
 attempt=$(<"$dir/attempt")
@@ -63,6 +69,8 @@ pid_line() {
 
 started=$(now_ms)
 put wrapper_pid "$(pid_line "$$")"
+# TERM before the agent starts: nothing to forward, end here with the signal's code.
+if [ -n "$contained" ]; then trap 'finish 143' TERM; fi
 # Every process of the task carries this marker, so kill finds orphans that left the process tree.
 export SWITCHBOARD_TASK=$(<"$dir/task_id")
 if [ -f "$dir/env" ]; then . "$dir/env"; fi
@@ -108,8 +116,19 @@ esac
 child=$!
 put pid "$(pid_line "$child")"
 manifest running
-wait "$child"
-finish $?
+if [ -n "$contained" ]; then
+  # The job's process group: for \`cat | claude\` it is led by cat, not by $child (claude).
+  group=$(jobs -p)
+  trap 'kill -TERM -- "-\${group:-$child}" 2>/dev/null || kill -TERM "$child" 2>/dev/null' TERM
+fi
+# A trapped TERM interrupts wait; wait again until the agent has really ended, so its exit code is recorded.
+while :; do
+  wait "$child"
+  code=$?
+  if [ "$code" -gt 128 ] && kill -0 "$child" 2>/dev/null; then continue; fi
+  break
+done
+finish "$code"
 `;
 
 /**
