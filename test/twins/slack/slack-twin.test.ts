@@ -355,6 +355,9 @@ describe('Web API rules', () => {
       'invalid_blocks',
     );
     expect(await post({ text: 'm', blocks: [{ type: 'markdown', text: 'x'.repeat(12_001) }] })).toBe('invalid_blocks');
+    const pre = (text: string) => ({ type: 'rich_text', elements: [{ type: 'rich_text_preformatted', elements: [{ type: 'text', text }] }] });
+    expect(await post({ text: 'r', blocks: [pre('x'.repeat(4_000))] })).toBe('ok');
+    expect(await post({ text: 'r', blocks: [pre('x'.repeat(4_001))] })).toBe('invalid_blocks');
     expect(await post({ text: 'b', blocks: ['not a block'] })).toBe('invalid_blocks_format');
     expect(await post({})).toBe('no_text');
     expect(await post({ channel: 'C404', text: 'hi' })).toBe('channel_not_found');
@@ -372,6 +375,7 @@ describe('Web API rules', () => {
       'invalid_blocks',
       'invalid_blocks',
       'invalid_blocks',
+      'invalid_blocks',
       'invalid_blocks_format',
       'no_text',
       'channel_not_found',
@@ -380,7 +384,7 @@ describe('Web API rules', () => {
     expect(rejected[1]?.response['response_metadata']).toEqual({
       messages: ['[ERROR] must be less than 3001 characters [json-pointer:/blocks/0/text/text]'],
     });
-    expect(slack.messages()).toHaveLength(2);
+    expect(slack.messages()).toHaveLength(3);
   });
 
   it('checks the bearer token per method', async () => {
