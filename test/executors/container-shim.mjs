@@ -2,7 +2,8 @@
 // A recording stand-in for the docker/podman CLI (no container engine can run here). It appends every argv to
 // $SHIM_STATE/calls.jsonl and emulates the lifecycle Switchboard uses, running the "container" as a local
 // process group with the env from --env-file:
-//   run -d --init --name N [--env-file F]… [-v A:B]… [-w DIR] IMAGE CMD ARGS…   prints an id
+//   run -d --init --name N [--env-file F]… [--user U] [--network NET] [-v A:B]… [--entrypoint E] IMAGE ARGS…
+//     prints an id; runs E ARGS… (no --entrypoint: ARGS…) as root wherever it was started, whatever --user says
 //   inspect --format '{{.Name}} {{json .State}}' N…                               one line per known container
 //   kill [--signal S] N | stop [-t SECONDS] N | rm [-f] N | logs [--tail K] N
 import { spawn } from 'node:child_process';
@@ -55,10 +56,13 @@ async function main() {
         else if (arg === '--env-file') options.envFiles.push(rest[++i]);
         else if (arg === '-v') options.volumes.push(rest[++i]);
         else if (arg === '-w') options.workdir = rest[++i];
+        else if (arg === '--entrypoint') options.entrypoint = rest[++i];
+        else if (arg === '--user' || arg === '--network') i++;
         else if (arg === '-e') throw new Error('the shim refuses -e: secrets would show in inspect');
         else break;
       }
-      const [image, ...argv] = rest.slice(i);
+      const [image, ...args] = rest.slice(i);
+      const argv = options.entrypoint ? [options.entrypoint, ...args] : args;
       if (!options.name || !image || argv.length === 0) throw new Error('run: need --name, an image and a command');
       if (read(options.name)) {
         process.stderr.write(`Error: the container name "${options.name}" is already in use\n`);

@@ -19,6 +19,7 @@ describe('container executor (docker CLI through a recording shim)', () => {
   let fake: FakeAnthropic;
   let root: string;
   let workspace: string;
+  let cache: string;
   let shimState: string;
   let runtime: string;
   let userEnvFile: string;
@@ -36,6 +37,8 @@ describe('container executor (docker CLI through a recording shim)', () => {
     fake = await startFakeAnthropic();
     root = tempDir('sb-container-');
     workspace = join(root, 'ws');
+    cache = join(root, 'cache');
+    mkdirSync(cache);
     shimState = join(root, 'shim');
     mkdirSync(workspace);
     mkdirSync(shimState);
@@ -52,8 +55,10 @@ describe('container executor (docker CLI through a recording shim)', () => {
         name: 'box',
         ...base,
         runtimePath: runtime,
-        volumes: [`${workspace}:${workspace}`, '/srv/cache:/cache:ro'],
+        volumes: [`${workspace}:${workspace}`, `${cache}:/cache:ro`],
         envFile: userEnvFile,
+        user: '0:0',
+        network: 'host',
         claudePath: CLAUDE_PATH,
         env: { ...claudeEnv({ baseUrl: fake.baseUrl, configDir: join(root, 'claude'), todoTools: true }), SECRET_TOKEN: 'hunter2' },
       },
@@ -79,7 +84,7 @@ describe('container executor (docker CLI through a recording shim)', () => {
     removeDir(root);
   });
 
-  test('run -d --init with a 0600 --env-file (no -e), the volumes, the task dir at its own path and -w; then inspect and rm', async () => {
+  test('run -d --init with a 0600 --env-file (no -e), user, network, the volumes, the task dir at its own path, bash as entrypoint; then inspect and rm', async () => {
     const task = await h.fleet.start({ name: 'c-shell', executor: 'box', kind: 'shell', text: 'printf "%s|%s|%s\\n" "$SECRET_TOKEN" "$FROM_USER_FILE" "$PWD"; exit 4', actor: 'a', channel: 'c' });
     const done = await finished('c-shell');
     expect(done.record).toMatchObject({ status: 'failed', exit_code: 4 });
@@ -92,11 +97,13 @@ describe('container executor (docker CLI through a recording shim)', () => {
       'run', '-d', '--init', '--name', session,
       '--env-file', `${dir}/container.env`,
       '--env-file', userEnvFile,
+      '--user', '0:0',
+      '--network', 'host',
       '-v', `${workspace}:${workspace}`,
-      '-v', '/srv/cache:/cache:ro',
+      '-v', `${cache}:/cache:ro`,
       '-v', `${dir}:${dir}`,
-      '-w', workspace,
-      IMAGE, 'bash', `${dir}/wrapper.sh`, dir,
+      // No -w: both engines would create a missing one, root-owned; the wrapper's cd says it is missing.
+      '--entrypoint', 'bash', IMAGE, `${dir}/wrapper.sh`, dir,
     ]);
     // The lifecycle: clear the name, run, inspect while it runs, remove it once finished.
     const verbs = mine.map((argv) => argv[0]);
@@ -134,7 +141,8 @@ describe('container executor (docker CLI through a recording shim)', () => {
     const stop = verbs.indexOf(`stop -t 1 ${session}`);
     expect(stop).toBeGreaterThan(0);
     expect(verbs[stop - 1]).toBe(`inspect --format {{.Name}} {{json .State}} ${session}`);
-    expect(verbs[stop + 1]).toBe(`rm -f ${session}`);
+    // Inspected once more before rm: exit 137 would say the grace period ran out.
+    expect(verbs.slice(stop + 1, stop + 3)).toEqual([`inspect --format {{.Name}} {{json .State}} ${session}`, `rm -f ${session}`]);
     expect(processesOfTask(task.id)).toEqual([]);
   });
 

@@ -6,7 +6,7 @@ import type { TaskEvent } from '../../src/executors/fleet.js';
 import { isSwitchboardError } from '../../src/errors.js';
 import { RESUME_PREFIX, startFakeAnthropic, type FakeAnthropic } from '../fakes/anthropic/fake-anthropic.js';
 import { CLAUDE_PATH, claudeEnv } from '../helpers/claude-env.js';
-import { IMAGE_USER, startPodman, type Podman } from '../helpers/podman.js';
+import { IMAGE_USER, SETUP_SCRIPT, startPodman, type Podman } from '../helpers/podman.js';
 import { createHarness, removeDir, tempDir, type FleetHarness } from './harness.js';
 
 const NODE_MODULES = new URL('../../node_modules', import.meta.url).pathname.replace(/\/$/, '');
@@ -50,7 +50,7 @@ describe('container executor on real podman', () => {
       { type: 'container', name: 'pod', ...base, image, workspace: ws, volumes: claudeVolumes, claudePath: CLAUDE_PATH, env },
       { type: 'container', name: 'pod-agent', ...base, image: userImage, workspace: agentWs, volumes: [...usr, `${agentWs}:${agentWs}`] },
       { type: 'container', name: 'pod-entry', ...base, image: entrypointImage, workspace: ws, volumes: [...usr, `${ws}:${ws}`], network: 'host' },
-      { type: 'container', name: 'pod-setup', ...base, image: entrypointImage, workspace: ws, volumes: [...usr, `${ws}:${ws}`], entrypoint: '/usr/bin/env' },
+      { type: 'container', name: 'pod-setup', ...base, image: entrypointImage, workspace: ws, volumes: [...usr, `${ws}:${ws}`], entrypoint: SETUP_SCRIPT },
       { type: 'container', name: 'pod-novol', ...base, image, volumes: [...usr, `${root}/not-there:/data`] },
       { type: 'container', name: 'pod-badnet', ...base, image, volumes: usr, network: 'no-such-network' },
       { type: 'container', name: 'pod-noclaude', ...base, image, volumes: claudeVolumes, claudePath: '/opt/nowhere/claude', env },
@@ -118,10 +118,11 @@ describe('container executor on real podman', () => {
 
   test("an image's ENTRYPOINT never receives our arguments; a configured entrypoint runs first and execs them", async () => {
     await h.fleet.start({ name: 'p-entry', executor: 'pod-entry', kind: 'shell', text: 'echo replaced', actor: 'a', channel: 'c' });
-    await h.fleet.start({ name: 'p-setup', executor: 'pod-setup', kind: 'shell', text: 'echo "after $(basename "$(cat /proc/1/cmdline | tr "\\0" " " | cut -d" " -f1)")"', actor: 'a', channel: 'c' });
+    await h.fleet.start({ name: 'p-setup', executor: 'pod-setup', kind: 'shell', text: 'echo "setup ran: $SETUP_RAN"', actor: 'a', channel: 'c' });
     expect((await finished('p-entry')).record).toMatchObject({ status: 'succeeded' });
     expect(await h.fleet.logs('p-entry')).toBe('replaced');
     expect((await finished('p-setup')).record).toMatchObject({ status: 'succeeded' });
+    expect(await h.fleet.logs('p-setup')).toBe('setup ran: yes');
   });
 
   test('a missing volume source is refused before launch, with the path', async () => {

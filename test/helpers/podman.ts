@@ -25,6 +25,9 @@ export interface Podman {
   cleanup(): void;
 }
 
+/** An entrypoint script every image has: it exports SETUP_RAN=yes and execs its arguments. */
+export const SETUP_SCRIPT = '/opt/setup.sh';
+
 /** The unprivileged user every image has (uid 1000), for tests of a non-root image user. */
 export const IMAGE_USER = { name: 'agent', uid: 1000, gid: 1000 };
 
@@ -89,7 +92,7 @@ export function startPodman(dir: string): Podman {
   };
 }
 
-/** A root filesystem of symlinks into /usr (mounted at run time), a passwd with root and agent, and a 1777 /tmp. */
+/** A root filesystem of symlinks into /usr (mounted at run time), a passwd with root and agent, a 1777 /tmp, and the setup script. */
 function makeRootfs(root: string) {
   rmSync(root, { recursive: true, force: true });
   for (const d of ['usr', 'etc', 'tmp', 'var/tmp', 'proc', 'sys', 'dev', 'root', 'run', `home/${IMAGE_USER.name}`]) mkdirSync(join(root, d), { recursive: true });
@@ -99,6 +102,8 @@ function makeRootfs(root: string) {
   const { name, uid, gid } = IMAGE_USER;
   writeFileSync(join(root, 'etc/passwd'), `root:x:0:0:root:/root:/bin/bash\n${name}:x:${uid}:${gid}:${name}:/home/${name}:/bin/bash\n`);
   writeFileSync(join(root, 'etc/group'), `root:x:0:\n${name}:x:${gid}:\n`);
+  mkdirSync(join(root, 'opt'));
+  writeFileSync(join(root, SETUP_SCRIPT), '#!/bin/bash\nexport SETUP_RAN=yes\nexec "$@"\n', { mode: 0o755 });
   if (existsSync('/etc/ld.so.cache')) copyFileSync('/etc/ld.so.cache', join(root, 'etc/ld.so.cache'));
   execFileSync('chown', [`${uid}:${gid}`, join(root, 'home', name)]);
 }

@@ -75,6 +75,6 @@ export function describeRunFailure(engine: Engine, code: number, stderr: string)
     .filter((l) => l !== '' && !/level=warning/.test(l))
     .slice(-2)
     .join(' / ');
-  const why = code === 125 ? `${engine} refused to run it` : CONTAINER_EXITS[code] ?? `${engine} exited ${code}`;
+  const why = code === 125 ? `${engine} refused to run it` : CONTAINER_EXITS[code] ?? `${engine} failed`;
   return said ? `${why} (exit ${code}): ${said}` : `${why} (exit ${code})`;
 }
