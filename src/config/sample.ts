@@ -57,4 +57,14 @@ executors:
   #   hostKey: SHA256:…                  # pinned; or insecureAcceptNewHostKey: true
   #   labels: [rust, heavy-compute]
   #   maxConcurrent: 2
+  # - name: box
+  #   type: container
+  #   runtime: podman                  # or docker
+  #   image: ghcr.io/acme/agent:1      # needs bash; claude at claudePath for Claude tasks
+  #   claudePath: /usr/local/bin/claude
+  #   workspace: /src
+  #   volumes: [/srv/app:/src]         # host:container[:options]; a missing host path is refused before launch
+  #   user: "1000:1000"                # default: the image's USER; the task directory is given to that user
+  #   network: host                    # default: the engine's
+  #   entrypoint: /usr/local/bin/setup # runs first and must exec its arguments; default: the image's is replaced
 `;
