@@ -23,7 +23,7 @@ export interface Sshd {
   /** A key sshd does not accept. */
   unauthorizedKeyPath: string;
   dir: string;
-  /** Lines sshd has logged so far (each subsystem request is there: "subsystem request for sftp"). */
+  /** Lines sshd has logged so far (LogLevel VERBOSE: each SFTP subsystem request, served or refused, is there). */
   log(): string;
   /** Kills sshd and every session it serves (connections drop, as when a host goes away); tmux servers survive. */
   pause(): Promise<void>;
@@ -69,7 +69,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
           ...(options.sftp === false ? [] : ['Subsystem sftp /usr/lib/openssh/sftp-server']),
           'MaxSessions 30',
           'MaxStartups 50',
-          'LogLevel INFO',
+          'LogLevel VERBOSE',
           '',
         ].join('\n'),
       );
