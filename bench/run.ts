@@ -4,6 +4,7 @@ import { describeMachine } from './machine.js';
 import { updateReadme } from './readme-table.js';
 import { benchCards } from './cards.js';
 import { benchCardLatency } from './card-latency.js';
+import { benchChaos } from './chaos.js';
 import { benchExecutorStart } from './executor-start.js';
 import { benchIdleLatency } from './idle-latency.js';
 import { benchMonitorTick } from './monitor-tick.js';
@@ -24,6 +25,7 @@ const sections: Record<string, () => Promise<unknown>> = {
   executors: () => benchExecutorStart(),
   cards: () => benchCards(),
   'card-latency': () => benchCardLatency(),
+  chaos: () => benchChaos(),
 };
 
 const wanted = process.argv.slice(2);

@@ -14,6 +14,7 @@ import { createRequestLog } from '../requests.js';
  *   TODOTWICE:<key> → after the first todo list, waits for `release(key)`, then a second `todowrite` (three done,
  *                   the last in progress): a todo change in the middle of a run
  *   SLOW       → 150 ms between streamed words
+ *   WAIT:<ms>  → each agent request is answered after <ms> (a run that lasts, for the chaos bench to hit mid-run)
  *   BADREQ     → HTTP 400 (an agent error reply)
  *   BIG:<n>    → a final text of about n bytes: numbered lines, then `END-OF-BIG` (a 1 MB final)
  *   LEAK       → a final text that prints `LEAKED_SECRETS` (token-shaped), as an agent that read a .env would
@@ -102,6 +103,8 @@ export async function startFakeLlm(): Promise<FakeLlm> {
     const text = request.lastUserText;
     const hold = /HOLD:([\w-]+)/.exec(text);
     if (hold?.[1] && !request.afterToolResult) await waitGate(hold[1]);
+    const wait = /WAIT:(\d+)/.exec(text);
+    if (wait?.[1]) await new Promise((resolve) => setTimeout(resolve, Number(wait[1])));
     if (text.includes('BADREQ')) {
       res.writeHead(400, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ error: { message: 'fake invalid request: context too long', type: 'invalid_request_error' } }));
