@@ -125,6 +125,17 @@ describe('container executor on real podman', () => {
     expect(await h.fleet.logs('p-setup')).toBe('setup ran: yes');
   });
 
+  test('a missing workspace: refused before launch when it is under a volume, a clear failure (never created) when it would be in the image', async () => {
+    const error = await h.fleet.start({ name: 'p-nows', executor: 'pod', kind: 'shell', workspace: join(root, 'ws', 'nope'), text: 'true', actor: 'a', channel: 'c' }).catch((e: unknown) => e);
+    expect(isSwitchboardError(error) && error.code).toBe('workspace_missing');
+    expect((error as Error).message).toContain(`workspace ${join(root, 'ws', 'nope')} does not exist`);
+
+    await h.fleet.start({ name: 'p-inimage', executor: 'pod', kind: 'shell', workspace: '/srv/nope', text: 'true', actor: 'a', channel: 'c' });
+    const done = await finished('p-inimage');
+    expect(done.record).toMatchObject({ status: 'failed', exit_code: 96 });
+    expect(done.record.reason).toContain('the workspace does not exist or is not a directory');
+  });
+
   test('a missing volume source is refused before launch, with the path', async () => {
     const error = await h.fleet.start({ name: 'p-novol', executor: 'pod-novol', kind: 'shell', text: 'true', actor: 'a', channel: 'c' }).catch((e: unknown) => e);
     expect(isSwitchboardError(error) && error.code).toBe('workspace_missing');
