@@ -5,6 +5,7 @@ import type { ExecutorStatus, Fleet, FleetDeps, StartSpec, TaskEvent } from './a
 import type { PendingAction } from './classify.js';
 import { isValidModelName, resolveModel } from './config.js';
 import { createExecutorHandles, type ExecutorHandle } from './executor.js';
+import { executorNamed, homeDirOf } from './host/index.js';
 import { claudePathFor, policyFrom, prepareWhere, refOf, type EventsCursor, type FleetContext } from './fleet-context.js';
 import { tailHumanLog } from './human-log.js';
 import { lastLines } from './protocol/ansi.js';
@@ -34,7 +35,7 @@ export function createFleet(deps: FleetDeps): Fleet {
     clock,
     logger,
     runtimeEnv: deps.runtimeEnv,
-    homeDir: deps.homeDir ?? deps.runtimeEnv['HOME'] ?? '/',
+    homeDir: homeDirOf(deps),
     readIdentity: deps.readIdentity ?? ((path) => readFileSync(path)),
     ...(deps.connectSsh ? { connectSsh: deps.connectSsh } : {}),
   });
@@ -64,12 +65,7 @@ export function createFleet(deps: FleetDeps): Fleet {
   let ticking: Promise<TaskEvent[]> | undefined;
 
   function handle(name: string): ExecutorHandle {
-    const found = byName.get(name);
-    if (found) return found;
-    const known = handles.map((h) => h.name).join(', ') || 'none configured';
-    throw new SwitchboardError('unknown_executor', `no executor named '${name}' (known: ${known})`, {
-      hint: 'executors lists them; add one under executors: in switchboard.yaml.',
-    });
+    return byName.get(executorNamed(deps.executors, name).name)!;
   }
 
   function taskNamed(name: string): TaskRow {
