@@ -81,10 +81,9 @@ export interface Harness {
   answer(interaction: TwinInteraction, text?: string | RegExp, timeoutMs?: number): Promise<TwinMessage>;
   /**
    * Readies a server for the file, through the core, posting nothing anyone sees: one prompt warms up
-   * OpenCode (its first run in a fresh project is slow), and a watch on that idle session keeps the monitor's
-   * event stream to the server open for the whole file. Without it the stream closes whenever no name is
-   * watched and reopens at the next `send`; events in that window are lost (see the report), which made waits
-   * for progress and final outputs depend on timing.
+   * OpenCode (its first run in a fresh project is slow). Nothing holds the monitor's event stream open: it
+   * closes when no name is watched (here at once, `streamLingerMs: 0`), and the next `send` opens it and waits
+   * until it relays before the prompt goes, so no event of a run is lost to the reopening.
    */
   warmUp(server: string): Promise<void>;
   /** Asks the core directly (posting nothing) until `status <name>` says idle, so assertions never race the agent. */
@@ -145,7 +144,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const logger = recordingLogger();
   const config = loadConfig(dir, env);
   const db = openDatabase(join(dir, 'switchboard.db'), allMigrations);
-  const app = createApp({ config, env, db, clock: systemClock, logger, requestTimeoutMs: 15_000 });
+  // Streams close as soon as no name is watched: every `send` meets a stream reopening, as after a quiet spell.
+  const app = createApp({ config, env, db, clock: systemClock, logger, requestTimeoutMs: 15_000, monitor: { streamLingerMs: 0 } });
   const adapter = options.clientOptions
     ? createDiscordAdapter(app.switchboard, { settings: discordSettingsFromEnv(env), logger, clientOptions: options.clientOptions })
     : await discordAdapterFactory.create({ core: app.switchboard, env, logger });
@@ -190,7 +190,6 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       await quietly(`new ${name} ${server} --agent build`);
       await quietly(`send ${name} warm up`);
       await eventually(async () => (app.switchboard.outbox.pending(nowhere.adapter) > 0 ? true : undefined), 'the warm-up run to finish', 90_000);
-      await quietly(`watch ${name}`);
     },
     untilIdle: (name, timeoutMs = 30_000) =>
       eventually(async () => {
@@ -211,18 +210,16 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   };
 }
 
-/** Re-runs `probe` until it returns something (a state that arrives in its own time), failing after `timeoutMs`. */
+/**
+ * Re-runs `probe` until it returns something (a state that arrives in its own time), failing after `timeoutMs`.
+ * A probe that throws fails at once: no probe here has an error worth trying again, and a retried error hides one.
+ */
 export async function eventually<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+  for (let looks = 1; ; looks++) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms (${looks} looks) waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
