@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +7,7 @@ import { LEAKED_SECRETS, startFakeLlm, type FakeLlm } from '../fakes/llm/fake-ll
 import { killTmuxServer } from '../executors/harness.js';
 import { startConsoleBot, type ConsoleBot } from '../helpers/console-bot.js';
 import { removeServerRoot, startOpencodeServer, type OpencodeServer } from '../helpers/opencode-server.js';
+import { everyRow, fileBytes } from './secrets-scan.js';
 
 /**
  * What the bot writes to its database, read back from the file while the real bot process (console adapter on a
@@ -54,23 +55,6 @@ afterAll(async () => {
 
 const dbPath = () => join(workdir, 'data', 'switchboard.db');
 
-/** Every row of every table, as text, read from the file the bot keeps writing. */
-function everyRow(): { tables: string[]; text: string } {
-  const db = new Database(dbPath(), { readonly: true });
-  try {
-    const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as Array<{ name: string }>).map((t) => t.name);
-    const text = tables.map((table) => `${table}: ${JSON.stringify(db.prepare(`SELECT * FROM "${table}"`).all())}`).join('\n');
-    return { tables, text };
-  } finally {
-    db.close();
-  }
-}
-
-/** The database, its WAL and shared-memory files, byte for byte (pages not yet checkpointed live in the WAL). */
-function fileBytes(): Buffer {
-  return Buffer.concat([dbPath(), `${dbPath()}-wal`, `${dbPath()}-shm`].filter((path) => existsSync(path)).map((path) => readFileSync(path)));
-}
-
 describe('nothing secret is written to the database', () => {
   it('an agent that prints tokens and a refused URL with a password leave no trace in any table or the WAL', async () => {
     await bot.exec('send kumo LEAK the keys', /^LEAK the keys$/m);
@@ -96,11 +80,11 @@ describe('nothing secret is written to the database', () => {
     expect(taskFinal).toMatch(/^KEY_0=\[redacted\]$/m);
     await bot.exec('logs leak', /KEY_2=\[redacted\]/);
 
-    const { tables, text } = everyRow();
+    const { tables, text } = everyRow(dbPath());
     expect(tables).toEqual(expect.arrayContaining(['outbox', 'audit', 'prompts', 'watches']));
     expect(text).toContain('http://opencode:[redacted]@127.0.0.1:1');
     expect(text).toContain('Found these in .env');
-    const bytes = fileBytes();
+    const bytes = fileBytes(dbPath());
     for (const secret of [...LEAKED_SECRETS, TYPED_PASSWORD]) {
       expect(text, secret).not.toContain(secret);
       expect(bytes.includes(Buffer.from(secret, 'utf8')), `${secret} in the database files`).toBe(false);

@@ -1,10 +1,10 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeEntities } from '../../adapters/slack/render/mrkdwn.js';
 import { startFakeAnthropic, type FakeAnthropic } from '../fakes/anthropic/fake-anthropic.js';
 import { LEAKED_SECRETS, PEM_BODY_LINES, startFakeLlm, type FakeLlm } from '../fakes/llm/fake-llm.js';
-import { killTmuxServer, removeDir, startWebhookSink, tempDir, type WebhookSink } from '../executors/harness.js';
+import { killTmuxServer, startWebhookSink, tempDir, type WebhookSink } from '../executors/harness.js';
 import { CLAUDE_PATH, claudeEnv } from '../helpers/claude-env.js';
 import { startConsoleBot, type ConsoleBot } from '../helpers/console-bot.js';
 import { removeServerRoot, startOpencodeServer, type OpencodeServer } from '../helpers/opencode-server.js';
@@ -104,6 +104,11 @@ function world(prefix: string): { root: string; project: string; socket: string;
     ...Object.entries(env).map(([k, v]) => `      ${k}: ${JSON.stringify(v)}`),
   ];
   return { root, project, socket, yaml };
+}
+
+/** A world's files, once its tmux server is gone: the managed OpenCode it hosted may still be writing its cache as it exits (retried on ENOTEMPTY). */
+function removeWorld(root: string): void {
+  rmSync(root, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
 }
 
 /** Re-reads `probe` until it returns something; a quarter second apart (a transcript is rebuilt each time). */
@@ -222,7 +227,7 @@ describe('console: the bot process', () => {
   afterAll(async () => {
     await bot?.end().catch(() => undefined);
     killTmuxServer(socket);
-    if (root) removeDir(root);
+    if (root) removeWorld(root);
   });
 
   it('hides every secret of an OpenCode agent on a configured and a managed server, and of a Claude task, in the console, the database, the log and the webhook', async () => {
@@ -251,7 +256,8 @@ describe('Slack: Bolt against the twin', () => {
 
   beforeAll(async () => {
     w = world('slk');
-    h = await slackHarness.startHarness({ mode: 'http', yaml: w.yaml.join('\n'), env: { LAB_PASSWORD } });
+    // The harness's environment is the bot's whole environment: the local executor needs a home and a PATH.
+    h = await slackHarness.startHarness({ mode: 'http', yaml: w.yaml.join('\n'), env: { LAB_PASSWORD, HOME: w.root, PATH: process.env['PATH'] ?? '' } });
     /** Everything the bot asked Slack to show: every call's arguments, and the text of every file it uploaded. */
     const transcript = () =>
       decodeEntities([...h.slack.apiCalls({}).map((c) => JSON.stringify(c.args)), ...h.slack.files().map((f) => f.text)].join('\n'));
@@ -268,7 +274,7 @@ describe('Slack: Bolt against the twin', () => {
   afterAll(async () => {
     await h?.stop();
     killTmuxServer(w.socket);
-    removeDir(w.root);
+    removeWorld(w.root);
   });
 
   it('hides every secret of an OpenCode agent on a configured and a managed server in every Slack call, the database and the log', async () => {
@@ -284,7 +290,7 @@ describe('Discord: discord.js against the twin', () => {
 
   beforeAll(async () => {
     w = world('dsc');
-    h = await discordHarness.startHarness({ yaml: w.yaml, env: { LAB_PASSWORD } });
+    h = await discordHarness.startHarness({ yaml: w.yaml, env: { LAB_PASSWORD, HOME: w.root, PATH: process.env['PATH'] ?? '' } });
     const transcript = () =>
       [...h.discord.restCalls({}).map((c) => JSON.stringify(c.body)), ...h.discord.files().map((f) => f.bytes.toString('utf8'))].join('\n');
     door = {
@@ -300,7 +306,7 @@ describe('Discord: discord.js against the twin', () => {
   afterAll(async () => {
     await h?.stop();
     killTmuxServer(w.socket);
-    removeDir(w.root);
+    removeWorld(w.root);
   });
 
   it('hides every secret of an OpenCode agent on a configured and a managed server in every Discord call and file, the database and the log', async () => {
