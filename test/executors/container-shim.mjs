@@ -7,7 +7,7 @@
 //   inspect --format '{{.Name}} {{json .State}}' N…                               one line per known container
 //   kill [--signal S] N | stop [-t SECONDS] N | rm [-f] N | logs [--tail K] N
 import { spawn } from 'node:child_process';
-import { appendFileSync, existsSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 
@@ -32,12 +32,32 @@ const alive = (pid) => {
     return false;
   }
 };
+// The "container" is a session (spawn's detached is setsid). TERM goes to the first process's group, as an init
+// passes it to its child (the wrapper forwards it on, as it must in a real container); KILL ends every process
+// of the session, as the end of a PID namespace does, whatever process group the wrapper gave them.
 const signalGroup = (entry, signal) => {
-  try {
-    process.kill(-entry.pgid, signal);
-  } catch {
-    // already gone
+  const targets = signal === 'SIGKILL' ? sessionMembers(entry.pgid) : [-entry.pgid];
+  for (const target of targets) {
+    try {
+      process.kill(target, signal);
+    } catch {
+      // already gone
+    }
   }
+};
+const sessionMembers = (sid) => {
+  const pids = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      // after "(comm) ": state ppid pgrp session
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[3]) === sid) pids.push(Number(name));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
 };
 const noSuch = (name) => {
   process.stderr.write(`Error: No such container: ${name}\n`);
@@ -95,6 +115,14 @@ async function main() {
       const child = spawn(argv[0], argv.slice(1), { env, cwd, stdio: ['ignore', log, log], detached: true });
       write(name, { ...read(name), status: 'running', running: true, pid: child.pid, pgid: child.pid });
       child.on('exit', (code, signal) => {
+        // The init ends with its child, and the namespace's other processes with it.
+        for (const pid of sessionMembers(child.pid)) {
+          try {
+            process.kill(pid, 'SIGKILL');
+          } catch {
+            // gone meanwhile
+          }
+        }
         const entry = read(name);
         if (!entry) return;
         const signals = { SIGTERM: 15, SIGKILL: 9, SIGINT: 2, SIGHUP: 1 };
