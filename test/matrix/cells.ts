@@ -243,7 +243,7 @@ export function matrixCells(get: () => { door: Door; world: World }): Record<str
       const { door, world } = get();
       const at = await door.command(`offload crib --name ship --workspace "${world.project}" say hello from afar`, 'admin');
       await door.post(at, new RegExp(`📦 offloading ${literal(world.project)} to crib as ship…`));
-      await door.post(at, /📦 ship: workspace \d+% · \d+\/\d+ files checked, \d+ sent · /);
+      await door.post(at, /📦 ship: workspace \d+% · [^\n]*sent · \d+ B/);
       saw('offload progress');
       await door.post(at, near('📦 ship offloaded to crib: ', '`offload --back ship` brings the changes home', 4), 60_000);
       // (The offloaded run itself goes on on crib; `start` and `run` already saw task results arrive.)
@@ -256,7 +256,7 @@ export function matrixCells(get: () => { door: Door; world: World }): Record<str
       // (A long listing may come in several numbered posts: each line is looked for on its own.)
       await door.post(at, /· send kumo: “BASH say hi” · ✅/);
       await door.post(at, /· kill nap · ✅/);
-      await door.post(at, /· offload crib --name ship [^\n]*· ✅/);
+      await door.post(at, /· offload ship: “say hello from afar” · ✅/);
     },
   };
 }
