@@ -101,7 +101,7 @@ export function createContainerRuntime(options: ContainerRuntimeOptions): TaskRu
     const result = await transport.exec(CHOWN_SCRIPT, { args: [owner, dir] });
     if (result.code !== 0) {
       throw new SwitchboardError('task_failed', `${where}: the container runs as ${owner} and could not be given its task directory: ${result.stderr.trim()}`, {
-        hint: 'Run Switchboard as root (or as that uid), or set `user:` in the executor to the uid Switchboard runs as.',
+        hint: 'Run Switchboard as root, or set `user:` in the executor: the uid Switchboard runs as (docker, rootful podman), or root for rootless podman (whose root is your own user).',
       });
     }
   }
