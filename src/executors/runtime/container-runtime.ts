@@ -84,7 +84,7 @@ export function createContainerRuntime(options: ContainerRuntimeOptions): TaskRu
     if (name === '' || name === 'root' || name === '0') return null;
     if (/^\d+$/.test(name) && (group === undefined || /^\d+$/.test(group))) return user;
     const cached = resolvedUsers.get(`${config.image}|${user}`);
-    if (cached) return cached;
+    if (cached) return cached === '0:0' ? null : cached;
     const volumes = config.volumes.flatMap((v) => ['-v', v]);
     const args = ['run', '--rm', '--user', user, ...volumes, '--entrypoint', 'bash', config.image, '-c', 'id -u; id -g'];
     const result = await cli(args, `look up the user ${user} in ${config.image}`);
