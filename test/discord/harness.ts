@@ -88,6 +88,8 @@ export interface Harness {
   warmUp(server: string): Promise<void>;
   /** Asks the core directly (posting nothing) until `status <name>` says idle, so assertions never race the agent. */
   untilIdle(name: string, timeoutMs?: number): Promise<string>;
+  /** Stops the bot (adapter, core, database) and starts it again on the same SQLite file; the twin stays. */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -143,22 +145,40 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   };
   const logger = recordingLogger();
   const config = loadConfig(dir, env);
-  const db = openDatabase(join(dir, 'switchboard.db'), allMigrations);
-  // Streams close as soon as no name is watched: every `send` meets a stream reopening, as after a quiet spell.
-  const app = createApp({ config, env, db, clock: systemClock, logger, requestTimeoutMs: 15_000, monitor: { streamLingerMs: 0 } });
-  const adapter = options.clientOptions
-    ? createDiscordAdapter(app.switchboard, { settings: discordSettingsFromEnv(env), logger, clientOptions: options.clientOptions })
-    : await discordAdapterFactory.create({ core: app.switchboard, env, logger });
-  app.switchboard.register(adapter);
-  await adapter.start();
-  await app.start();
+  const boot = async () => {
+    const db = openDatabase(join(dir, 'switchboard.db'), allMigrations);
+    // Streams close as soon as no name is watched: every `send` meets a stream reopening, as after a quiet spell.
+    const app = createApp({ config, env, db, clock: systemClock, logger, requestTimeoutMs: 15_000, monitor: { streamLingerMs: 0 } });
+    const adapter = options.clientOptions
+      ? createDiscordAdapter(app.switchboard, { settings: discordSettingsFromEnv(env), logger, clientOptions: options.clientOptions })
+      : await discordAdapterFactory.create({ core: app.switchboard, env, logger });
+    app.switchboard.register(adapter);
+    await adapter.start();
+    await app.start();
+    return { db, app, adapter };
+  };
+  let bot = await boot();
+  const shutdown = async () => {
+    // Let deliveries under way finish, so nothing touches the database after it is closed.
+    await Promise.race([bot.app.switchboard.idle('discord'), new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);
+    await bot.adapter.stop();
+    await bot.app.stop();
+    bot.db.close();
+  };
+  const app = () => bot.app;
 
   const idOf = (m: TwinMessage | string) => (typeof m === 'string' ? m : m.id);
   return {
     discord,
-    app,
-    db,
-    adapter,
+    get app() {
+      return bot.app;
+    },
+    get db() {
+      return bot.db;
+    },
+    get adapter() {
+      return bot.adapter;
+    },
     logger,
     env,
     say: (user, text, channel = WORK) => discord.channel(channel).user(user).sendMessage(text),
@@ -183,28 +203,30 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       // An adapter nobody registered: the warm-up's final report stays in the outbox, never in a channel.
       const nowhere = { adapter: 'warm-up', channel: 'none' };
       const quietly = async (text: string) => {
-        const reply = await app.switchboard.execute({ text, actor: { id: `discord:${ADMIN}` }, origin: nowhere }, { post: false });
+        const reply = await app().switchboard.execute({ text, actor: { id: `discord:${ADMIN}` }, origin: nowhere }, { post: false });
         if (reply.tone === 'error') throw new Error(`${text}: ${replyToPlainText(reply)}`);
       };
       const name = `warm-${server}`.slice(0, 32);
       await quietly(`new ${name} ${server} --agent build`);
       await quietly(`send ${name} warm up`);
-      await eventually(async () => (app.switchboard.outbox.pending(nowhere.adapter) > 0 ? true : undefined), 'the warm-up run to finish', 90_000);
+      await eventually(async () => (app().switchboard.outbox.pending(nowhere.adapter) > 0 ? true : undefined), 'the warm-up run to finish', 90_000);
     },
     untilIdle: (name, timeoutMs = 30_000) =>
       eventually(async () => {
-        const reply = await app.switchboard.execute(
+        const reply = await app().switchboard.execute(
           { text: `status ${name}`, actor: { id: `discord:${ALICE}` }, origin: { adapter: 'discord', channel: WORK } },
           { post: false },
         );
         const plain = replyToPlainText(reply);
         return /💤 idle/.test(plain) ? plain : undefined;
       }, `${name} to go idle`, timeoutMs),
+    async restart() {
+      await shutdown();
+      bot = await boot();
+    },
     async stop() {
-      await adapter.stop();
-      await app.stop();
+      await shutdown();
       await discord.close();
-      db.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };

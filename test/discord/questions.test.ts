@@ -8,7 +8,8 @@ import { ALICE, BOB, WORK, startHarness, type Harness } from './harness.js';
  * An agent's question, answered from Discord end to end: the real `opencode` server runs its `question` tool
  * (the fake model asks "Which color?"), the monitor posts it with one button per option, a press by someone the
  * question is not for is refused privately, and the sender's press answers it on the server; the run then
- * finishes with one final output. Real discord.js against the Discord twin.
+ * finishes with one final output, also when the bot restarted while the question waited. Real discord.js
+ * against the Discord twin.
  */
 let llm: FakeLlm;
 let server: OpencodeServer;
@@ -66,5 +67,31 @@ describe('an agent’s question in Discord', () => {
     expect(bot(/❓ \*\*hue\*\* asks/)).toHaveLength(1);
     expect(bot(/💬 answered \*\*hue\*\*/)).toHaveLength(1);
     expect(bot(/📋 \*\*hue\*\* (finished|failed)/)).toHaveLength(1);
+  });
+
+  it('takes the sender’s press after a restart of the bot: the question is still answerable, and the final arrives once', async () => {
+    await (await h.say(ALICE, '!sb new tint lab --agent build')).waitForBotReply({ text: /🆕 \*\*tint\*\*/ });
+    const echo = await (await h.say(ALICE, '!sb send tint QUESTION-DISCORD-RESTART pick again')).waitForBotReply({ text: /📨 \*\*tint\*\*/ });
+    const question = await h.botMessage(echo, { text: /❓ \*\*tint\*\* asks: Which color\?/, timeoutMs: 45_000 });
+    await h.restart();
+
+    const buttons = buttonsOf(h.discord.message(question.id)!);
+    expect(buttons.map((b) => b.label)).toEqual(['Red', 'Blue']);
+    const bobs = await h.discord.channel(WORK).user(BOB).clickButton(question, buttons[0]!.custom_id);
+    expect((await bobs.waitForFollowUp()).content).toContain(`❌ discord:${BOB} may not answer the questions of tint: it belongs to discord:${ALICE}`);
+    const alices = await h.discord.channel(WORK).user(ALICE).clickButton(question, buttons[0]!.custom_id);
+    expect((await alices.waitForAck()).type).toBe(6);
+    const answered = await h.botMessage(question, { text: /💬 answered \*\*tint\*\*: Red/ });
+    const final = await h.botMessage(answered, { text: /📋 \*\*tint\*\* finished · ✅/, timeoutMs: 45_000 });
+    expect(final.content).toContain('Done: QUESTION-DISCORD-RESTART pick again');
+    const toolResult = llm.requests.find((r) => r.afterToolResult && r.lastUserText.includes('QUESTION-DISCORD-RESTART'));
+    expect(JSON.stringify(toolResult?.messages.filter((m) => m.role === 'tool').at(-1)?.content)).toContain('\\"Which color?\\"=\\"Red\\"');
+
+    await h.untilIdle('tint');
+    const bot = (text: RegExp) => h.discord.messages({ channel: WORK, author: h.discord.botUserId, afterId: echo.id, text, includeEphemeral: false });
+    // Asked once (the restarted monitor remembers what it asked), answered once, finished once.
+    expect(bot(/❓ \*\*tint\*\* asks/)).toHaveLength(1);
+    expect(bot(/💬 answered \*\*tint\*\*/)).toHaveLength(1);
+    expect(bot(/📋 \*\*tint\*\* (finished|failed)/)).toHaveLength(1);
   });
 });
