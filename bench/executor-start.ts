@@ -5,11 +5,9 @@ import { join } from 'node:path';
 import { systemClock } from '../src/core/clock.js';
 import { silentLogger } from '../src/core/logger.js';
 import { executorDefaultsSchema } from '../src/executors/config.js';
-import { createFleet, taskMigrations, type Fleet } from '../src/executors/index.js';
-import { createSshTransport, type SshTarget } from '../src/executors/transport/ssh.js';
-import type { Transport } from '../src/executors/transport/transport.js';
+import { createFleet, createSshHost, taskMigrations, type Fleet, type SshTarget, type Transport } from '../src/executors/index.js';
 import { openDatabase } from '../src/sessions/database.js';
-import { sshdLogin, startSshd } from '../test/helpers/sshd.js';
+import { sshdLogin, startSshd, type Sshd } from '../test/helpers/sshd.js';
 import { percentile, round } from './machine.js';
 
 export interface ExecutorFigure {
@@ -22,15 +20,22 @@ export interface ExecutorFigure {
 
 /**
  * On the loopback sshd: time from `start` to the task running (p50 over 20 starts), then one status tick over 50
- * running tasks on that host, counting the scripts it ran there (one probe, not 50).
+ * running tasks on that host, counting the scripts it ran there (one probe, not 50). Then the same starts on an
+ * sshd without the SFTP subsystem, where the task files go up through exec channels.
  */
 export async function benchExecutorStart(starts = 20, running = 50): Promise<ExecutorFigure[]> {
-  const sshd = await startSshd();
+  const figures = await benchOnSshd(await startSshd(), starts, running);
+  const [withoutSftp] = await benchOnSshd(await startSshd({ sftp: false }), starts, 0);
+  figures.push({ ...withoutSftp!, measure: 'start → running (ssh without SFTP, shell task)', note: 'files through exec channels, tmux session started' });
+  return figures;
+}
+
+async function benchOnSshd(sshd: Sshd, starts: number, running: number): Promise<ExecutorFigure[]> {
   const dir = mkdtempSync(join(tmpdir(), 'sb-bench-exec-'));
   const socket = `sb-bench-${process.pid}`;
   let scripts = 0;
   const counting = (target: SshTarget): Transport => {
-    const inner = createSshTransport(target, { clock: systemClock, logger: silentLogger });
+    const inner = createSshHost(target, { clock: systemClock, logger: silentLogger });
     return {
       where: inner.where,
       exec: (script, options) => {
@@ -74,6 +79,7 @@ export async function benchExecutorStart(starts = 20, running = 50): Promise<Exe
       startTimes.push(performance.now() - started);
     }
     figures.push({ measure: 'start → running (ssh, shell task)', runs: starts, p50Ms: round(percentile(startTimes, 50), 0), maxMs: round(Math.max(...startTimes), 0), note: 'files by SFTP, tmux session started' });
+    if (running === 0) return figures;
     for (let i = starts; i < running; i++) {
       await fleet.start({ name: `s${i}`, executor: 'crib', kind: 'shell', text: 'sleep 120', actor: 'console:bench', channel: '{}' });
     }
