@@ -43,12 +43,26 @@ describe('container executor on real podman', () => {
     mkdirSync(agentWs);
     chownSync(agentWs, IMAGE_USER.uid, IMAGE_USER.gid);
     const env = claudeEnv({ baseUrl: fake.baseUrl, configDir: join(root, 'claude'), todoTools: true });
+    // The non-root user's own Claude config, writable by it.
+    const agentClaude = join(root, 'claude-agent');
+    const agentEnv = claudeEnv({ baseUrl: fake.baseUrl, configDir: agentClaude });
+    chownSync(agentClaude, IMAGE_USER.uid, IMAGE_USER.gid);
+    chownSync(join(agentClaude, 'home'), IMAGE_USER.uid, IMAGE_USER.gid);
     const base = { labels: [], maxConcurrent: 4, runtime: 'podman' as const, runtimePath: podman.runtimePath, env: {}, tasksDir: join(root, 'tasks') };
     const usr = podman.baseVolumes;
     const claudeVolumes = [...usr, `${NODE_MODULES}:${NODE_MODULES}:ro`, `${root}/claude:${root}/claude`, `${ws}:${ws}`];
     const executors: ExecutorConfig[] = [
       { type: 'container', name: 'pod', ...base, image, workspace: ws, volumes: claudeVolumes, claudePath: CLAUDE_PATH, env },
-      { type: 'container', name: 'pod-agent', ...base, image: userImage, workspace: agentWs, volumes: [...usr, `${agentWs}:${agentWs}`] },
+      {
+        type: 'container',
+        name: 'pod-agent',
+        ...base,
+        image: userImage,
+        workspace: agentWs,
+        volumes: [...usr, `${NODE_MODULES}:${NODE_MODULES}:ro`, `${agentClaude}:${agentClaude}`, `${agentWs}:${agentWs}`],
+        claudePath: CLAUDE_PATH,
+        env: agentEnv,
+      },
       { type: 'container', name: 'pod-entry', ...base, image: entrypointImage, workspace: ws, volumes: [...usr, `${ws}:${ws}`], network: 'host' },
       { type: 'container', name: 'pod-setup', ...base, image: entrypointImage, workspace: ws, volumes: [...usr, `${ws}:${ws}`], entrypoint: SETUP_SCRIPT },
       { type: 'container', name: 'pod-novol', ...base, image, volumes: [...usr, `${root}/not-there:/data`] },
@@ -109,11 +123,14 @@ describe('container executor on real podman', () => {
     expect(fake.requests.find((r) => r.lastUserText === 'Which word was it?')!.userTexts).toEqual(['Remember the word PAPAYA', 'Which word was it?']);
   });
 
-  test('an image whose USER is not root runs the task as that user, with the task directory given to it', async () => {
+  test('an image whose USER is not root runs shell and claude tasks as that user, with the task directory given to it', async () => {
     await h.fleet.start({ name: 'p-agent', executor: 'pod-agent', kind: 'shell', text: 'id -un; touch made-here && stat -c %u made-here', actor: 'a', channel: 'c' });
     const done = await finished('p-agent');
     expect(done.record).toMatchObject({ status: 'succeeded', exit_code: 0 });
     expect(await h.fleet.logs('p-agent')).toBe(`${IMAGE_USER.name}\n${IMAGE_USER.uid}`);
+
+    await h.fleet.start({ name: 'p-agent-claude', executor: 'pod-agent', kind: 'claude', text: 'Work as agent', actor: 'a', channel: 'c' });
+    expect((await finished('p-agent-claude')).record).toMatchObject({ status: 'succeeded', result: 'Done: Work as agent' });
   });
 
   test("an image's ENTRYPOINT never receives our arguments; a configured entrypoint runs first and execs them", async () => {
