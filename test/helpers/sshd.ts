@@ -23,6 +23,8 @@ export interface Sshd {
   /** A key sshd does not accept. */
   unauthorizedKeyPath: string;
   dir: string;
+  /** Ports tried before one worked: another process took the free port first (see startSshd). */
+  portRetries: number;
   /** Lines sshd has logged so far (LogLevel VERBOSE: each SFTP subsystem request, served or refused, is there). */
   log(): string;
   /** Kills sshd and every session it serves (connections drop, as when a host goes away); tmux servers survive. */
@@ -49,8 +51,10 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
     const hostKeyFingerprint = stdout.split(' ')[1] ?? '';
     mkdirSync('/run/sshd', { recursive: true }); // privilege separation directory sshd insists on
 
-    // A free port: sshd cannot listen on port 0 and report it, so take one from the kernel and retry on a race.
-    for (let tries = 0; tries < 5; tries++) {
+    // Retried only when sshd exits or stays silent on a port the kernel said was free: another process took it
+    // between our look and sshd's bind (sshd cannot listen on port 0 and report it). Counted in `portRetries`.
+    const TRIES = 5;
+    for (let tries = 0; tries < TRIES; tries++) {
       const port = await freePort();
       writeFileSync(
         join(dir, 'sshd_config'),
@@ -82,6 +86,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
           port,
           user: userInfo().username,
           hostKeyFingerprint,
+          portRetries: tries,
           userKeyPath: join(dir, 'user_key'),
           unauthorizedKeyPath: join(dir, 'other_key'),
           dir,
@@ -103,7 +108,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<Sshd> {
       }
       await stopProcess(child);
     }
-    throw new Error('sshd did not start on any port');
+    throw new Error(`sshd did not start on any of ${TRIES} free ports; its log:\n${logLines.join('').slice(-2_000)}`);
   } catch (error) {
     if (child) await stopProcess(child);
     rmSync(dir, { recursive: true, force: true });
