@@ -1,6 +1,7 @@
 // Why this file is long: the watch loop is one state machine (check → assess → act → card → reschedule) over
 // shared per-name memory; health, cards, the event hub and assessment already live in their own modules, and
-// what is left shares that memory. It shrank from 570 lines this round; further splits are part of issue 15.
+// what is left shares that memory (about 570 lines; the stream holds for `send` live in the event hub).
+// Further splits are part of issue 15.
 import type { Services } from '../commands/context.js';
 import type { Config } from '../config/load.js';
 import type { Clock } from '../core/clock.js';
