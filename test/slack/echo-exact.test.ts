@@ -4,7 +4,7 @@ import { startFakeLlm, type ChatRequest, type FakeLlm } from '../fakes/llm/fake-
 import { HOSTILE_PROMPTS } from '../helpers/hostile-prompts.js';
 import { removeServerRoot, startOpencodeServer, type OpencodeServer } from '../helpers/opencode-server.js';
 import type { SlackMessage } from '../twins/slack/index.js';
-import { ALICE, startHarness, type Harness } from './harness.js';
+import { ALICE, WORK, startHarness, type Harness } from './harness.js';
 import { liveMarkup, preformattedTexts, sectionTexts } from './slack-render.js';
 import { warmUp } from './warm-up.js';
 
@@ -60,6 +60,8 @@ describe('the Slack echo, byte for byte', { timeout: 150_000 }, () => {
       const received = turnRequest(prompt);
       expect(received, `no turn request with exactly the ${what} prompt; seen: ${JSON.stringify(llm.requests.filter((r) => r.lastUserText.includes(marker)).map((r) => r.lastUserText))}`).toBeDefined();
       expect(preformattedTexts(echo.blocks)).toEqual([received!.lastUserText]);
+      // As the channel reads: the prompt as a code block, exactly (the transcript escapes nothing).
+      expect(h.slack.transcript(WORK).split('\n').map((l) => l.trim())).toContain(`\`\`\`${prompt}\`\`\``);
       // Nothing of the prompt is in mrkdwn (where it could come alive); no file is needed.
       const mrkdwn = sectionTexts(echo.blocks).join('\n');
       expect(liveMarkup(mrkdwn)).toEqual([]);
