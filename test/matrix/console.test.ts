@@ -18,6 +18,7 @@ beforeAll(async () => {
   world = await startWorld('console');
   writeConsoleConfig(world.root, world.servers, world.yaml);
   bot = await startConsoleBot({ cwd: world.root });
+  await world.warm;
   door = consoleDoor(bot);
 }, 180_000);
 

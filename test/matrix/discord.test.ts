@@ -21,6 +21,7 @@ beforeAll(async () => {
     env: { HOME: world.root, PATH: process.env.PATH ?? '/usr/bin:/bin' },
     yaml: world.yaml,
   });
+  await world.warm;
   door = discordDoor(h);
 }, 180_000);
 

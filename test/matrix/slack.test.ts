@@ -22,6 +22,7 @@ beforeAll(async () => {
     env: { HOME: world.root, PATH: process.env.PATH ?? '/usr/bin:/bin' },
     yaml: world.yaml.join('\n'),
   });
+  await world.warm;
   door = slackDoor(h);
 }, 180_000);
 

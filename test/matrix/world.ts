@@ -32,15 +32,20 @@ export interface World {
   servers: Record<string, string>;
   /** switchboard.yaml lines after `servers:`: monitor timings, the executors. */
   yaml: string[];
+  /** Settles when the server has answered its first prompt. */
+  warm: Promise<void>;
   stop(): Promise<void>;
 }
 
 export async function startWorld(label: string): Promise<World> {
-  const [llm, api, sshd] = await Promise.all([startFakeLlm(), startFakeAnthropic(), startSshd()]);
-  const server = await startOpencodeServer({ llmBaseUrl: llm.baseUrl, permission: { bash: 'ask' } });
+  const llm = await startFakeLlm();
+  const [api, sshd, server] = await Promise.all([startFakeAnthropic(), startSshd(), startOpencodeServer({ llmBaseUrl: llm.baseUrl, permission: { bash: 'ask' } })]);
   const gate = await startGateProxy(server.url);
-  // The first turn of a fresh server loads its provider and is slow: paid here, not inside a cell.
-  await warmUp(server.url);
+  // The first turn of a fresh server loads its provider and is slow: paid here, not inside a cell (while the
+  // caller starts its bot).
+  const warm = warmUp(server.url);
+  // (Awaited by the caller; this only keeps a failure from counting as unhandled before then.)
+  warm.catch(() => undefined);
   const root = mkdtempSync(join(tmpdir(), `sb-matrix-${label}-`));
   const workspace = join(root, 'work space');
   const project = join(root, 'project');
@@ -82,6 +87,7 @@ export async function startWorld(label: string): Promise<World> {
     project,
     servers: { lab: server.url, gate: gate.url },
     yaml,
+    warm,
     async stop() {
       killTmuxServer(socket);
       killTmuxServer(`${socket}-ssh`);
