@@ -26,7 +26,7 @@ export interface ExecutorFigure {
 export async function benchExecutorStart(starts = 20, running = 50): Promise<ExecutorFigure[]> {
   const figures = await benchOnSshd(await startSshd(), starts, running);
   const [withoutSftp] = await benchOnSshd(await startSshd({ sftp: false }), starts, 0);
-  figures.push({ ...withoutSftp!, measure: 'start → running (ssh without SFTP, shell task)', note: 'files through exec channels, tmux session started' });
+  figures.push({ ...withoutSftp!, measure: 'start → running (ssh without SFTP, shell task)', note: 'files as stdin of scripts on the command channel, tmux session started' });
   return figures;
 }
 

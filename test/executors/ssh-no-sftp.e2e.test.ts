@@ -129,7 +129,7 @@ describe('an ssh host without the SFTP subsystem', () => {
     expect(resumed.userTexts.some((t) => t.includes('Remember MANGO for later'))).toBe(true);
   }, 180_000);
 
-  test('the host layer moves any bytes through exec channels, with the mode asked, and says it did', async () => {
+  test('the host layer moves any bytes as a script\'s stdin, with the mode asked, and says it did', async () => {
     const logs: string[] = [];
     const host = hostFor(sshd, logs);
     const dir = join(root, 'direct');
@@ -138,9 +138,15 @@ describe('an ssh host without the SFTP subsystem', () => {
       await filesRoundTrip(host, dir);
       expect(host.fileTransfers).toEqual({ sftp: 0, exec: 9 });
       expect(logs.filter((l) => l.includes('no SFTP subsystem'))).toHaveLength(1);
-      // A big file: 3 MiB, more than one pipe buffer, arrives whole.
+      // Small files rode the long-lived command channel; a big one (3 MiB, more than one pipe buffer) gets its own
+      // exec channel, and arrives whole.
+      const execs = () => sshd.log().match(/Starting session: command for /g)?.length ?? 0;
+      const before = execs();
       const big = randomBytes(3 * 1024 * 1024);
       await host.writeFile(join(dir, 'big'), big, 0o600);
+      // sshd's log reaches us on a pipe of its own: wait for the line rather than assume it came first.
+      for (const deadline = Date.now() + 10_000; execs() === before && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(execs()).toBe(before + 1);
       expect(readFileSync(join(dir, 'big')).equals(big)).toBe(true);
       expect((await host.readFile(join(dir, 'big')))!.data.equals(big)).toBe(true);
     } finally {

@@ -8,7 +8,7 @@ import type { RsyncShell } from './rsync-shell.js';
  * implement the same interface; over SSH everything rides on one connection state machine (ssh-connection.ts).
  */
 export interface Host extends Transport {
-  /** How files moved so far: over SFTP, or through an exec channel's stdin (a server without an SFTP subsystem). */
+  /** How files moved so far: over SFTP, or as a script's stdin (a server without an SFTP subsystem; see file-scripts.ts). */
   readonly fileTransfers: { readonly sftp: number; readonly exec: number };
   /** A port on 127.0.0.1 here that reaches `remotePort` on the host's own loopback. */
   forward(remotePort: number): Promise<PortForward>;

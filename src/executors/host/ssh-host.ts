@@ -3,7 +3,7 @@ import { SwitchboardError } from '../../errors.js';
 import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
 import { shellLine } from '../protocol/quote.js';
-import { COMMAND_SERVER_SCRIPT, createCommandChannel, type CommandChannel, type Duplex } from '../transport/command-channel.js';
+import { COMMAND_SERVER_SCRIPT, createCommandChannel, MAX_CHANNEL_STDIN, type CommandChannel, type Duplex } from '../transport/command-channel.js';
 import { DEFAULT_EXEC_TIMEOUT_MS, type ExecOptions, type ExecResult } from '../transport/transport.js';
 import type { Host } from './host.js';
 import type { SshTarget } from './host-key.js';
@@ -103,26 +103,40 @@ export function createSshHost(target: SshTarget, deps: SshHostDeps): Host {
     return { code: result.code, stdout: result.stdout.toString('utf8'), stderr: result.stderr.toString('utf8') };
   }
 
-  const files = createSshFiles({ connection, execRaw: (script, args, stdin) => execRaw(script, args, stdin), logger: deps.logger, executor: target.executor });
+  /** The command channel, or undefined when it is turned off or cannot be opened (a plain exec still works, only slower). */
+  async function channel(): Promise<CommandChannel | undefined> {
+    if (deps.commandChannel === false) return undefined;
+    const client = await connection.client();
+    try {
+      return await commandChannel(client);
+    } catch (error) {
+      if ((error as SwitchboardError).code !== 'executor_unreachable') throw error;
+      deps.logger.warn('ssh command channel unavailable; using one exec per command', { executor: target.executor });
+      return undefined;
+    }
+  }
+
+  // Without SFTP, files go through scripts: on the command channel when small (an exec channel costs a session
+  // and the login shell's rc files each), on their own exec channel when large.
+  const files = createSshFiles({
+    connection,
+    execRaw: async (script, args, stdin) => {
+      const commands = !stdin || stdin.length <= MAX_CHANNEL_STDIN ? await channel() : undefined;
+      return commands ? commands.runRaw(script, args, DEFAULT_EXEC_TIMEOUT_MS, stdin) : execRaw(script, args, stdin);
+    },
+    logger: deps.logger,
+    executor: target.executor,
+  });
 
   return {
     where,
     fileTransfers: files.counts,
 
     async exec(script: string, options: ExecOptions = {}): Promise<ExecResult> {
-      if (deps.commandChannel === false || options.stdin !== undefined) return execChannel(script, options);
-      const client = await connection.client();
-      let channel: CommandChannel;
-      try {
-        channel = await commandChannel(client);
-      } catch (error) {
-        // No command channel (an odd remote shell?): a plain exec still works, only slower.
-        if ((error as SwitchboardError).code !== 'executor_unreachable') throw error;
-        deps.logger.warn('ssh command channel unavailable; using one exec per command', { executor: target.executor });
-        return execChannel(script, options);
-      }
+      const commands = options.stdin === undefined ? await channel() : undefined;
+      if (!commands) return execChannel(script, options);
       // Once sent, a request is never re-sent another way: it may have run.
-      return channel.run(script, options.args ?? [], options.timeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS);
+      return commands.run(script, options.args ?? [], options.timeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS);
     },
 
     writeFile: files.writeFile,
