@@ -1,6 +1,6 @@
 // Why this file is long: an offload is one ordered transaction over two machines (checks, rsync there,
 // session copy, task start, and the undo of each step on failure; the same in reverse for --back), and the
-// undo needs each step's state. The host-layer work of issue 15 moves its SSH and rsync steps out.
+// undo needs each step's state. Reaching the host (SSH, files, rsync's pinned shell) is the host layer's (executors/host).
 import { mkdirSync, readFileSync, realpathSync, statSync, existsSync } from 'node:fs';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import { SwitchboardError, toSwitchboardError } from '../errors.js';
