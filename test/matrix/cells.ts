@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { expect, onTestFinished } from 'vitest';
 import type { Door } from './doors.js';
 import { literal, VERBS, type Cell } from './matrix.js';
@@ -246,7 +248,10 @@ export function matrixCells(get: () => { door: Door; world: World }): Record<str
       await door.post(at, /📦 ship: workspace \d+% · [^\n]*sent · \d+ B/);
       saw('offload progress');
       await door.post(at, near('📦 ship offloaded to crib: ', '`offload --back ship` brings the changes home', 4), 60_000);
-      // (The offloaded run itself goes on on crib; `start` and `run` already saw task results arrive.)
+      // The workspace went over, its .env stayed home. (The offloaded run itself goes on on crib; `start` and
+      // `run` already saw task results arrive.)
+      expect(existsSync(join(world.root, 'remote', 'project', 'main.py'))).toBe(true);
+      expect(existsSync(join(world.root, 'remote', 'project', '.env'))).toBe(false);
     },
 
     async audit() {
