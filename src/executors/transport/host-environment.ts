@@ -7,6 +7,8 @@ const INHERITED = new Set([
   ...['PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'LANG', 'LANGUAGE', 'TERM', 'TZ', 'TMPDIR', 'XDG_RUNTIME_DIR'],
   // Where the container engine is, for container executors (rootless and remote engines set these).
   ...['DOCKER_HOST', 'DOCKER_CONTEXT', 'DOCKER_CONFIG', 'DOCKER_CERT_PATH', 'DOCKER_TLS_VERIFY', 'CONTAINER_HOST', 'CONTAINER_CONNECTION'],
+  // And how podman is configured (runtime, ulimits, network, storage), when not in the default files.
+  ...['CONTAINERS_CONF', 'CONTAINERS_STORAGE_CONF', 'CONTAINERS_REGISTRIES_CONF'],
 ]);
 
 export function hostEnvironment(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
