@@ -1,7 +1,9 @@
 import { readFileSync, readdirSync, rmSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeEntities } from '../adapters/slack/render/mrkdwn.js';
+import { REPEAT_NOTICE } from '../src/core/adapter.js';
 import { startFakeAnthropic } from '../test/fakes/anthropic/fake-anthropic.js';
 import { startFakeLlm } from '../test/fakes/llm/fake-llm.js';
 import { killTmuxServer } from '../test/executors/harness.js';
@@ -31,8 +33,11 @@ export interface ChaosFigure {
   serverKills: number;
   claudeKills: number;
   http429: number;
+  /** Finals and echoes missing. */
   lost: number;
+  /** Finals and echoes shown more than once; `repeatsFlagged` of them carry the bot's repeat notice. */
   duplicated: number;
+  repeatsFlagged: number;
   /** From each bot restart (process spawned) to the first message it posted or edited on a platform. */
   restartToDeliveryP50Ms: number;
   restartToDeliveryMaxMs: number;
@@ -175,7 +180,18 @@ export async function benchChaos(): Promise<ChaosFigure> {
   slack.setEventsUrl(`http://127.0.0.1:${slackPort}/slack/events`);
 
   const restarts: number[] = [];
-  let bot: ConsoleBot = await startConsoleBot({ cwd: dir, env: botEnv, crashable: true });
+  /**
+   * The console's banner comes before the platform adapters start: a command is sent once Slack's port answers
+   * and discord.js has identified, as a person would only type once the bot is back.
+   */
+  const startBot = async (): Promise<ConsoleBot> => {
+    const identified = discord.identifies().length;
+    const started = await startConsoleBot({ cwd: dir, env: botEnv, crashable: true });
+    await discord.waitForIdentify({ index: identified, timeoutMs: 60_000 });
+    await waitFor(() => portAnswers(slackPort), 'the Slack receiver to listen', 60_000, true);
+    return started;
+  };
+  let bot: ConsoleBot = await startBot();
   const counts = { botKills: 0, serverKills: 0, claudeKills: 0 };
   const command = async (platform: Platform, text: string) => {
     if (platform === 'slack') await slack.user(SLACK_ADMIN).command('/sb', text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;'), { channel: SLACK_CHANNEL });
@@ -187,12 +203,14 @@ export async function benchChaos(): Promise<ChaosFigure> {
       ? slack.messages({ user: 'bot' }).map((m) => decodeEntities(m.visibleText))
       : discord.messages({ author: 'bot' }).map((m) => m.content);
 
+  const echoesOf = (run: Run) => shown(run.platform).filter((t) => t.includes(run.marker) && (t.includes('📨') || t.includes('🤖 task'))).length;
+
   const act: Record<Action, () => Promise<void>> = {
     async bot() {
       await bot.crash();
       counts.botKills += 1;
       restarts.push(Date.now());
-      bot = await startConsoleBot({ cwd: dir, env: botEnv, crashable: true });
+      bot = await startBot();
     },
     async server() {
       const i = Math.floor(random() * servers.length);
@@ -236,6 +254,7 @@ export async function benchChaos(): Promise<ChaosFigure> {
     for (let i = 0; i < runCount; i++) {
       const platform: Platform = random() < 0.5 ? 'slack' : 'discord';
       const marker = `run${String(i).padStart(3, '0')}`;
+      process.stderr.write(`chaos: ${marker} from ${platform}\n`);
       if (random() < 0.6) {
         const name = pick(names);
         runs.push({ marker, name, platform, kind: 'opencode' });
@@ -245,6 +264,11 @@ export async function benchChaos(): Promise<ChaosFigure> {
         runs.push({ marker, name, platform, kind: 'claude' });
         await command(platform, `start ${pick(executors)} --name ${name} ${marker} HANG:3 chaos`);
       }
+      // Faults come once the bot has taken the prompt (its echo is out): a Discord message sent into the moment
+      // the process dies is never seen by it (a new gateway session replays nothing), which is the platform's
+      // limit, not a message Switchboard lost.
+      const run = runs.at(-1)!;
+      await waitFor(() => echoesOf(run) > 0, `${marker}'s echo`, 60_000).catch((error: unknown) => process.stderr.write(`chaos: ${String(error)}\n`));
       for (const action of at.get(i) ?? []) {
         process.stderr.write(`chaos: after ${marker}: ${action}\n`);
         await act[action]();
@@ -264,7 +288,7 @@ export async function benchChaos(): Promise<ChaosFigure> {
     let duplicated = 0;
     const seenNames = new Set<string>();
     for (const run of runs) {
-      const echoes = shown(run.platform).filter((t) => t.includes(run.marker) && (t.includes('📨') || t.includes('🤖 task'))).length;
+      const echoes = echoesOf(run);
       if (echoes !== 1) process.stderr.write(`chaos: ${run.marker} (${run.platform}, ${run.name}) has ${echoes} echoes\n`);
       if (echoes === 0) lost += 1;
       duplicated += Math.max(0, echoes - 1);
@@ -277,6 +301,13 @@ export async function benchChaos(): Promise<ChaosFigure> {
       duplicated += Math.max(0, finals - expected(run));
     }
 
+    if (lost + duplicated > 0) {
+      // What each platform showed, one line a message: where to start reading a lost or doubled run.
+      for (const platform of ['slack', 'discord'] as const) {
+        process.stderr.write(`chaos: ${platform} showed:\n${shown(platform).map((t) => `  ${t.split('\n').slice(0, 2).join(' ⏎ ').slice(0, 160)}`).join('\n')}\n`);
+      }
+      process.stderr.write(`chaos: the bot's stderr (last run):\n${bot.stderr().slice(-4_000)}\n`);
+    }
     const deliveries = [
       ...slack.apiCalls({}).filter((c) => c.status === 200 && (c.method === 'chat.postMessage' || c.method === 'chat.update')).map((c) => c.at),
       ...discord.restCalls({}).filter((c) => c.status === 200 && (c.method === 'POST' || c.method === 'PATCH')).map((c) => c.at),
@@ -297,6 +328,7 @@ export async function benchChaos(): Promise<ChaosFigure> {
       http429,
       lost,
       duplicated,
+      repeatsFlagged: runs.reduce((sum, run) => sum + shown(run.platform).filter((t) => t.includes(REPEAT_NOTICE) && t.includes(run.name)).length, 0),
       restartToDeliveryP50Ms: round(percentile(sorted, 50)),
       restartToDeliveryMaxMs: round(sorted.at(-1) ?? 0),
       wallS: Math.round((Date.now() - started) / 1000),
@@ -313,10 +345,21 @@ export async function benchChaos(): Promise<ChaosFigure> {
   }
 }
 
-async function waitFor(condition: () => boolean, what: string, timeoutMs: number): Promise<void> {
+async function waitFor(condition: () => boolean | Promise<boolean>, what: string, timeoutMs: number, quick = false): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
+  while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(250);
+    await sleep(quick ? 50 : 250);
   }
+}
+
+function portAnswers(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
 }
