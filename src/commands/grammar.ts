@@ -1,5 +1,5 @@
 import { SwitchboardError } from '../errors.js';
-import { closest } from './closest.js';
+import { closest } from '../core/closest.js';
 import { usageOf, type GrammarSpec, type ParsedCommand } from './spec.js';
 
 const WHITESPACE = /\s/;

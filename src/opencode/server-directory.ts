@@ -1,5 +1,5 @@
 import { SwitchboardError } from '../errors.js';
-import { closest } from '../commands/closest.js';
+import { closest } from '../core/closest.js';
 import type { Environment } from '../config/environment.js';
 import type { ServerConfig } from '../config/schema.js';
 import { basicAuthorization } from './basic-auth.js';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { SwitchboardError } from '../errors.js';
-import { closest } from '../commands/closest.js';
+import { closest } from '../core/closest.js';
 import type { Clock } from '../core/clock.js';
 import type { Origin } from '../core/origin.js';
 import type { Statement } from 'better-sqlite3';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { closest, editDistance } from '../../src/commands/closest.js';
+import { closest, editDistance } from '../../src/core/closest.js';
 
 describe('editDistance', () => {
   it('counts insertions, deletions and substitutions', () => {

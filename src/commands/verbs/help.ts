@@ -1,6 +1,6 @@
 import { SwitchboardError } from '../../errors.js';
 import { reply } from '../../core/reply.js';
-import { closest } from '../closest.js';
+import { closest } from '../../core/closest.js';
 import type { CommandDefinition } from '../context.js';
 import { usageOf } from '../spec.js';
 
