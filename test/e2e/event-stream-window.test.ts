@@ -169,7 +169,7 @@ describe('the event stream closes when the last watch ends, and a new send loses
 
     const from = proxy.journal.length;
     await bot.exec('send kumo TODO HOLDAFTER:w2 second, through the reopened stream', /^TODO HOLDAFTER:w2 second, through the reopened stream$/m);
-    // The card follows the run while it is held: only the stream (no beat runs here) can bring its todo list.
+    // The card follows the run while it is held: no beat runs here, so the stream and the looks it triggers do.
     await bot.waitFor(/^⚙️ \*\*kumo\*\* · working · \d+s · todo 2\/4$/m);
     llm.release('w2');
     const final = await bot.waitFor(/📋 \*\*kumo\*\* finished.*\n.*/);
