@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { parseInterval } from '../monitor/interval.js';
 import { NAME_PATTERN } from '../sessions/names.js';
-import { executorDefaultsSchema, executorSchema, modelsSchema } from '../executors/config.js';
+import { executorDefaultsSchema, executorSchema, modelsSchema } from '../executors/index.js';
 
 const duration = z.string().refine(
   (value) => {

@@ -10,9 +10,6 @@ import type { TaskRuntime } from './runtime/runtime.js';
 import { createTmuxRuntime } from './runtime/tmux-runtime.js';
 import type { Transport } from './transport/transport.js';
 
-// Where these lived before the host layer; opencode-host imports them from here until it moves to openHost.
-export { describeExecutor, sshTargetFor } from './host/index.js';
-
 /**
  * One configured executor, ready to use: its runtime (tmux over a transport, or a container runtime), a lock
  * that serialises what the fleet does on it, and what was last learned about its reachability.

@@ -52,3 +52,6 @@ export { bash } from './protocol/script.js';
 export { HOST_PRELUDE } from './protocol/prelude.js';
 export { parseFields } from './runtime/tmux-runtime.js';
 export { resolveWorkspace } from './workspace.js';
+// What the OpenCode servers Switchboard runs on executors share with tasks: the kill script and the env file.
+export { KILL_SCRIPT } from './protocol/host-scripts.js';
+export { shellEnvFile } from './protocol/task-files.js';

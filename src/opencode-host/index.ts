@@ -9,5 +9,3 @@ export type { HostEvent, ManagedServer, ManagedServerStatus, OpencodeHosts, Open
 export { opencodeHostMigrations } from './store.js';
 export { createSecretBox } from './secret-box.js';
 export type { SecretBox } from './secret-box.js';
-export { openTunnel } from './tunnel.js';
-export type { Tunnel } from './tunnel.js';

@@ -1,9 +1,7 @@
 // The host scripts that launch, wait for, probe and stop `opencode serve` in tmux, run over the host's transport.
 import { SwitchboardError } from '../errors.js';
 import type { Logger } from '../core/logger.js';
-import { KILL_SCRIPT } from '../executors/protocol/host-scripts.js';
-import { shellEnvFile } from '../executors/protocol/task-files.js';
-import { parseFields } from '../executors/runtime/tmux-runtime.js';
+import { KILL_SCRIPT, parseFields, shellEnvFile } from '../executors/index.js';
 import { LAUNCH_SCRIPT, PREPARE_SCRIPT, PROBE_SCRIPT, REMOVE_SCRIPT, SERVER_WRAPPER, WAIT_SCRIPT } from './host-scripts.js';
 import type { Host } from './host-registry.js';
 import type { HostRow } from './store.js';

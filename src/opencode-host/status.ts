@@ -1,4 +1,4 @@
-import { describeExecutor } from '../executors/executor.js';
+import { describeExecutor } from '../executors/index.js';
 import type { HostRegistry } from './host-registry.js';
 import { labelOf } from './published-refs.js';
 import type { HostRow } from './store.js';

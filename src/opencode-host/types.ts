@@ -1,9 +1,7 @@
 import type { Client } from 'ssh2';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
-import type { ExecutorConfig } from '../executors/config.js';
-import type { SshTarget } from '../executors/transport/ssh.js';
-import type { Transport } from '../executors/transport/transport.js';
+import type { ExecutorConfig, SshTarget, Transport } from '../executors/index.js';
 import type { ConnectionGuard } from '../opencode/connection-guard.js';
 import type { ServerRef } from '../opencode/server-ref.js';
 import type { Db } from '../sessions/database.js';
@@ -20,11 +18,11 @@ export interface OpencodeHostsDeps {
   readIdentity?: (path: string) => Buffer;
   /** SWITCHBOARD_SECRET: seals server passwords in the database. Without it they live in memory only. */
   secret?: string | undefined;
-  /** Tests: the transport for an ssh executor's scripts. */
+  /** Tests: the transport for an ssh executor's scripts (it carries no tunnel: reaching the server fails). */
   connectSsh?: (target: SshTarget) => Transport;
-  /** Tests: the ssh2 client for tunnels. */
+  /** Tests: the ssh2 client of the host's connection. */
   createSshClient?: () => Client;
-  /** Checks the host's address on every SSH connection of a tunnel (default: system DNS, metadata refused). */
+  /** Checks the host's address on every SSH (re)connect (default: system DNS, metadata refused). */
   connectionGuard?: ConnectionGuard;
   /** How long `opencode serve` may take to print its port (default 120 s; 5–15 s measured). */
   startTimeoutMs?: number;

@@ -10,7 +10,8 @@ import { createOpencodeClient } from '../../src/opencode/client.js';
 import { createConnectionGuard } from '../../src/opencode/connection-guard.js';
 import { openEventStream, type ServerEvent } from '../../src/opencode/event-stream.js';
 import type { ServerRef } from '../../src/opencode/server-ref.js';
-import { openTunnel } from '../../src/opencode-host/tunnel.js';
+import { sshExecutorSchema } from '../../src/executors/index.js';
+import { openServerHost } from '../../src/opencode-host/host-registry.js';
 import { startRecorder, type Recorder } from '../helpers/hostile-proxy.js';
 import { until, within } from './helpers/wait.js';
 import { refusalOf } from './helpers/refusal.js';
@@ -193,15 +194,19 @@ describe("the tunnel to a managed server's host", () => {
   it('resolves the host afresh for each SSH connection and refuses a metadata answer before connecting', async () => {
     const ssh = fakeSshClients();
     const dns = rebindingResolver(['127.0.0.1']);
-    const tunnel = await openTunnel({
-      target: { executor: 'box', host: 'box.test', port: 22, user: 'me', insecureAcceptNewHostKey: true, connectTimeoutMs: 2_000 },
-      label: "ssh executor 'box' (me@box.test:22)",
-      remotePort: 4096,
-      clock: { now: () => 0 },
-      logger: silentLogger,
-      createClient: ssh.createClient,
-      guard: createConnectionGuard({ lookupHost: dns.lookupHost, allowMetadataAddresses: false }),
-    });
+    // The managed server's host as opencode-host opens it: its port forward rides the host's one connection.
+    const host = openServerHost(
+      sshExecutorSchema.parse({ type: 'ssh', name: 'box', host: 'box.test', user: 'me', agent: '/nonexistent/agent.sock', insecureAcceptNewHostKey: true, connectTimeoutSec: 2 }),
+      {
+        clock: { now: () => 0 },
+        logger: silentLogger,
+        runtimeEnv: {},
+        createSshClient: ssh.createClient,
+        connectionGuard: createConnectionGuard({ lookupHost: dns.lookupHost, allowMetadataAddresses: false }),
+      },
+    );
+    cleanups.push(() => host.close());
+    const tunnel = await host.forward(4096);
     cleanups.push(() => tunnel.close());
 
     const refused = await refusalOf(tunnel.connect());
