@@ -99,4 +99,26 @@ describe('architecture', () => {
     }
     expect(offences).toEqual([]);
   });
+
+  it('outside src/executors/, the executor layer is imported only through src/executors/index.ts', () => {
+    const executorsDir = join(srcDir, 'executors');
+    const index = join(executorsDir, 'index.js');
+    // TODO(issue 15): src/monitor still imports executors/claude-events.js; drop this once it goes through index.ts.
+    const allowed = [join(srcDir, 'monitor') + sep];
+    const offences: string[] = [];
+    let throughIndex = 0;
+    for (const file of [...files, ...sourceFiles(adaptersDir)]) {
+      if (file.startsWith(executorsDir + sep) || allowed.some((dir) => file.startsWith(dir))) continue;
+      for (const specifier of specifiersOf(readFileSync(file, 'utf8'))) {
+        if (!specifier.startsWith('.')) continue;
+        const target = resolve(dirname(file), specifier);
+        if (target !== executorsDir && !target.startsWith(executorsDir + sep)) continue;
+        if (target === index) throughIndex++;
+        else offences.push(`${relative(root, file)} imports ${specifier}`);
+      }
+    }
+    // The scan must see the imports that do go through index.ts (app.ts, offload, opencode-host, commands…).
+    expect(throughIndex).toBeGreaterThan(5);
+    expect(offences).toEqual([]);
+  });
 });
