@@ -1,5 +1,5 @@
 import { channelOf, type Origin } from '../core/origin.js';
-import { firstLine } from '../opencode/turns.js';
+import { firstLine } from '../core/format.js';
 import type { NameRecord } from '../sessions/registry.js';
 import type { Services } from './context.js';
 import { onSession, opencodeName } from './targets.js';

@@ -1,11 +1,10 @@
 import { SwitchboardError } from '../errors.js';
 import type { TaskRecord } from '../executors/index.js';
-import { formatDuration } from '../monitor/reports.js';
+import { firstLine, formatDuration } from '../core/format.js';
 import type { NameRecord } from '../sessions/registry.js';
 import { assertValidName, pickFreeName } from '../sessions/names.js';
 import type { CommandContext } from './context.js';
 import type { Origin } from '../core/origin.js';
-import { firstLine } from '../opencode/turns.js';
 
 /** The task behind a registered name, or a clear error when the name is not a task. */
 export function taskOf(ctx: CommandContext, record: NameRecord, verb: string): TaskRecord {

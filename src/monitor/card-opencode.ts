@@ -6,7 +6,8 @@ import type { Assessment, Observation } from './assess.js';
 import type { CardState } from './card.js';
 import { lastOpencodeTool, opencodeModel, opencodeUsage } from './card-facts.js';
 import { createRunCards, type CardTarget, type RunCardsDeps } from './card-runs.js';
-import { failureOf, formatDuration } from './reports.js';
+import { formatDuration } from '../core/format.js';
+import { failureOf } from './reports.js';
 import type { Watch } from './watch-store.js';
 
 /** The card key of a watch's run: its prompt when `send` started it, else the watch itself (both persisted). */

@@ -1,7 +1,7 @@
 import { reply, text, type Reply, type Tone } from '../core/reply.js';
 import { createScrubber, type Scrubber } from '../core/scrub.js';
-import { firstLine, summarize, TODO_MARK, todoFraction } from '../opencode/turns.js';
-import { formatDuration } from './reports.js';
+import { firstLine, formatDuration } from '../core/format.js';
+import { summarize, TODO_MARK, todoFraction } from '../opencode/turns.js';
 
 /**
  * The live run card: one message per run, edited in place as the run goes (the delivery layer coalesces and

@@ -1,17 +1,9 @@
+import { formatDuration } from '../core/format.js';
 import { output, reply, text, type Reply } from '../core/reply.js';
 import type { MessageError, PermissionRequest, QuestionRequest, Todo } from '../opencode/schemas.js';
 import { describeError, todoFraction } from '../opencode/turns.js';
 
 /** Pure renderings of what the monitor posts. Kept apart so they are unit-tested and stable. */
-
-export function formatDuration(ms: number): string {
-  const seconds = Math.max(0, Math.round(ms / 1000));
-  if (seconds < 60) return `${seconds}s`;
-  const minutes = Math.floor(seconds / 60);
-  if (minutes < 60) return `${minutes}m ${String(seconds % 60).padStart(2, '0')}s`;
-  const hours = Math.floor(minutes / 60);
-  return `${hours}h ${String(minutes % 60).padStart(2, '0')}m`;
-}
 
 export interface FinalReportInput {
   name: string;

@@ -112,11 +112,6 @@ export function summarize(value: string, max = 280): string {
   return `${(space > max * 0.6 ? cut.slice(0, space) : cut).trimEnd()}…`;
 }
 
-export function firstLine(value: string, max = 120): string {
-  const line = value.trim().split('\n')[0] ?? '';
-  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
-}
-
 /** The final output of a turn: the text of its last assistant message that has any. */
 export function finalOutput(turn: Turn): string | undefined {
   for (let i = turn.assistant.length - 1; i >= 0; i--) {

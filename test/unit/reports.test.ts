@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { formatDuration } from '../../src/core/format.js';
 import { replyToPlainText } from '../../src/core/reply.js';
 import {
   backNotice,
   failureOf,
   finalReport,
-  formatDuration,
   goneNotice,
   permissionAsk,
   questionAsk,

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { firstLine } from '../../src/core/format.js';
 import {
   activeTodo,
   assistantText,
   countTodos,
   describeError,
   finalOutput,
-  firstLine,
   formatTodoList,
   latestAssistantText,
   latestTurn,

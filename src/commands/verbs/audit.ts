@@ -1,6 +1,6 @@
 import { reply } from '../../core/reply.js';
 import { SwitchboardError } from '../../errors.js';
-import { firstLine } from '../../opencode/turns.js';
+import { firstLine } from '../../core/format.js';
 import { assertValidName } from '../../sessions/names.js';
 import type { CommandDefinition } from '../context.js';
 

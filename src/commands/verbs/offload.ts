@@ -3,7 +3,7 @@ import { promptEcho } from '../../core/echo.js';
 import { reply, text, type Reply } from '../../core/reply.js';
 import { channelOf } from '../../core/origin.js';
 import { SwitchboardError } from '../../errors.js';
-import { formatDuration } from '../../monitor/reports.js';
+import { formatDuration } from '../../core/format.js';
 import { CONTINUE_PROMPT, type OffloadProgress } from '../../offload/index.js';
 import type { CommandContext, CommandDefinition } from '../context.js';
 import { requireName } from '../targets.js';

@@ -1,6 +1,6 @@
 import { reply } from '../../core/reply.js';
 import { SwitchboardError } from '../../errors.js';
-import { formatDuration } from '../../monitor/reports.js';
+import { formatDuration } from '../../core/format.js';
 import { managedExecutorOf } from '../../opencode/server-directory.js';
 import type { CommandContext, CommandDefinition } from '../context.js';
 
