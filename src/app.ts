@@ -196,6 +196,7 @@ export function createApp(deps: AppDeps): App {
     for (const origin of origins.values()) notify(origin, reply(message, { tone: event.kind === 'failed' ? 'error' : 'warning' }));
   }
   const tasks = relay;
+  const choices = createChoices(db, clock);
   const monitor = createMonitor({
     db,
     clock,
@@ -205,6 +206,7 @@ export function createApp(deps: AppDeps): App {
     servers,
     outbox,
     cards,
+    choices,
     taskReport: (name) => {
       const task = fleet.get(name);
       return { over: !task || isFinal(task.status) };
@@ -222,7 +224,7 @@ export function createApp(deps: AppDeps): App {
     logger,
     registry,
     servers,
-    choices: createChoices(db, clock),
+    choices,
     access: createAccess(accessRulesFrom(config, env)),
     audit: createAuditLog(db, clock, scrub),
     monitor,
@@ -240,7 +242,6 @@ export function createApp(deps: AppDeps): App {
   scheduler.add('fleet', () => tasks.tick());
   // Messages another process (the `switchboard` CLI) queued in the same database go out too.
   scheduler.add('outbox', () => outbox.pump());
-  monitor.attachServices(services);
   followUps.attachServices(services);
   const switchboard = createSwitchboard({ services, commands, outbox, ledger: createInboundLedger(db, clock) });
   return {

@@ -1,4 +1,4 @@
-import type { Usage } from '../executors/claude-events.js';
+import type { Usage } from '../executors/index.js';
 import type { Message } from '../opencode/schemas.js';
 import type { CardTool, CardUsage } from './card.js';
 

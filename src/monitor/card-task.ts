@@ -1,4 +1,4 @@
-import type { Usage } from '../executors/claude-events.js';
+import type { Usage } from '../executors/index.js';
 import type { CompletionRecord, TaskRecord, Todo } from '../executors/index.js';
 import type { CardPhase, CardState } from './card.js';
 import { cardTool, claudeUsage } from './card-facts.js';

@@ -2,9 +2,9 @@
 // shared per-name memory; health, cards, the event hub and assessment already live in their own modules, and
 // what is left shares that memory (about 570 lines; the stream holds for `send` live in the event hub).
 // Further splits are part of issue 15.
-import type { Services } from '../commands/context.js';
 import type { Config } from '../config/load.js';
 import type { Clock } from '../core/clock.js';
+import type { Choices } from '../core/choices.js';
 import type { Logger } from '../core/logger.js';
 import { reply, text, type Reply } from '../core/reply.js';
 import { SwitchboardError } from '../errors.js';
@@ -39,6 +39,8 @@ export interface MonitorDeps {
   registry: Registry;
   servers: ServerDirectory;
   outbox: Outbox;
+  /** Buttons for a permission or a question; without it the ask is text alone (the one-shot CLI). */
+  choices?: Choices;
   /** Requests in flight at most, across all servers. */
   maxInFlight?: number;
   /** Each run's live card: drawn as the run goes, instead of a message per change. */
@@ -68,7 +70,6 @@ export interface MonitorDeps {
 }
 
 export type Monitor = MonitorControl & {
-  attachServices(services: Services): void;
   start(): Promise<void>;
   stop(): Promise<void>;
   /** Starts the checks of every watch that is due now (the app's scheduler runs it every second). */
@@ -120,7 +121,6 @@ export function createMonitor(deps: MonitorDeps): Monitor {
   const index = createWatchIndex();
   /** Every watch name the index has considered, OpenCode or not, to notice changes by other processes. */
   const known = new Set<string>();
-  let services: Services | undefined;
   /** Until start(): a one-shot CLI process records watches but never checks, streams or posts. */
   let stopped = true;
 
@@ -442,8 +442,8 @@ export function createMonitor(deps: MonitorDeps): Monitor {
     const offeredTo = { id: sender };
     if (ask.kind === 'permission') {
       const { prompt, note } = permissionAsk(name, ask.request, sender);
-      const block = services
-        ? services.choices.offer(offeredTo, record.origin, prompt, [
+      const block = deps.choices
+        ? deps.choices.offer(offeredTo, record.origin, prompt, [
             { label: 'Approve once', command: `approve ${name} once`, style: 'primary' },
             { label: 'Always', command: `approve ${name} always` },
             { label: 'Deny', command: `deny ${name}`, style: 'danger' },
@@ -454,8 +454,8 @@ export function createMonitor(deps: MonitorDeps): Monitor {
     const { prompt, note } = questionAsk(name, ask.request);
     const options = ask.request.questions[0]?.options ?? [];
     const block =
-      services && options.length && ask.request.questions.length === 1
-        ? services.choices.offer(
+      deps.choices && options.length && ask.request.questions.length === 1
+        ? deps.choices.offer(
             offeredTo,
             record.origin,
             prompt,
@@ -550,9 +550,6 @@ export function createMonitor(deps: MonitorDeps): Monitor {
       // A one-shot CLI process streams nothing: the running bot notices its watch and reconciles by polling.
       if (!found || stopped || deps.streams === false) return;
       await hub.hold(name, found.server, deps.streamReadyMs ?? 10_000);
-    },
-    attachServices(value) {
-      services = value;
     },
     async start() {
       stopped = false;

@@ -103,12 +103,10 @@ describe('architecture', () => {
   it('outside src/executors/, the executor layer is imported only through src/executors/index.ts', () => {
     const executorsDir = join(srcDir, 'executors');
     const index = join(executorsDir, 'index.js');
-    // TODO(issue 15): src/monitor still imports executors/claude-events.js; drop this once it goes through index.ts.
-    const allowed = [join(srcDir, 'monitor') + sep];
     const offences: string[] = [];
     let throughIndex = 0;
     for (const file of [...files, ...sourceFiles(adaptersDir)]) {
-      if (file.startsWith(executorsDir + sep) || allowed.some((dir) => file.startsWith(dir))) continue;
+      if (file.startsWith(executorsDir + sep)) continue;
       for (const specifier of specifiersOf(readFileSync(file, 'utf8'))) {
         if (!specifier.startsWith('.')) continue;
         const target = resolve(dirname(file), specifier);
@@ -119,6 +117,25 @@ describe('architecture', () => {
     }
     // The scan must see the imports that do go through index.ts (app.ts, offload, opencode-host, commands…).
     expect(throughIndex).toBeGreaterThan(5);
+    expect(offences).toEqual([]);
+  });
+
+  it('the layers below commands (sessions, opencode, monitor, executors…) never import from src/commands/', () => {
+    const commandsDir = join(srcDir, 'commands');
+    // What commands are built on; app.ts, main.ts and core/switchboard.ts wire commands in, so they may.
+    const below = ['sessions', 'opencode', 'monitor', 'executors', 'offload', 'opencode-host', 'notify', 'config'].map((dir) => join(srcDir, dir) + sep);
+    const offences: string[] = [];
+    let scanned = 0;
+    for (const file of files) {
+      if (!below.some((dir) => file.startsWith(dir))) continue;
+      scanned++;
+      for (const specifier of specifiersOf(readFileSync(file, 'utf8'))) {
+        if (!specifier.startsWith('.')) continue;
+        const target = resolve(dirname(file), specifier);
+        if (target === commandsDir || target.startsWith(commandsDir + sep)) offences.push(`${relative(root, file)} imports ${specifier}`);
+      }
+    }
+    expect(scanned).toBeGreaterThan(50);
     expect(offences).toEqual([]);
   });
 });
