@@ -46,7 +46,11 @@ export interface Services {
   notify(origin: Origin, message: Reply, threadKey?: string): void;
 }
 
-export interface CommandContext {
+/**
+ * A handler's view of one command. `S` narrows the services to what a verb declares it uses
+ * (`CommandDefinition<'fleet' | 'access'>`), so a verb's type says what it can reach.
+ */
+export interface CommandContext<S = Services> {
   actor: Actor;
   origin: Origin;
   /** The command line as received (after a typed choice was expanded). */
@@ -54,15 +58,22 @@ export interface CommandContext {
   args: Record<string, string>;
   options: Record<string, string | number | boolean>;
   text?: string;
-  services: Services;
+  services: S;
   /** Filled in by handlers for the audit row the core writes afterwards. */
   audit: { target?: string; promptId?: number; detail?: string };
   /** Where the reply goes when it is about one name (the prompt echo opens that name's thread). */
   route?: { threadKey: string; opensThread?: boolean };
 }
 
-export interface CommandDefinition extends GrammarSpec {
+/** The services a verb uses, by name: `keyof Services` (all of them) unless the verb narrows it. */
+export type ServiceName = keyof Services;
+
+/** A context that reaches only these services: what a shared helper takes, so it says what it uses. */
+export type ContextWith<K extends ServiceName> = CommandContext<Pick<Services, K>>;
+
+export interface CommandDefinition<K extends ServiceName = ServiceName> extends GrammarSpec {
   /** The role the verb needs at least; handlers add finer checks (own work, unconfigured servers). */
   level: Level;
-  handle(ctx: CommandContext): Promise<Reply>;
+  // Method syntax on purpose: a verb that uses fewer services is still a CommandDefinition in the verb table.
+  handle(ctx: CommandContext<Pick<Services, K>>): Promise<Reply>;
 }

@@ -4,7 +4,7 @@ import type { ServerRef } from '../opencode/server-ref.js';
 import type { Scope } from '../sessions/access.js';
 import type { NameRecord, OpencodeTarget } from '../sessions/registry.js';
 import { assertValidName } from '../sessions/names.js';
-import type { CommandContext } from './context.js';
+import type { ContextWith } from './context.js';
 
 export interface OpencodeName {
   record: NameRecord;
@@ -14,7 +14,7 @@ export interface OpencodeName {
 }
 
 /** The registered name in `args.name`, validated first so hostile names never reach a query or a message. */
-export function requireName(ctx: CommandContext, key = 'name'): NameRecord {
+export function requireName(ctx: ContextWith<'registry'>, key = 'name'): NameRecord {
   const name = ctx.args[key] ?? '';
   assertValidName(name);
   ctx.audit.target = name;
@@ -26,7 +26,7 @@ export function scopeOf(record: NameRecord): Scope {
   return record.target.kind === 'task' ? { name: record.name, executor: record.target.executor } : { name: record.name };
 }
 
-export function opencodeName(ctx: Pick<CommandContext, 'services'>, record: NameRecord, verb: string): OpencodeName {
+export function opencodeName(ctx: Pick<ContextWith<'servers'>, 'services'>, record: NameRecord, verb: string): OpencodeName {
   if (record.target.kind !== 'opencode') {
     throw new SwitchboardError('usage', `\`${verb}\` works on OpenCode sessions; ${record.name} is a task on ${record.target.executor}`);
   }

@@ -3,11 +3,11 @@ import type { TaskRecord } from '../executors/index.js';
 import { firstLine, formatDuration } from '../core/format.js';
 import type { NameRecord } from '../sessions/registry.js';
 import { assertValidName, pickFreeName } from '../sessions/names.js';
-import type { CommandContext } from './context.js';
+import type { ContextWith } from './context.js';
 import type { Origin } from '../core/origin.js';
 
 /** The task behind a registered name, or a clear error when the name is not a task. */
-export function taskOf(ctx: CommandContext, record: NameRecord, verb: string): TaskRecord {
+export function taskOf(ctx: ContextWith<'fleet'>, record: NameRecord, verb: string): TaskRecord {
   if (record.target.kind !== 'task') {
     throw new SwitchboardError('usage', `\`${verb}\` works on tasks; ${record.name} is an OpenCode session`);
   }
@@ -21,7 +21,7 @@ export function taskOf(ctx: CommandContext, record: NameRecord, verb: string): T
  * echo) into the name's thread. Returns the prompt's id.
  */
 export function registerTask(
-  ctx: CommandContext,
+  ctx: ContextWith<'registry'>,
   entry: { name: string; task: TaskRecord; directory?: string | null; body: string; origin: Origin },
 ): number {
   const { registry } = ctx.services;
@@ -41,7 +41,7 @@ export function registerTask(
 }
 
 /** A name for a new task: the one asked for (checked), or a free pronounceable one. */
-export function newTaskName(ctx: CommandContext): string {
+export function newTaskName(ctx: ContextWith<'registry' | 'fleet'>): string {
   const { registry, fleet } = ctx.services;
   const taken = (name: string) => registry.isTaken(name) || fleet.get(name) !== null;
   const wanted = ctx.options.name as string | undefined;

@@ -4,7 +4,7 @@ import type { CommandDefinition } from '../context.js';
 import { droppedNote } from '../follow-ups.js';
 import { onSession, opencodeName, requireName, scopeOf } from '../targets.js';
 
-export const abort: CommandDefinition = {
+export const abort: CommandDefinition<'access' | 'fleet' | 'followUps' | 'registry' | 'servers'> = {
   verb: 'abort',
   summary: 'stop what a name is doing and drop its queued prompts',
   positionals: [{ name: 'name' }],

@@ -4,7 +4,7 @@ import type { CommandDefinition } from '../context.js';
 import { requireAnswerer } from '../answerer.js';
 import { onSession, opencodeName, requireName } from '../targets.js';
 
-export const answer: CommandDefinition = {
+export const answer: CommandDefinition<'access' | 'monitor' | 'registry' | 'servers'> = {
   verb: 'answer',
   summary: 'answer the question a name is asking',
   positionals: [{ name: 'name' }],

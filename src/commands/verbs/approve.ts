@@ -4,7 +4,7 @@ import type { CommandDefinition } from '../context.js';
 import { requireAnswerer } from '../answerer.js';
 import { onSession, opencodeName, requireName } from '../targets.js';
 
-export const approve: CommandDefinition = {
+export const approve: CommandDefinition<'access' | 'monitor' | 'registry' | 'servers'> = {
   verb: 'approve',
   summary: 'allow the tool call a name is waiting on (once, or always for that pattern)',
   positionals: [{ name: 'name' }, { name: 'scope', optional: true }],

@@ -12,7 +12,7 @@ export function parseSince(raw: string): number {
   return Number(match[1]) * UNITS[match[2]!]!;
 }
 
-export const audit: CommandDefinition = {
+export const audit: CommandDefinition<'access' | 'audit' | 'clock'> = {
   verb: 'audit',
   summary: 'who sent what, where and when, with the outcome',
   positionals: [{ name: 'name', optional: true }],

@@ -4,7 +4,7 @@ import type { CommandDefinition } from '../context.js';
 import { requireAnswerer } from '../answerer.js';
 import { onSession, opencodeName, requireName } from '../targets.js';
 
-export const deny: CommandDefinition = {
+export const deny: CommandDefinition<'access' | 'monitor' | 'registry' | 'servers'> = {
   verb: 'deny',
   summary: 'refuse the tool call (or decline the question) a name is waiting on',
   positionals: [{ name: 'name' }],

@@ -1,7 +1,7 @@
 import { reply } from '../../core/reply.js';
 import type { CommandDefinition } from '../context.js';
 
-export const executors: CommandDefinition = {
+export const executors: CommandDefinition<'fleet'> = {
   verb: 'executors',
   summary: 'configured executors, reachability, running tasks',
   positionals: [],

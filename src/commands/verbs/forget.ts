@@ -3,7 +3,7 @@ import type { CommandDefinition } from '../context.js';
 import { droppedNote } from '../follow-ups.js';
 import { requireName } from '../targets.js';
 
-export const forget: CommandDefinition = {
+export const forget: CommandDefinition<'fleet' | 'followUps' | 'monitor' | 'registry'> = {
   verb: 'forget',
   summary: 'drop a name (the remote session or task is never deleted)',
   positionals: [{ name: 'name' }],

@@ -4,7 +4,7 @@ import { closest } from '../../core/closest.js';
 import type { CommandDefinition } from '../context.js';
 import { usageOf } from '../spec.js';
 
-export const help: CommandDefinition = {
+export const help: CommandDefinition<'grammar'> = {
   verb: 'help',
   summary: 'list the commands, or explain one',
   positionals: [{ name: 'command', optional: true }],

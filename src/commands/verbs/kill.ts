@@ -1,10 +1,10 @@
 import { reply } from '../../core/reply.js';
 import { isFinal } from '../../executors/index.js';
-import type { CommandContext, CommandDefinition } from '../context.js';
+import type { CommandDefinition, ContextWith } from '../context.js';
 import { requireName } from '../targets.js';
 import { taskOf } from '../task-names.js';
 
-export const kill: CommandDefinition = {
+export const kill: CommandDefinition<'access' | 'fleet' | 'registry'> = {
   verb: 'kill',
   summary: 'stop a task and everything it started; --cleanup then removes its directory',
   positionals: [{ name: 'name' }],
@@ -26,7 +26,7 @@ export const kill: CommandDefinition = {
 };
 
 /** Removes the task's directory on its host; its log's last lines stay in the database for `logs`. */
-async function cleanedUp(ctx: CommandContext, name: string, before: string) {
+async function cleanedUp(ctx: ContextWith<'access' | 'fleet' | 'registry'>, name: string, before: string) {
   const cleaned = await ctx.services.fleet.cleanup(name);
   return reply(`${before}; 🧹 its directory on ${cleaned.executor} is removed, and \`logs ${name}\` still shows the last lines of its log`, {
     data: cleaned,

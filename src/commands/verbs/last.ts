@@ -4,7 +4,7 @@ import type { CommandDefinition } from '../context.js';
 import { onSession, opencodeName, requireName, scopeOf } from '../targets.js';
 import { taskOf } from '../task-names.js';
 
-export const last: CommandDefinition = {
+export const last: CommandDefinition<'access' | 'fleet' | 'registry' | 'servers' | 'tasks'> = {
   verb: 'last',
   summary: 'the latest assistant output of a name, whole',
   positionals: [{ name: 'name' }],

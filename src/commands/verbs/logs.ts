@@ -3,7 +3,7 @@ import type { CommandDefinition } from '../context.js';
 import { requireName, scopeOf } from '../targets.js';
 import { taskOf } from '../task-names.js';
 
-export const logs: CommandDefinition = {
+export const logs: CommandDefinition<'access' | 'fleet' | 'registry'> = {
   verb: 'logs',
   summary: 'the last lines of a task’s log',
   positionals: [{ name: 'name' }],

@@ -2,11 +2,11 @@ import { reply } from '../../core/reply.js';
 import { SwitchboardError } from '../../errors.js';
 import { formatDuration } from '../../core/format.js';
 import { managedExecutorOf } from '../../opencode/server-directory.js';
-import type { CommandContext, CommandDefinition } from '../context.js';
+import type { CommandDefinition, ContextWith } from '../context.js';
 
 const ICON: Record<string, string> = { running: '✅', unreachable: '⚠️', failed: '❌', 'not attached': '⏳' };
 
-export const servers: CommandDefinition = {
+export const servers: CommandDefinition<'access' | 'clock' | 'config' | 'hosts'> = {
   verb: 'servers',
   summary: 'OpenCode servers: the configured ones and those Switchboard runs on executors',
   positionals: [
@@ -44,7 +44,7 @@ export const servers: CommandDefinition = {
   },
 };
 
-function list(ctx: CommandContext) {
+function list(ctx: ContextWith<'access' | 'clock' | 'config' | 'hosts'>) {
   const { config, hosts, clock } = ctx.services;
   const lines: string[] = [];
   for (const server of config.servers) lines.push(`• **${server.name}** ${server.url} (configured)`);

@@ -4,7 +4,7 @@ import { SwitchboardError } from '../../errors.js';
 import type { OpencodeClient } from '../../opencode/client.js';
 import { todoFraction } from '../../opencode/turns.js';
 import type { NameRecord } from '../../sessions/registry.js';
-import type { CommandContext, CommandDefinition } from '../context.js';
+import type { CommandDefinition, ContextWith } from '../context.js';
 import { describeTaskState } from '../task-names.js';
 
 interface Line {
@@ -22,7 +22,7 @@ function mapLimited<T, R>(items: readonly T[], limit: number, work: (item: T) =>
   return Promise.all(items.map((item) => limiter.run(() => work(item))));
 }
 
-async function describeOpencodeNames(ctx: CommandContext, records: NameRecord[]): Promise<Line[]> {
+async function describeOpencodeNames(ctx: ContextWith<'clock' | 'fleet' | 'registry' | 'servers' | 'tasks'>, records: NameRecord[]): Promise<Line[]> {
   // One status call per server directory, then todos only for busy sessions.
   const groups = new Map<string, { client: OpencodeClient; label: string; directory: string; records: NameRecord[] }>();
   for (const record of records) {
@@ -59,7 +59,7 @@ async function describeOpencodeNames(ctx: CommandContext, records: NameRecord[])
   return lines.flat();
 }
 
-function describeTask(ctx: CommandContext, record: NameRecord): Line {
+function describeTask(ctx: ContextWith<'clock' | 'fleet' | 'registry' | 'servers' | 'tasks'>, record: NameRecord): Line {
   const task = ctx.services.fleet.get(record.name);
   const view = ctx.services.tasks.view(record.name);
   const done = view?.todos.filter((t) => t.status === 'completed').length;
@@ -73,7 +73,7 @@ function describeTask(ctx: CommandContext, record: NameRecord): Line {
   };
 }
 
-export const sessions: CommandDefinition = {
+export const sessions: CommandDefinition<'clock' | 'fleet' | 'registry' | 'servers' | 'tasks'> = {
   verb: 'sessions',
   summary: 'every name: kind, where, busy/idle, todo x/y, current task',
   positionals: [],

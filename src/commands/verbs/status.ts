@@ -1,12 +1,12 @@
 import { reply } from '../../core/reply.js';
 import { readSnapshot } from '../../opencode/snapshot.js';
 import { activeTodo, latestAssistantText, summarize, todoFraction } from '../../opencode/turns.js';
-import type { CommandContext, CommandDefinition } from '../context.js';
+import type { CommandDefinition, ContextWith } from '../context.js';
 import type { NameRecord } from '../../sessions/registry.js';
 import { describeTaskState, taskOf, taskStateIcon } from '../task-names.js';
 import { onSession, opencodeName, requireName, scopeOf } from '../targets.js';
 
-export const status: CommandDefinition = {
+export const status: CommandDefinition<'access' | 'clock' | 'fleet' | 'followUps' | 'monitor' | 'registry' | 'servers' | 'tasks'> = {
   verb: 'status',
   summary: 'busy or idle, todo progress, the active item and a summary of the latest message',
   positionals: [{ name: 'name' }],
@@ -54,7 +54,7 @@ export const status: CommandDefinition = {
   },
 };
 
-function taskStatus(ctx: CommandContext, record: NameRecord) {
+function taskStatus(ctx: ContextWith<'access' | 'clock' | 'fleet' | 'followUps' | 'monitor' | 'registry' | 'servers' | 'tasks'>, record: NameRecord) {
   const task = taskOf(ctx, record, 'status');
   const view = ctx.services.tasks.view(record.name);
   const todos = view?.todos ?? [];

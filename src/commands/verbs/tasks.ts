@@ -7,7 +7,7 @@ import { describeTaskState, taskStateIcon } from '../task-names.js';
 
 const STATUSES: readonly TaskStatus[] = ['queued', 'running', 'needs_attention', 'retrying', 'stopping', 'succeeded', 'failed', 'killed', 'abandoned'];
 
-export const tasks: CommandDefinition = {
+export const tasks: CommandDefinition<'clock' | 'fleet' | 'tasks'> = {
   verb: 'tasks',
   summary: 'tasks on the executors, with the queue',
   positionals: [],

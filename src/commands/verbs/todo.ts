@@ -4,7 +4,7 @@ import type { CommandDefinition } from '../context.js';
 import { onSession, opencodeName, requireName, scopeOf } from '../targets.js';
 import { taskOf } from '../task-names.js';
 
-export const todo: CommandDefinition = {
+export const todo: CommandDefinition<'access' | 'fleet' | 'registry' | 'servers' | 'tasks'> = {
   verb: 'todo',
   summary: 'the full todo list of a name',
   positionals: [{ name: 'name' }],

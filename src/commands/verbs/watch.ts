@@ -6,7 +6,7 @@ import { onSession, opencodeName, requireName, scopeOf } from '../targets.js';
 import { taskOf } from '../task-names.js';
 import { isFinal } from '../../executors/index.js';
 
-export const watch: CommandDefinition = {
+export const watch: CommandDefinition<'access' | 'clock' | 'fleet' | 'monitor' | 'registry' | 'servers'> = {
   verb: 'watch',
   summary: 'post progress about a name every interval, and its final output when done',
   positionals: [{ name: 'name' }, { name: 'interval', optional: true }],
@@ -38,7 +38,7 @@ export const watch: CommandDefinition = {
   },
 };
 
-export const unwatch: CommandDefinition = {
+export const unwatch: CommandDefinition<'access' | 'clock' | 'fleet' | 'monitor' | 'registry' | 'servers'> = {
   verb: 'unwatch',
   summary: 'stop posting progress about a name',
   positionals: [{ name: 'name' }],
