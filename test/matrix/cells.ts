@@ -122,8 +122,8 @@ export function matrixCells(get: () => { door: Door; world: World }): Record<str
       await door.post(at, /🔐 kumo asks permission: `bash echo hi-from-bash`/);
       const at2 = await door.command('deny kumo not now');
       await door.post(at2, /🚫 denied for kumo: `bash echo hi-from-bash` \(with your message\)/);
-      // The run ends (the agent was told no): its one final output says how.
-      await door.post(at2, /📋 kumo (finished|failed)/);
+      // A denial with a message reaches the model as the tool's error and the run goes on to one ✅ final.
+      await door.post(at2, /📋 kumo finished · ✅/);
       expect(door.count(at, /📋 kumo /)).toBe(1);
     },
 
