@@ -223,7 +223,10 @@ export async function benchChaos(): Promise<ChaosFigure> {
     },
     async claude() {
       // The CLI's own node process, not the wrapper or tmux: what a crash of Claude Code looks like.
-      const pids = processes(['claude'], `CLAUDE_CONFIG_DIR=${claudeDir}`).filter((pid) => !readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('tmux'));
+      const claudes = () => processes(['claude'], `CLAUDE_CONFIG_DIR=${claudeDir}`).filter((pid) => !readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('tmux'));
+      // Tasks are short: wait a little for one to be running rather than kill nothing.
+      await waitFor(() => claudes().length > 0, 'a Claude process to kill', 15_000).catch(() => undefined);
+      const pids = claudes();
       if (pids.length) counts.claudeKills += kill9([pick(pids)]);
     },
     async storm() {
@@ -255,7 +258,9 @@ export async function benchChaos(): Promise<ChaosFigure> {
       const platform: Platform = random() < 0.5 ? 'slack' : 'discord';
       const marker = `run${String(i).padStart(3, '0')}`;
       process.stderr.write(`chaos: ${marker} from ${platform}\n`);
-      if (random() < 0.6) {
+      // A Claude kill comes after a Claude run, so there is a Claude process to kill.
+      const claudeRun = random() >= 0.6 || (at.get(i) ?? []).includes('claude');
+      if (!claudeRun) {
         const name = pick(names);
         runs.push({ marker, name, platform, kind: 'opencode' });
         await command(platform, `send ${name} ${marker} TODO WAIT:1500 chaos`);
@@ -269,7 +274,8 @@ export async function benchChaos(): Promise<ChaosFigure> {
       // limit, not a message Switchboard lost.
       const run = runs.at(-1)!;
       await waitFor(() => echoesOf(run) > 0, `${marker}'s echo`, 60_000).catch((error: unknown) => process.stderr.write(`chaos: ${String(error)}\n`));
-      for (const action of at.get(i) ?? []) {
+      // A Claude kill first: the task it aims at is short, and the other faults take seconds.
+      for (const action of [...(at.get(i) ?? [])].sort((a, b) => Number(b === 'claude') - Number(a === 'claude'))) {
         process.stderr.write(`chaos: after ${marker}: ${action}\n`);
         await act[action]();
       }
@@ -328,7 +334,7 @@ export async function benchChaos(): Promise<ChaosFigure> {
       http429,
       lost,
       duplicated,
-      repeatsFlagged: runs.reduce((sum, run) => sum + shown(run.platform).filter((t) => t.includes(REPEAT_NOTICE) && t.includes(run.name)).length, 0),
+      repeatsFlagged: (['slack', 'discord'] as const).reduce((sum, platform) => sum + shown(platform).filter((t) => t.startsWith(REPEAT_NOTICE)).length, 0),
       restartToDeliveryP50Ms: round(percentile(sorted, 50)),
       restartToDeliveryMaxMs: round(sorted.at(-1) ?? 0),
       wallS: Math.round((Date.now() - started) / 1000),
