@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { SwitchboardError, toSwitchboardError } from '../errors.js';
+import { singleFlight } from '../core/single-flight.js';
 import type { ExecutorStatus, Fleet, FleetDeps, StartSpec, TaskEvent } from './api.js';
 import type { PendingAction } from './classify.js';
 import { isValidModelName, resolveModel } from './config.js';
@@ -62,7 +63,6 @@ export function createFleet(deps: FleetDeps): Fleet {
   const fetchImpl: FetchLike = deps.fetch ?? ((url, init) => fetch(url, init));
   const runs = createRuns(ctx);
   const ticker = createTicker(ctx, runs, { fetch: fetchImpl, secret: deps.webhookSecret });
-  let ticking: Promise<TaskEvent[]> | undefined;
 
   function handle(name: string): ExecutorHandle {
     return byName.get(executorNamed(deps.executors, name).name)!;
@@ -297,21 +297,14 @@ export function createFleet(deps: FleetDeps): Fleet {
     parsers.delete(task.id);
   }
 
-  async function tick(): Promise<TaskEvent[]> {
-    if (ticking) return ticking;
-    ticking = (async () => {
-      const events: TaskEvent[] = [];
-      await Promise.all(handles.map((h) => h.exclusive(() => ticker.tickExecutor(h, events))));
-      // After the probes, so a record made in this tick goes out in this tick.
-      await ticker.deliverWebhooks();
-      return events;
-    })();
-    try {
-      return await ticking;
-    } finally {
-      ticking = undefined;
-    }
-  }
+  // A tick that runs long is joined by the next, not stacked on it.
+  const { run: tick } = singleFlight(async (): Promise<TaskEvent[]> => {
+    const events: TaskEvent[] = [];
+    await Promise.all(handles.map((h) => h.exclusive(() => ticker.tickExecutor(h, events))));
+    // After the probes, so a record made in this tick goes out in this tick.
+    await ticker.deliverWebhooks();
+    return events;
+  });
 
   return {
     async list() {

@@ -1,6 +1,7 @@
 import { toSwitchboardError, type SwitchboardError } from '../errors.js';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
+import { singleFlight } from '../core/single-flight.js';
 import type { Attacher } from './attach.js';
 import type { Emit } from './events.js';
 import { exclusive, type Host, type HostRegistry } from './host-registry.js';
@@ -31,7 +32,6 @@ export interface SupervisorDeps {
 export function createSupervisor(deps: SupervisorDeps) {
   const { store, registry, attacher, clock } = deps;
   let timer: NodeJS.Timeout | undefined;
-  let ticking: Promise<HostEvent[]> | undefined;
   let closed = false;
 
   function noteUnreachable(host: Host, error: SwitchboardError, events: HostEvent[]): void {
@@ -76,28 +76,22 @@ export function createSupervisor(deps: SupervisorDeps) {
     }
   }
 
-  async function tick(): Promise<HostEvent[]> {
-    if (ticking) return ticking;
-    ticking = (async () => {
-      const events: HostEvent[] = [];
-      const rows = store.list().filter((row) => row.state === 'running' && registry.canHost(row.executor));
-      await Promise.all(
-        rows.map((row) => {
-          const host = registry.get(row.executor);
-          return exclusive(host, async () => {
-            const fresh = store.get(row.executor);
-            if (fresh && fresh.state === 'running') await tickHost(host, fresh, events);
-          });
-        }),
-      );
-      return events;
-    })();
-    try {
-      return await ticking;
-    } finally {
-      ticking = undefined;
-    }
-  }
+  // A tick that runs long is joined by the next, not stacked on it.
+  const ticking = singleFlight(async (): Promise<HostEvent[]> => {
+    const events: HostEvent[] = [];
+    const rows = store.list().filter((row) => row.state === 'running' && registry.canHost(row.executor));
+    await Promise.all(
+      rows.map((row) => {
+        const host = registry.get(row.executor);
+        return exclusive(host, async () => {
+          const fresh = store.get(row.executor);
+          if (fresh && fresh.state === 'running') await tickHost(host, fresh, events);
+        });
+      }),
+    );
+    return events;
+  });
+  const tick = ticking.run;
 
   return {
     /** At bot start: attach to (or restart) every server Switchboard owns. */
@@ -140,7 +134,7 @@ export function createSupervisor(deps: SupervisorDeps) {
       closed = true;
       if (timer) clearInterval(timer);
       timer = undefined;
-      await ticking?.catch(() => undefined);
+      await ticking.settled();
     },
   };
 }
