@@ -1,7 +1,5 @@
 import type { Client, ClientChannel } from 'ssh2';
 import { SwitchboardError } from '../../errors.js';
-import type { Clock } from '../../core/clock.js';
-import type { Logger } from '../../core/logger.js';
 import { shellLine } from '../protocol/quote.js';
 import { COMMAND_SERVER_SCRIPT, createCommandChannel, MAX_CHANNEL_STDIN, type CommandChannel, type Duplex } from '../transport/command-channel.js';
 import { DEFAULT_EXEC_TIMEOUT_MS, type ExecOptions, type ExecResult } from '../transport/transport.js';
@@ -9,19 +7,11 @@ import type { Host } from './host.js';
 import type { SshTarget } from './host-key.js';
 import { openPortForward } from './port-forward.js';
 import { prepareRsyncShell } from './rsync-shell.js';
-import { createSshConnection, type SshConnection } from './ssh-connection.js';
+import { createSshConnection, type SshConnection, type SshConnectionOptions } from './ssh-connection.js';
 import { createSshFiles, type RawExecResult } from './ssh-files.js';
 
-export interface SshHostDeps {
-  clock: Clock;
-  logger: Logger;
-  /** Makes the ssh2 client; tests may wrap it. */
-  createClient?: () => Client;
-  keepaliveIntervalMs?: number;
-  reconnectBaseMs?: number;
-  reconnectMaxMs?: number;
-  /** Checks the host's addresses on every (re)connect (the OpenCode tunnel passes the REST client's guard). */
-  resolveAddresses?: (host: string) => Promise<string[]>;
+/** What the connection takes (ssh-connection.ts), and how scripts travel over it. */
+export interface SshHostDeps extends Omit<SshConnectionOptions, 'target' | 'label'> {
   /**
    * Run scripts through one long-lived command channel (default) instead of a new exec channel each: an exec
    * costs a session setup and the login shell's rc files (0.5–1 s measured), a request on the channel ~50 ms.
@@ -36,17 +26,7 @@ export interface SshHostDeps {
 export function createSshHost(target: SshTarget, deps: SshHostDeps): Host {
   const where = `${target.user}@${target.host}:${target.port}`;
   const label = `ssh executor '${target.executor}' (${where})`;
-  const connection: SshConnection = createSshConnection({
-    target,
-    label,
-    clock: deps.clock,
-    logger: deps.logger,
-    ...(deps.createClient ? { createClient: deps.createClient } : {}),
-    ...(deps.keepaliveIntervalMs !== undefined ? { keepaliveIntervalMs: deps.keepaliveIntervalMs } : {}),
-    ...(deps.reconnectBaseMs !== undefined ? { reconnectBaseMs: deps.reconnectBaseMs } : {}),
-    ...(deps.reconnectMaxMs !== undefined ? { reconnectMaxMs: deps.reconnectMaxMs } : {}),
-    ...(deps.resolveAddresses ? { resolveAddresses: deps.resolveAddresses } : {}),
-  });
+  const connection: SshConnection = createSshConnection({ ...deps, target, label });
   let commands: { client: Client; channel: Promise<CommandChannel> } | undefined;
 
   function commandChannel(client: Client): Promise<CommandChannel> {
