@@ -5,7 +5,7 @@ import type { Emit } from './events.js';
 import { waitHealthy, type HealthCheckOptions } from './health-check.js';
 import type { Host } from './host-registry.js';
 import type { Passwords } from './passwords.js';
-import { labelOf, OPENCODE_USERNAME, type PublishedRefs } from './published-refs.js';
+import { labelOf, OPENCODE_USERNAME, takeUpServer, type PublishedRefs } from './published-refs.js';
 import type { RestartBudget } from './restart-budget.js';
 import { probeServer } from './server-on-host.js';
 import type { ServerUrls } from './server-url.js';
@@ -63,19 +63,7 @@ export function createAttacher(deps: AttachDeps) {
       if (verdict === 'down') {
         throw new SwitchboardError('unreachable', `the OpenCode server on ${host.where} (port ${state.port}) runs but does not answer through the tunnel`);
       }
-      const server: ManagedServer = {
-        executor,
-        label: labelOf(executor),
-        url,
-        username: OPENCODE_USERNAME,
-        password,
-        home: row.home ?? '',
-        remotePort: state.port,
-        startedAt: row.startedAt ?? clock.now(),
-        restarts: row.restarts,
-      };
-      host.live.server = server;
-      refs.publish(executor, url, password);
+      const server = takeUpServer(refs, host, row, { url, password, remotePort: state.port, startedAt: row.startedAt ?? clock.now() });
       deps.logger.info('opencode server re-attached', { executor, port: state.port, url });
       deps.emit(events, { kind: 'attached', executor, url, remotePort: state.port });
       return server;

@@ -1,4 +1,7 @@
 import type { ServerRef } from '../opencode/server-ref.js';
+import type { Host } from './host-registry.js';
+import type { HostRow } from './store.js';
+import type { ManagedServer } from './types.js';
 
 export const OPENCODE_USERNAME = 'opencode';
 
@@ -31,4 +34,26 @@ export function createPublishedRefs() {
       refs.delete(executor);
     },
   };
+}
+
+/**
+ * Takes up a server that answered on `url` (just started, or re-attached): it becomes the host's live server and
+ * its ref points at it. `startedAt` is the row's, or now when the row has none.
+ */
+export function takeUpServer(refs: PublishedRefs, host: Host, row: HostRow, at: { url: string; password: string; remotePort: number; startedAt: number }): ManagedServer {
+  const executor = host.config.name;
+  const server: ManagedServer = {
+    executor,
+    label: labelOf(executor),
+    url: at.url,
+    username: OPENCODE_USERNAME,
+    password: at.password,
+    home: row.home ?? '',
+    remotePort: at.remotePort,
+    startedAt: at.startedAt,
+    restarts: row.restarts,
+  };
+  host.live.server = server;
+  refs.publish(executor, at.url, at.password);
+  return server;
 }

@@ -6,7 +6,7 @@ import type { Emit } from './events.js';
 import { waitHealthy, type HealthCheckOptions } from './health-check.js';
 import type { Host } from './host-registry.js';
 import type { Passwords } from './passwords.js';
-import { labelOf, OPENCODE_USERNAME, type PublishedRefs } from './published-refs.js';
+import { labelOf, OPENCODE_USERNAME, takeUpServer, type PublishedRefs } from './published-refs.js';
 import { launchServer, stopServer, waitForPort } from './server-on-host.js';
 import type { ServerUrls } from './server-url.js';
 import type { HostRow, HostStore } from './store.js';
@@ -79,20 +79,8 @@ export function createStarter(deps: StartDeps): StartServer {
         hint: 'Check that sshd on that host allows TCP forwarding (AllowTcpForwarding).',
       });
     }
-    const server: ManagedServer = {
-      executor,
-      label: labelOf(executor),
-      url,
-      username: OPENCODE_USERNAME,
-      password,
-      home: row.home ?? '',
-      remotePort: port,
-      startedAt: row.startedAt!,
-      restarts: row.restarts,
-    };
-    host.live.server = server;
+    const server = takeUpServer(deps.refs, host, row, { url, password, remotePort: port, startedAt: row.startedAt! });
     host.live.unreachable = false;
-    deps.refs.publish(executor, url, password);
     deps.logger.info('opencode server started', { executor, port, url, startMs, tunnelMs, persistentPassword: deps.passwords.persistent });
     if (reason) deps.emit(events, { kind: 'restarted', executor, reason, url });
     else deps.emit(events, { kind: 'started', executor, url, remotePort: port, startMs, tunnelMs });
