@@ -1,8 +1,7 @@
 import { ApplicationCommandOptionType, type APIApplicationCommandOption } from 'discord-api-types/v10';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { decodeVerbatim, readInertMentions } from '../../adapters/discord/render/markdown.js';
-import { startFakeLlm, type FakeLlm } from '../fakes/llm/fake-llm.js';
-import { removeServerRoot, startOpencodeServer, type OpencodeServer } from '../helpers/opencode-server.js';
+import { useOpencodeWorld } from '../helpers/opencode-world.js';
 import type { TwinMessage } from '../twins/discord/index.js';
 import { ADMIN, ALICE, BLOCKED, BOB, BOTTY, EVE, OTHER, ROLEY, WORK, discordCodeBlocks, pingProblems, startHarness, type Harness } from './harness.js';
 
@@ -11,22 +10,11 @@ import { ADMIN, ALICE, BLOCKED, BOB, BOTTY, EVE, OTHER, ROLEY, WORK, discordCode
  * real core on SQLite, and a real `opencode` server driven by the scripted fake LLM. Threads are off here (the
  * default); threads.test.ts covers the thread per name.
  */
-let llm: FakeLlm;
-let server: OpencodeServer;
 let h: Harness;
 
-beforeAll(async () => {
-  llm = await startFakeLlm();
-  server = await startOpencodeServer({ llmBaseUrl: llm.baseUrl });
-  h = await startHarness({ servers: { lab: server.url } });
+const world = useOpencodeWorld(async ({ server }, keep) => {
+  h = keep(await startHarness({ servers: { lab: server.url } }));
   await h.warmUp('lab');
-});
-
-afterAll(async () => {
-  await h?.stop();
-  await server?.stop();
-  await llm?.close();
-  if (server) removeServerRoot(server);
 });
 
 /** The buttons on a message, in order. */
@@ -180,7 +168,7 @@ describe('every command, by message and by slash command', () => {
     expect(echo.attachments[0]!.bytes.equals(Buffer.from(prompt, 'utf8'))).toBe(true);
     expect(echo.allowedMentions).toEqual({ parse: [], replied_user: false });
     expect(echo.mentions).toEqual({ users: [], roles: [], everyone: false });
-    expect((await llm.waitForRequest('hey @everyone')).lastUserText).toBe(prompt);
+    expect((await world.llm.waitForRequest('hey @everyone')).lastUserText).toBe(prompt);
 
     // The agent's answer repeats the mentions: formatting renders, mentions do not.
     const final = await finalReport('kumo', echo);
@@ -192,7 +180,7 @@ describe('every command, by message and by slash command', () => {
     const prompt = '@everyone <@123456789012345678> <#456456456456456456> <@&789789789789789789> `tick` *it* _x_\n  indented\ttab  \n> quote\n# heading';
     const { echo } = await sendShownExactly('slashy', prompt);
     expect(echo.mentions).toEqual({ users: [], roles: [], everyone: false });
-    expect((await llm.waitForRequest('@everyone <@1234')).lastUserText).toBe(prompt);
+    expect((await world.llm.waitForRequest('@everyone <@1234')).lastUserText).toBe(prompt);
     await finalReport('slashy', echo);
   });
 
@@ -207,7 +195,7 @@ describe('every command, by message and by slash command', () => {
     );
     // The marker is ours: the controls themselves are only inside the code block.
     expect(rest).not.toMatch(/[\u202a-\u202e\u2066-\u2069]/);
-    expect((await llm.waitForRequest('approve \u202e')).lastUserText).toBe(prompt);
+    expect((await world.llm.waitForRequest('approve \u202e')).lastUserText).toBe(prompt);
     await finalReport('bidi', echo);
   });
 
@@ -238,7 +226,7 @@ describe('every command, by message and by slash command', () => {
     expect(echo.content).toContain('📎 The full text (5,000 characters) is attached as `long-text.txt`');
     expect(echo.attachments).toHaveLength(1);
     expect(echo.attachments[0]!.bytes.toString('utf8')).toBe(prompt);
-    expect((await llm.waitForRequest('BIG w0<@&1>')).lastUserText).toBe(prompt);
+    expect((await world.llm.waitForRequest('BIG w0<@&1>')).lastUserText).toBe(prompt);
     await finalReport('long', echo);
 
     const slash = await h.slash(BOB, 'last', { name: 'long' });
@@ -262,16 +250,16 @@ describe('every command, by message and by slash command', () => {
 
   it('attaches an existing session, aborts its work and forgets it', async () => {
     // Made outside Switchboard, as someone at the server would.
-    const made = await fetch(`${server.url}/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ title: 'by hand' }) });
+    const made = await fetch(`${world.server.url}/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ title: 'by hand' }) });
     const existing = ((await made.json()) as { id: string }).id;
     const attached = await h.answer(await h.slash(ALICE, 'attach', { name: 'adopted', server: 'lab', 'session-id': existing }));
     expect(attached.content).toContain(`🔗 **adopted** → OpenCode session \`${existing}\``);
 
     const echo = await (await h.say(ALICE, '!sb send adopted HOLD:d-abort wait here')).waitForBotReply({ text: /📨/ });
-    await llm.waitForRequest('HOLD:d-abort');
+    await world.llm.waitForRequest('HOLD:d-abort');
     expect((await h.answer(await h.slash(ALICE, 'abort', { name: 'adopted' }))).content).toContain('⏹ abort sent to **adopted**');
     expect((await finalReport('adopted', echo)).content).toContain('❌');
-    llm.release('d-abort');
+    world.llm.release('d-abort');
     expect((await (await h.say(BOB, '!sb abort kumo')).waitForBotReply()).content).toContain('⏹ abort sent to **kumo**');
 
     expect((await (await h.say(ADMIN, '!sb forget adopted')).waitForBotReply()).content).toContain(`🗑 forgot **adopted**; its OpenCode session ${existing}`);
@@ -281,13 +269,13 @@ describe('every command, by message and by slash command', () => {
   it('queues a send to a busy name, and `/sb send` with `now` interrupts the run and goes first', async () => {
     // Bob's, as kumo's work was before: the next test answers kumo's permissions as its last sender.
     const echo = await (await h.say(BOB, '!sb send kumo HOLD:d-now slow work')).waitForBotReply({ text: /📨/ });
-    await llm.waitForRequest('HOLD:d-now');
+    await world.llm.waitForRequest('HOLD:d-now');
     const queued = await (await h.say(BOB, '!sb send kumo after the urgent one')).waitForBotReply({ text: /📨/ });
     expect(queued.content).toContain('queued, runs after the current run (position 1)');
     const urgent = await h.answer(await h.slash(BOB, 'send', { name: 'kumo', now: true, prompt: 'urgent from discord' }), /📨/);
     expect(urgent.content).toContain('interrupting the current run; runs as soon as it has stopped');
     expect((await finalReport('kumo', echo)).content).toContain('❌');
-    llm.release('d-now');
+    world.llm.release('d-now');
     const first = await h.botMessage(urgent, { text: /📋 \*\*kumo\*\* finished[\s\S]*urgent from discord/, timeoutMs: 45_000 });
     expect((await h.botMessage(first, { text: /📋 \*\*kumo\*\* finished[\s\S]*after the urgent one/, timeoutMs: 45_000 })).content).toContain('Done: after the urgent one');
   });

@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeLlm, type ChatRequest, type FakeLlm } from '../fakes/llm/fake-llm.js';
+import { describe, expect, it } from 'vitest';
+import type { ChatRequest } from '../fakes/llm/fake-llm.js';
 import { HOSTILE_PROMPTS } from '../helpers/hostile-prompts.js';
-import { removeServerRoot, startOpencodeServer, type OpencodeServer } from '../helpers/opencode-server.js';
+import { useOpencodeWorld } from '../helpers/opencode-world.js';
 import type { TwinMessage } from '../twins/discord/index.js';
 import { ALICE, discordCodeBlocks, startHarness, type Harness } from './harness.js';
 
@@ -10,28 +10,17 @@ import { ALICE, discordCodeBlocks, startHarness, type Harness } from './harness.
  * byte, the text the model received. That is the code block itself when Discord can show the text exactly, and
  * the attached file when the block needed invisible separators. Real discord.js, the twin, a real `opencode`.
  */
-let llm: FakeLlm;
-let server: OpencodeServer;
 let h: Harness;
 
-beforeAll(async () => {
-  llm = await startFakeLlm();
-  server = await startOpencodeServer({ llmBaseUrl: llm.baseUrl });
-  h = await startHarness({ servers: { lab: server.url } });
+const world = useOpencodeWorld(async ({ server }, keep) => {
+  h = keep(await startHarness({ servers: { lab: server.url } }));
   await h.warmUp('lab');
   await (await h.say(ALICE, '!sb new echo lab --agent build')).waitForBotReply({ text: /🆕 \*\*echo\*\*/ });
 });
 
-afterAll(async () => {
-  await h?.stop();
-  await server?.stop();
-  await llm?.close();
-  if (server) removeServerRoot(server);
-});
-
 /** The model request of the prompt's turn (not the title request, not a step after a tool result). */
 function turnRequest(prompt: string): ChatRequest | undefined {
-  return llm.requests.find((r) => (r.tools?.length ?? 0) > 0 && !r.afterToolResult && r.lastUserText === prompt);
+  return world.llm.requests.find((r) => (r.tools?.length ?? 0) > 0 && !r.afterToolResult && r.lastUserText === prompt);
 }
 
 /** What copying the echo gives: the attached exact text when there is one, else the one code block's text. */
@@ -52,9 +41,9 @@ describe('the Discord echo, byte for byte', () => {
       const marker = prompt.split(' ')[0]!;
       const echo = await (await h.say(ALICE, `!sb send echo -- ${prompt}`)).waitForBotReply({ text: /📨 \*\*echo\*\*/ });
       await h.botMessage(echo, { text: /📋 \*\*echo\*\* finished/, timeoutMs: 45_000 });
-      await llm.waitForRequest(marker);
+      await world.llm.waitForRequest(marker);
       const received = turnRequest(prompt);
-      expect(received, `no turn request with exactly the ${what} prompt; seen: ${JSON.stringify(llm.requests.filter((r) => r.lastUserText.includes(marker)).map((r) => r.lastUserText))}`).toBeDefined();
+      expect(received, `no turn request with exactly the ${what} prompt; seen: ${JSON.stringify(world.llm.requests.filter((r) => r.lastUserText.includes(marker)).map((r) => r.lastUserText))}`).toBeDefined();
       expect(Buffer.from(copied(echo), 'utf8').equals(Buffer.from(received!.lastUserText, 'utf8'))).toBe(true);
       expect(echo.mentions).toEqual({ users: [], roles: [], everyone: false });
     });

@@ -1,7 +1,7 @@
 import { Options } from 'discord.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { promptRuns, startFakeLlm, waitForPromptRun, type FakeLlm } from '../fakes/llm/fake-llm.js';
-import { removeServerRoot, startOpencodeServer, type OpencodeServer } from '../helpers/opencode-server.js';
+import { describe, expect, it } from 'vitest';
+import { promptRuns, waitForPromptRun } from '../fakes/llm/fake-llm.js';
+import { useOpencodeWorld } from '../helpers/opencode-world.js';
 import { warmUp } from '../slack/warm-up.js';
 import { ALICE, WORK, startHarness, type Harness } from './harness.js';
 
@@ -14,29 +14,23 @@ import { ALICE, WORK, startHarness, type Harness } from './harness.js';
  * default); a busy channel or a sweeper evicts it. The bot here keeps no messages, so the core is what has to
  * recognise the replay. Interactions are never cached: a replayed one reaches the handler either way.
  */
-let llm: FakeLlm;
-let server: OpencodeServer;
 let h: Harness;
 
-beforeAll(async () => {
-  llm = await startFakeLlm();
-  server = await startOpencodeServer({ llmBaseUrl: llm.baseUrl });
-  // Straight at the server: these tests need no monitor, only a first prompt that is not a cold start.
-  await warmUp(server.url);
-  h = await startHarness({
-    servers: { lab: server.url },
-    clientOptions: { makeCache: Options.cacheWithLimits({ ...Options.DefaultMakeCacheSettings, MessageManager: 0 }) },
-  });
-  const made = await (await h.say(ALICE, '!sb new kumo lab --agent build')).waitForBotReply({ text: /🆕/ });
-  expect(made.content).toContain('**kumo**');
-}, 180_000);
-
-afterAll(async () => {
-  await h?.stop();
-  await server?.stop();
-  await llm?.close();
-  if (server) removeServerRoot(server);
-});
+const world = useOpencodeWorld(
+  async ({ server }, keep) => {
+    // Straight at the server: these tests need no monitor, only a first prompt that is not a cold start.
+    await warmUp(server.url);
+    h = keep(
+      await startHarness({
+        servers: { lab: server.url },
+        clientOptions: { makeCache: Options.cacheWithLimits({ ...Options.DefaultMakeCacheSettings, MessageManager: 0 }) },
+      }),
+    );
+    const made = await (await h.say(ALICE, '!sb new kumo lab --agent build')).waitForBotReply({ text: /🆕/ });
+    expect(made.content).toContain('**kumo**');
+  },
+  { hookTimeoutMs: 180_000 },
+);
 
 function echoes(marker: string): number {
   return h.discord.messages({ channel: WORK, author: 'bot' }).filter((m) => m.content.includes('📨') && m.content.includes(marker)).length;
@@ -51,7 +45,7 @@ describe('dispatches replayed after a RESUME run once', { timeout: 120_000 }, ()
     const before = h.discord.gatewaySequence();
     const asked = await h.say(ALICE, '!sb send kumo REPLAYED-MESSAGE fix the flaky test');
     await asked.waitForBotReply({ text: /📨/ });
-    await waitForPromptRun(llm, 'REPLAYED-MESSAGE');
+    await waitForPromptRun(world.llm, 'REPLAYED-MESSAGE');
 
     const resumed = await h.discord.dropConnection({ replaySince: before }).waitForResume();
     expect(resumed.replayed).toBeGreaterThan(0);
@@ -60,14 +54,14 @@ describe('dispatches replayed after a RESUME run once', { timeout: 120_000 }, ()
     });
     await settle();
     expect(echoes('REPLAYED-MESSAGE')).toBe(1);
-    expect(promptRuns(llm, 'REPLAYED-MESSAGE')).toBe(1);
+    expect(promptRuns(world.llm, 'REPLAYED-MESSAGE')).toBe(1);
   });
 
   it('a `/sb send` INTERACTION_CREATE replayed after RESUME: one echo, one prompt at the model', async () => {
     const before = h.discord.gatewaySequence();
     const slash = await h.slash(ALICE, 'send', { name: 'kumo', prompt: 'REPLAYED-SLASH fix it' });
     await h.answer(slash, /📨/);
-    await waitForPromptRun(llm, 'REPLAYED-SLASH');
+    await waitForPromptRun(world.llm, 'REPLAYED-SLASH');
 
     const resumed = await h.discord.dropConnection({ replaySince: before }).waitForResume();
     expect(resumed.replayed).toBeGreaterThan(0);
@@ -76,7 +70,7 @@ describe('dispatches replayed after a RESUME run once', { timeout: 120_000 }, ()
     });
     await settle();
     expect(echoes('REPLAYED-SLASH')).toBe(1);
-    expect(promptRuns(llm, 'REPLAYED-SLASH')).toBe(1);
+    expect(promptRuns(world.llm, 'REPLAYED-SLASH')).toBe(1);
   });
 });
 

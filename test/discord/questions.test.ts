@@ -1,6 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeLlm, type FakeLlm } from '../fakes/llm/fake-llm.js';
-import { removeServerRoot, startOpencodeServer, type OpencodeServer } from '../helpers/opencode-server.js';
+import { describe, expect, it } from 'vitest';
+import { useOpencodeWorld } from '../helpers/opencode-world.js';
 import type { TwinMessage } from '../twins/discord/index.js';
 import { ALICE, BOB, WORK, startHarness, type Harness } from './harness.js';
 
@@ -11,22 +10,11 @@ import { ALICE, BOB, WORK, startHarness, type Harness } from './harness.js';
  * finishes with one final output, also when the bot restarted while the question waited. Real discord.js
  * against the Discord twin.
  */
-let llm: FakeLlm;
-let server: OpencodeServer;
 let h: Harness;
 
-beforeAll(async () => {
-  llm = await startFakeLlm();
-  server = await startOpencodeServer({ llmBaseUrl: llm.baseUrl });
-  h = await startHarness({ servers: { lab: server.url } });
+const world = useOpencodeWorld(async ({ server }, keep) => {
+  h = keep(await startHarness({ servers: { lab: server.url } }));
   await h.warmUp('lab');
-});
-
-afterAll(async () => {
-  await h?.stop();
-  await server?.stop();
-  await llm?.close();
-  if (server) removeServerRoot(server);
 });
 
 function buttonsOf(message: TwinMessage): Array<{ label: string; custom_id: string }> {
@@ -56,7 +44,7 @@ describe('an agent’s question in Discord', () => {
     expect(answered.content).toContain(`(by discord:${ALICE})`);
     const final = await h.botMessage(answered, { text: /📋 \*\*hue\*\* finished · ✅/, timeoutMs: 45_000 });
     expect(final.content).toContain('Done: QUESTION-DISCORD pick a color');
-    const toolResult = llm.requests.find((r) => r.afterToolResult && r.lastUserText.includes('QUESTION-DISCORD'));
+    const toolResult = world.llm.requests.find((r) => r.afterToolResult && r.lastUserText.includes('QUESTION-DISCORD'));
     expect(JSON.stringify(toolResult?.messages.filter((m) => m.role === 'tool').at(-1)?.content)).toContain('\\"Which color?\\"=\\"Blue\\"');
     const retired = h.discord.message(question.id)!;
     expect(buttonsOf(retired)).toEqual([]);
@@ -84,7 +72,7 @@ describe('an agent’s question in Discord', () => {
     const answered = await h.botMessage(question, { text: /💬 answered \*\*tint\*\*: Red/ });
     const final = await h.botMessage(answered, { text: /📋 \*\*tint\*\* finished · ✅/, timeoutMs: 45_000 });
     expect(final.content).toContain('Done: QUESTION-DISCORD-RESTART pick again');
-    const toolResult = llm.requests.find((r) => r.afterToolResult && r.lastUserText.includes('QUESTION-DISCORD-RESTART'));
+    const toolResult = world.llm.requests.find((r) => r.afterToolResult && r.lastUserText.includes('QUESTION-DISCORD-RESTART'));
     expect(JSON.stringify(toolResult?.messages.filter((m) => m.role === 'tool').at(-1)?.content)).toContain('\\"Which color?\\"=\\"Red\\"');
 
     await h.untilIdle('tint');

@@ -1,6 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeLlm, type FakeLlm } from '../fakes/llm/fake-llm.js';
-import { removeServerRoot, startOpencodeServer, type OpencodeServer } from '../helpers/opencode-server.js';
+import { describe, expect, it } from 'vitest';
+import { useOpencodeWorld } from '../helpers/opencode-world.js';
 import type { TwinMessage, TwinThread } from '../twins/discord/index.js';
 import { ADMIN, ALICE, BOB, WORK, pingProblems, startHarness, type Harness } from './harness.js';
 
@@ -9,23 +8,12 @@ import { ADMIN, ALICE, BOB, WORK, pingProblems, startHarness, type Harness } fro
  * asks and the final output follow inside, also across a gateway reconnect. OpenCode asks before running bash,
  * so the permission buttons are real.
  */
-let llm: FakeLlm;
-let server: OpencodeServer;
 let h: Harness;
 
-beforeAll(async () => {
-  llm = await startFakeLlm();
-  server = await startOpencodeServer({ llmBaseUrl: llm.baseUrl, permission: { bash: 'ask' } });
-  h = await startHarness({ servers: { lab: server.url }, env: { DISCORD_THREADS: 'true' } });
+const world = useOpencodeWorld(async ({ server }, keep) => {
+  h = keep(await startHarness({ servers: { lab: server.url }, env: { DISCORD_THREADS: 'true' } }));
   await h.warmUp('lab');
-});
-
-afterAll(async () => {
-  await h?.stop();
-  await server?.stop();
-  await llm?.close();
-  if (server) removeServerRoot(server);
-});
+}, { permission: { bash: 'ask' } });
 
 function buttonsOf(message: TwinMessage): Array<{ label: string; custom_id: string }> {
   return (message.components as unknown as Array<{ components?: Array<{ label: string; custom_id: string }> }>).flatMap((row) => row.components ?? []);
@@ -48,7 +36,7 @@ describe('a thread per name', () => {
     // One card for the run, edited in place: the checklist while the run is held, the final state after.
     const card = await inThread(kumo, /⚙️ \*\*kumo\*\* · working · \d+s · todo 2\/4/);
     expect(card.content).toContain('🔄 Fix parse() and run the tests');
-    llm.release('t1');
+    world.llm.release('t1');
     const final = await inThread(kumo, /📋 \*\*kumo\*\* finished/);
     expect(final.content).toContain('Done: TODO HOLDAFTER:t1 fix parse()');
     expect(final.content).toMatch(/· 30 tokens · \$0\.21/);
@@ -156,7 +144,7 @@ describe('a gateway reconnect in the middle of a watch', () => {
     expect((await asked.waitForBotReply({ channel: kumo.id })).content).toContain('**kumo**');
     expect(h.discord.identifies()).toHaveLength(1);
 
-    llm.release('rc1');
+    world.llm.release('rc1');
     const final = await inThread(kumo, /📋 \*\*kumo\*\* finished/, echo);
     expect(final.content).toContain('Done: TODO HOLDAFTER:rc1 survive a reconnect');
     // Something after it, through the same client: if the final were posted twice, it would be by now.

@@ -1,7 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { decodeEntities } from '../../adapters/slack/render/mrkdwn.js';
-import { startFakeLlm, type FakeLlm } from '../fakes/llm/fake-llm.js';
-import { removeServerRoot, startOpencodeServer, type OpencodeServer } from '../helpers/opencode-server.js';
+import { useOpencodeWorld } from '../helpers/opencode-world.js';
 import { listButtons, type SlackMessage } from '../twins/slack/index.js';
 import { ADMIN, ALICE, BLOCKED, BOB, EVE, WORK, startHarness, type Harness } from './harness.js';
 import { liveMarkup, preformattedTexts, sectionTexts } from './slack-render.js';
@@ -11,22 +10,11 @@ import { warmUp } from './warm-up.js';
  * Every verb through `/sb` over Slack's HTTP transport: the real Bolt App (signed requests from the twin), the
  * real core on SQLite, and a real `opencode` server driven by the scripted fake LLM.
  */
-let llm: FakeLlm;
-let server: OpencodeServer;
 let h: Harness;
 
-beforeAll(async () => {
-  llm = await startFakeLlm();
-  server = await startOpencodeServer({ llmBaseUrl: llm.baseUrl });
+const world = useOpencodeWorld(async ({ server }, keep) => {
   await warmUp(server.url);
-  h = await startHarness({ mode: 'http', servers: { lab: server.url } });
-});
-
-afterAll(async () => {
-  await h?.stop();
-  await server?.stop();
-  await llm?.close();
-  if (server) removeServerRoot(server);
+  h = keep(await startHarness({ mode: 'http', servers: { lab: server.url } }));
 });
 
 /** What a person reads in a message: its blocks rendered, entities decoded. */
@@ -119,7 +107,7 @@ describe('/sb over HTTP, with a real OpenCode server', { timeout: 150_000 }, () 
     expect(liveMarkup(sectionTexts(echo.blocks).join('\n'))).toEqual([]);
     expect(sectionTexts(echo.blocks).join('\n')).not.toContain('rm -rf');
     expect(liveMarkup(echo.text)).toEqual([]);
-    expect((await llm.waitForRequest('check <@U123>')).lastUserText).toBe(prompt);
+    expect((await world.llm.waitForRequest('check <@U123>')).lastUserText).toBe(prompt);
 
     // The next prompt for the same name lands in that thread.
     // The agent's output quotes the prompt; in Slack it is just as inert as the echo.
@@ -164,7 +152,7 @@ describe('/sb over HTTP, with a real OpenCode server', { timeout: 150_000 }, () 
     );
     // The marker is ours: the controls themselves are only inside the code block.
     expect(sectionTexts(echo.blocks).join('\n')).not.toMatch(/[\u202a-\u202e\u2066-\u2069]/);
-    expect((await llm.waitForRequest('approve \u202e')).lastUserText).toBe(prompt);
+    expect((await world.llm.waitForRequest('approve \u202e')).lastUserText).toBe(prompt);
     await finalReport(echo, 'bidi', echo.threadTs ?? echo.ts);
   });
 
@@ -184,7 +172,7 @@ describe('/sb over HTTP, with a real OpenCode server', { timeout: 150_000 }, () 
     expect(file.text).toBe(prompt);
     expect(file.content.equals(Buffer.from(prompt, 'utf8'))).toBe(true);
     expect(file.threadTs).toBe(echo.ts);
-    expect((await llm.waitForRequest('BIG w0<&>')).lastUserText).toBe(prompt);
+    expect((await world.llm.waitForRequest('BIG w0<&>')).lastUserText).toBe(prompt);
 
     await finalReport(echo, 'long');
     const before = h.mark();
@@ -201,7 +189,7 @@ describe('/sb over HTTP, with a real OpenCode server', { timeout: 150_000 }, () 
   });
 
   it('attaches, aborts busy work and forgets a name', async () => {
-    const sessions = (await (await fetch(`${server.url}/session`)).json()) as Array<{ id: string }>;
+    const sessions = (await (await fetch(`${world.server.url}/session`)).json()) as Array<{ id: string }>;
     const existing = sessions.at(-1)!.id;
     let at = h.mark();
     await h.sb(ALICE, `attach adopted lab ${existing}`);
@@ -210,12 +198,12 @@ describe('/sb over HTTP, with a real OpenCode server', { timeout: 150_000 }, () 
     at = h.mark();
     await h.sb(ALICE, 'send adopted HOLD:slack-abort wait here');
     const echo = await h.botMessage(at, { text: /📨 \*adopted\*/ });
-    await llm.waitForRequest('HOLD:slack-abort');
+    await world.llm.waitForRequest('HOLD:slack-abort');
     at = h.mark();
     await h.sb(ALICE, 'abort adopted');
     expect(shown(await h.botMessage(at, { text: /⏹/ }))).toContain('⏹ abort sent to *adopted*');
     expect(shown(await finalReport(echo, 'adopted'))).toContain('❌ aborted');
-    llm.release('slack-abort');
+    world.llm.release('slack-abort');
 
     at = h.mark();
     await h.sb(ADMIN, 'forget adopted');

@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { decodeEntities } from '../../adapters/slack/render/mrkdwn.js';
-import { startFakeLlm, type ChatRequest, type FakeLlm } from '../fakes/llm/fake-llm.js';
+import type { ChatRequest } from '../fakes/llm/fake-llm.js';
 import { HOSTILE_PROMPTS } from '../helpers/hostile-prompts.js';
-import { removeServerRoot, startOpencodeServer, type OpencodeServer } from '../helpers/opencode-server.js';
+import { useOpencodeWorld } from '../helpers/opencode-world.js';
 import type { SlackMessage } from '../twins/slack/index.js';
 import { ALICE, WORK, startHarness, type Harness } from './harness.js';
 import { liveMarkup, preformattedTexts, sectionTexts } from './slack-render.js';
@@ -13,31 +13,20 @@ import { warmUp } from './warm-up.js';
  * block (or from the attached file, when the text needs more than one block) equals, byte for byte, the text
  * the model received. Real Bolt over HTTP, the Slack twin, the real core and a real `opencode` server.
  */
-let llm: FakeLlm;
-let server: OpencodeServer;
 let h: Harness;
 let thread: string | undefined;
 
-beforeAll(async () => {
-  llm = await startFakeLlm();
-  server = await startOpencodeServer({ llmBaseUrl: llm.baseUrl });
+const world = useOpencodeWorld(async ({ server }, keep) => {
   await warmUp(server.url);
-  h = await startHarness({ mode: 'http', servers: { lab: server.url } });
+  h = keep(await startHarness({ mode: 'http', servers: { lab: server.url } }));
   const at = h.mark();
   await h.sb(ALICE, 'new echo lab --agent build');
   await h.botMessage(at, { text: '🆕 *echo*' });
 });
 
-afterAll(async () => {
-  await h?.stop();
-  await server?.stop();
-  await llm?.close();
-  if (server) removeServerRoot(server);
-});
-
 /** The model request of the prompt's turn (not the title request, not a step after a tool result). */
 function turnRequest(prompt: string): ChatRequest | undefined {
-  return llm.requests.find((r) => (r.tools?.length ?? 0) > 0 && !r.afterToolResult && r.lastUserText === prompt);
+  return world.llm.requests.find((r) => (r.tools?.length ?? 0) > 0 && !r.afterToolResult && r.lastUserText === prompt);
 }
 
 /** Sends `prompt` to `echo` (after `--`, so nothing in it is read as an option); resolves with the echo once the run is over. */
@@ -47,7 +36,7 @@ async function send(prompt: string, marker: string): Promise<SlackMessage> {
   const echo = await h.botMessage(at, { text: '📨 *echo* ← alice' });
   thread ??= echo.ts;
   await h.botMessage(echo.seq, { threadTs: thread, text: /📋 \*echo\* finished/ });
-  await llm.waitForRequest(marker);
+  await world.llm.waitForRequest(marker);
   return echo;
 }
 
@@ -58,7 +47,7 @@ describe('the Slack echo, byte for byte', { timeout: 150_000 }, () => {
       const filesBefore = h.slack.files().length;
       const echo = await send(prompt, marker);
       const received = turnRequest(prompt);
-      expect(received, `no turn request with exactly the ${what} prompt; seen: ${JSON.stringify(llm.requests.filter((r) => r.lastUserText.includes(marker)).map((r) => r.lastUserText))}`).toBeDefined();
+      expect(received, `no turn request with exactly the ${what} prompt; seen: ${JSON.stringify(world.llm.requests.filter((r) => r.lastUserText.includes(marker)).map((r) => r.lastUserText))}`).toBeDefined();
       expect(preformattedTexts(echo.blocks)).toEqual([received!.lastUserText]);
       // As the channel reads: the prompt as a code block, exactly (the transcript escapes nothing).
       expect(h.slack.transcript(WORK).split('\n').map((l) => l.trim())).toContain(`\`\`\`${prompt}\`\`\``);

@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { decodeEntities } from '../../adapters/slack/render/mrkdwn.js';
-import { promptRuns, startFakeLlm, waitForPromptRun, type FakeLlm } from '../fakes/llm/fake-llm.js';
-import { removeServerRoot, startOpencodeServer, type OpencodeServer } from '../helpers/opencode-server.js';
+import { promptRuns, waitForPromptRun } from '../fakes/llm/fake-llm.js';
+import { useOpencodeWorld } from '../helpers/opencode-world.js';
 import { listButtons, type SlackMessage } from '../twins/slack/index.js';
 import { ALICE, startHarness, WORK, type Harness } from './harness.js';
 import { warmUp } from './warm-up.js';
@@ -11,31 +11,20 @@ import { warmUp } from './warm-up.js';
  * retries as Slack does (deadline 1 s and retries at once, after 4 s, after 4 s: Slack's shape, shorter), and the
  * real opencode with the scripted model, so "one run" is counted where it matters: prompts at the model.
  */
-let llm: FakeLlm;
-let server: OpencodeServer;
 let h: Harness;
 const BOT = 'UBOT0001';
 
-beforeAll(async () => {
-  llm = await startFakeLlm();
-  server = await startOpencodeServer({ llmBaseUrl: llm.baseUrl });
+const world = useOpencodeWorld(async ({ server }, keep) => {
   await warmUp(server.url);
-  h = await startHarness({
+  h = keep(await startHarness({
     mode: 'http',
     servers: { lab: server.url },
     // Only app_mention: a mention is then one event, and a lost delivery is that event's.
     twin: { subscribedEvents: ['app_mention'], eventRetries: { ackDeadlineMs: 1_000, retryDelaysMs: [0, 4_000, 4_000] } },
-  });
+  }));
   const at = h.mark();
   await h.sb(ALICE, 'new kumo lab --agent build');
   await h.botMessage(at, { text: /🆕 \*kumo\*/ });
-});
-
-afterAll(async () => {
-  await h?.stop();
-  await server?.stop();
-  await llm?.close();
-  if (server) removeServerRoot(server);
 });
 
 function echoes(marker: string, after: number): SlackMessage[] {
@@ -56,10 +45,10 @@ describe('a mention Slack delivers more than once runs once', { timeout: 120_000
     ]);
     expect(said.acks.at(-1)).toMatchObject({ status: 200 });
     await h.botMessage(at, { text: /📨 \*kumo\*/ });
-    await waitForPromptRun(llm, 'RETRIED-ONCE');
+    await waitForPromptRun(world.llm, 'RETRIED-ONCE');
     await settle();
     expect(echoes('RETRIED-ONCE', at)).toHaveLength(1);
-    expect(promptRuns(llm, 'RETRIED-ONCE')).toBe(1);
+    expect(promptRuns(world.llm, 'RETRIED-ONCE')).toBe(1);
     expect(h.app.switchboard.services.audit.list({ target: 'kumo' }).filter((e) => e.prompt?.includes('RETRIED-ONCE'))).toHaveLength(1);
   });
 
@@ -81,10 +70,10 @@ describe('a mention Slack delivers more than once runs once', { timeout: 120_000
       [1, 'http_timeout'],
     ]);
     expect(attempts.at(-1)).toMatchObject({ outcome: 200 });
-    await waitForPromptRun(llm, 'ACROSS-RESTART');
+    await waitForPromptRun(world.llm, 'ACROSS-RESTART');
     await settle();
     expect(echoes('ACROSS-RESTART', at)).toHaveLength(1);
-    expect(promptRuns(llm, 'ACROSS-RESTART')).toBe(1);
+    expect(promptRuns(world.llm, 'ACROSS-RESTART')).toBe(1);
     expect(h.logger.lines.some((l) => l.includes('a repeated delivery was ignored'))).toBe(true);
   });
 
@@ -97,10 +86,10 @@ describe('a mention Slack delivers more than once runs once', { timeout: 120_000
       [1, 200],
     ]);
     await h.botMessage(at, { text: /LOST-FIRST/ });
-    await waitForPromptRun(llm, 'LOST-FIRST');
+    await waitForPromptRun(world.llm, 'LOST-FIRST');
     await settle();
     expect(echoes('LOST-FIRST', at)).toHaveLength(1);
-    expect(promptRuns(llm, 'LOST-FIRST')).toBe(1);
+    expect(promptRuns(world.llm, 'LOST-FIRST')).toBe(1);
   });
 });
 

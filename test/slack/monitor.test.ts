@@ -1,7 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { decodeEntities } from '../../adapters/slack/render/mrkdwn.js';
-import { startFakeLlm, type FakeLlm } from '../fakes/llm/fake-llm.js';
-import { removeServerRoot, startOpencodeServer, type OpencodeServer } from '../helpers/opencode-server.js';
+import { useOpencodeWorld } from '../helpers/opencode-world.js';
 import { listButtons, type SlackMessage } from '../twins/slack/index.js';
 import { ADMIN, ALICE, BOB, WORK, startHarness, type Harness } from './harness.js';
 import { liveMarkup, sectionTexts } from './slack-render.js';
@@ -11,23 +10,12 @@ import { warmUp } from './warm-up.js';
  * What the monitor posts, as Slack shows it: one live card per run and final outputs in the name's thread, long outputs
  * split with markers, and permission requests as buttons that only the sender (or an admin) can use.
  */
-let llm: FakeLlm;
-let server: OpencodeServer;
 let h: Harness;
 
-beforeAll(async () => {
-  llm = await startFakeLlm();
-  server = await startOpencodeServer({ llmBaseUrl: llm.baseUrl, permission: { bash: 'ask' } });
+const world = useOpencodeWorld(async ({ server }, keep) => {
   await warmUp(server.url);
-  h = await startHarness({ mode: 'http', servers: { lab: server.url } });
-});
-
-afterAll(async () => {
-  await h?.stop();
-  await server?.stop();
-  await llm?.close();
-  if (server) removeServerRoot(server);
-});
+  h = keep(await startHarness({ mode: 'http', servers: { lab: server.url } }));
+}, { permission: { bash: 'ask' } });
 
 function shown(message: SlackMessage): string {
   return decodeEntities(message.visibleText);
@@ -46,7 +34,7 @@ async function startWork(name: string, prompt: string, by = ALICE): Promise<Slac
 
 describe('monitor reports in Slack', { timeout: 150_000 }, () => {
   it('keeps one card in the thread the echo opened, edited as the run goes; the final output is a new message', async () => {
-    onTestFinished(() => llm.release('sp1'));
+    onTestFinished(() => world.llm.release('sp1'));
     const echo = await startWork('prog', 'TODO HOLDAFTER:sp1 tidy the parser');
     const cards = () => h.slack.messages({ channel: WORK, threadTs: echo.ts, text: /⚙️ \*prog\* ·/ });
     // While the run is held after its todo list, the card shows the checklist, the active item and the usage so far.
@@ -57,7 +45,7 @@ describe('monitor reports in Slack', { timeout: 150_000 }, () => {
     expect(shown(live)).toContain('🔲 Update the changelog');
     expect(shown(live)).toMatch(/tokens 10 in · 5 out · \$0\.1\d · context 2%/);
     // (Posted with the list already, if the list came while the post still waited behind the echo: no edit yet.)
-    llm.release('sp1');
+    world.llm.release('sp1');
 
     const final = await h.botMessage(echo.seq, { threadTs: echo.ts, text: /📋 \*prog\* finished · ✅/ });
     expect(shown(final)).toContain('Done: TODO HOLDAFTER:sp1 tidy the parser');
@@ -78,12 +66,12 @@ describe('monitor reports in Slack', { timeout: 150_000 }, () => {
   });
 
   it('keeps editing the same card after a restart of the bot in the middle of the run', async () => {
-    onTestFinished(() => llm.release('rs1'));
+    onTestFinished(() => world.llm.release('rs1'));
     const echo = await startWork('phoe', 'TODO HOLDAFTER:rs1 survive a restart');
     const cards = () => h.slack.messages({ channel: WORK, threadTs: echo.ts, text: /⚙️ \*phoe\* ·/ });
     const before = await h.slack.waitUntil(() => cards().find((m) => /todo 2\/4/.test(shown(m))), { timeoutMs: 60_000, description: 'the card with its todo list' });
     await h.restart();
-    llm.release('rs1');
+    world.llm.release('rs1');
     await h.botMessage(echo.seq, { threadTs: echo.ts, text: /📋 \*phoe\* finished · ✅/ });
     const done = await h.slack.waitUntil(() => cards().find((m) => /finished ✅/.test(shown(m))), { timeoutMs: 30_000, description: 'the card’s final state' });
     // The key comes from the prompt (persisted), so the restarted monitor drew onto the same message.

@@ -1,7 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { decodeEntities } from '../../adapters/slack/render/mrkdwn.js';
-import { startFakeLlm, type FakeLlm } from '../fakes/llm/fake-llm.js';
-import { removeServerRoot, startOpencodeServer, type OpencodeServer } from '../helpers/opencode-server.js';
+import { useOpencodeWorld } from '../helpers/opencode-world.js';
 import { listButtons, type SlackMessage } from '../twins/slack/index.js';
 import { ADMIN, ALICE, BOB, WORK, startHarness, type Harness } from './harness.js';
 import { warmUp } from './warm-up.js';
@@ -12,22 +11,11 @@ import { warmUp } from './warm-up.js';
  * a press by someone the question is not for is refused privately, the sender's press answers it on the
  * server, and the run finishes with one final output, also when the bot restarted while the question waited.
  */
-let llm: FakeLlm;
-let server: OpencodeServer;
 let h: Harness;
 
-beforeAll(async () => {
-  llm = await startFakeLlm();
-  server = await startOpencodeServer({ llmBaseUrl: llm.baseUrl });
+const world = useOpencodeWorld(async ({ server }, keep) => {
   await warmUp(server.url);
-  h = await startHarness({ mode: 'http', servers: { lab: server.url } });
-});
-
-afterAll(async () => {
-  await h?.stop();
-  await server?.stop();
-  await llm?.close();
-  if (server) removeServerRoot(server);
+  h = keep(await startHarness({ mode: 'http', servers: { lab: server.url } }));
 });
 
 function shown(message: SlackMessage): string {
@@ -48,7 +36,7 @@ async function ask(name: string, prompt: string, by = ALICE): Promise<{ echo: Sl
 
 /** The tool result the model got back: OpenCode writes the answer into it. */
 function toolResultMentioning(marker: string): string | undefined {
-  const request = llm.requests.find((r) => r.afterToolResult && r.lastUserText.includes(marker));
+  const request = world.llm.requests.find((r) => r.afterToolResult && r.lastUserText.includes(marker));
   const tool = request?.messages.filter((m) => m.role === 'tool').at(-1);
   return tool === undefined ? undefined : JSON.stringify(tool.content);
 }

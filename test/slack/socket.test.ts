@@ -1,10 +1,10 @@
 import { SocketModeReceiver } from '@slack/bolt';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { boltLoggerFor } from '../../adapters/slack/bolt-logger.js';
 import { decodeEntities } from '../../adapters/slack/render/mrkdwn.js';
 import { envelopeIdOf } from '../../adapters/slack/receiver.js';
-import { promptRuns, startFakeLlm, waitForPromptRun, type FakeLlm } from '../fakes/llm/fake-llm.js';
-import { removeServerRoot, startOpencodeServer, type OpencodeServer } from '../helpers/opencode-server.js';
+import { promptRuns, waitForPromptRun } from '../fakes/llm/fake-llm.js';
+import { useOpencodeWorld } from '../helpers/opencode-world.js';
 import { listButtons } from '../twins/slack/index.js';
 import { ALICE, BOB, recordingLogger, startHarness, type Harness } from './harness.js';
 import { liveMarkup, preformattedTexts, sectionTexts } from './slack-render.js';
@@ -14,15 +14,11 @@ import { warmUp } from './warm-up.js';
  * The same bot over Socket Mode: Bolt dials the twin's WebSocket, commands and clicks arrive as envelopes and
  * are acked over the socket. The receiver is passed in with a short ping timeout so a reconnect is quick.
  */
-let llm: FakeLlm;
-let server: OpencodeServer;
 let h: Harness;
 
-beforeAll(async () => {
-  llm = await startFakeLlm();
-  server = await startOpencodeServer({ llmBaseUrl: llm.baseUrl });
+const world = useOpencodeWorld(async ({ server }, keep) => {
   await warmUp(server.url);
-  h = await startHarness({
+  h = keep(await startHarness({
     mode: 'socket',
     servers: { lab: server.url },
     receiver: (slack) =>
@@ -34,14 +30,7 @@ beforeAll(async () => {
         installerOptions: { clientOptions: { slackApiUrl: slack.apiUrl } },
         customPropertiesExtractor: envelopeIdOf,
       }),
-  });
-});
-
-afterAll(async () => {
-  await h?.stop();
-  await server?.stop();
-  await llm?.close();
-  if (server) removeServerRoot(server);
+  }));
 });
 
 describe('/sb over Socket Mode', { timeout: 150_000 }, () => {
@@ -70,7 +59,7 @@ describe('/sb over Socket Mode', { timeout: 150_000 }, () => {
     const echo = await h.botMessage(at, { text: /📨 \*sock\*/ });
     expect(preformattedTexts(echo.blocks)).toEqual([prompt]);
     expect(liveMarkup(sectionTexts(echo.blocks).join('\n'))).toEqual([]);
-    expect((await llm.waitForRequest('ping <@U999>')).lastUserText).toBe(prompt);
+    expect((await world.llm.waitForRequest('ping <@U999>')).lastUserText).toBe(prompt);
   });
 
   it('runs a command whose envelope came again after a reconnect (its ack was lost) once', async () => {
@@ -83,12 +72,12 @@ describe('/sb over Socket Mode', { timeout: 150_000 }, () => {
     expect(ack.via).toBe('socket');
     const sent = h.slack.envelopes().filter((e) => e.type === 'slash_commands').at(-1)!;
     await h.botMessage(at, { text: /REDELIVERED-ENVELOPE/ });
-    await waitForPromptRun(llm, 'REDELIVERED-ENVELOPE');
+    await waitForPromptRun(world.llm, 'REDELIVERED-ENVELOPE');
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     expect(h.logger.lines.some((l) => l.includes('a repeated delivery was ignored') && l.includes(`slack:envelope:${sent.envelopeId}`))).toBe(true);
     const echoes = h.slack.messages({ user: 'bot' }).filter((m) => m.seq > at && m.visibleText.includes('📨') && m.visibleText.includes('REDELIVERED-ENVELOPE'));
     expect(echoes).toHaveLength(1);
-    expect(promptRuns(llm, 'REDELIVERED-ENVELOPE')).toBe(1);
+    expect(promptRuns(world.llm, 'REDELIVERED-ENVELOPE')).toBe(1);
   });
 
   it('reconnects when Slack asks it to, and keeps answering', async () => {
