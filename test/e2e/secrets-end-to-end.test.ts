@@ -1,4 +1,4 @@
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeEntities } from '../../adapters/slack/render/mrkdwn.js';
@@ -7,7 +7,7 @@ import { LEAKED_SECRETS, PEM_BODY_LINES, startFakeLlm, type FakeLlm } from '../f
 import { killTmuxServer, startWebhookSink, tempDir, type WebhookSink } from '../executors/harness.js';
 import { CLAUDE_PATH, claudeEnv } from '../helpers/claude-env.js';
 import { startConsoleBot, type ConsoleBot } from '../helpers/console-bot.js';
-import { removeServerRoot, startOpencodeServer, type OpencodeServer } from '../helpers/opencode-server.js';
+import { fakeProviderConfig, opencodeIsolationEnv, removeServerRoot, startOpencodeServer, type OpencodeServer } from '../helpers/opencode-server.js';
 import * as discordHarness from '../discord/harness.js';
 import * as slackHarness from '../slack/harness.js';
 import { everyRow, fileBytes, leaks } from './secrets-scan.js';
@@ -63,23 +63,12 @@ function world(prefix: string): { root: string; project: string; socket: string;
   const socket = `sb-secrets-${prefix}-${process.pid}`;
   const xdg = (name: string) => join(root, 'xdg', name);
   for (const dir of [project, join(root, 'tasks'), join(xdg('config'), 'opencode')]) mkdirSync(dir, { recursive: true });
-  const opencodeConfig = JSON.stringify({
-    provider: { fake: { npm: '@ai-sdk/openai-compatible', name: 'Fake', options: { baseURL: llm.baseUrl, apiKey: 'x' }, models: { 'fake-model': { name: 'Fake Model' } } } },
-    model: 'fake/fake-model',
-    small_model: 'fake/fake-model',
-    autoupdate: false,
-    share: 'disabled',
-  });
+  const opencodeConfig = fakeProviderConfig(llm.baseUrl);
   writeFileSync(join(xdg('config'), 'opencode', 'opencode.json'), opencodeConfig);
   writeFileSync(join(project, 'opencode.json'), opencodeConfig);
   const env: Record<string, string> = {
     ...claudeEnv({ baseUrl: anthropic.baseUrl, configDir: join(root, 'claude'), todoTools: true }),
-    XDG_DATA_HOME: xdg('data'),
-    XDG_CONFIG_HOME: xdg('config'),
-    XDG_STATE_HOME: xdg('state'),
-    XDG_CACHE_HOME: xdg('cache'),
-    OPENCODE_DISABLE_AUTOUPDATE: '1',
-    OPENCODE_DISABLE_MODELS_FETCH: '1',
+    ...opencodeIsolationEnv(xdg),
   };
   const yaml = [
     'servers:',
@@ -106,8 +95,21 @@ function world(prefix: string): { root: string; project: string; socket: string;
   return { root, project, socket, yaml };
 }
 
-/** A world's files, once its tmux server is gone: the managed OpenCode it hosted may still be writing its cache as it exits (retried on ENOTEMPTY). */
+/**
+ * Ends what a world started and removes its files. The managed OpenCode server outlives its tmux server (the bot
+ * leaves a server it owns running, on purpose): its processes are found by the world's XDG_DATA_HOME in their
+ * environment and killed by pid.
+ */
 function removeWorld(root: string): void {
+  const marker = `XDG_DATA_HOME=${join(root, 'xdg', 'data')}`;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0').includes(marker)) process.kill(Number(entry), 'SIGKILL');
+    } catch {
+      // gone meanwhile
+    }
+  }
   rmSync(root, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
 }
 
@@ -142,6 +144,25 @@ interface Door {
   showTodo(name: string): Promise<string>;
   dbPath(): string;
   logs(): string;
+}
+
+/** A chat door (Slack, Discord): the run's card shows the todo; the harness holds the bot's database and log. */
+function chatDoor(prefix: string, h: { db: { name: string }; logger: { lines: string[] } }, command: Door['command'], transcript: () => string): Door {
+  return {
+    prefix,
+    command,
+    transcript,
+    showTodo: (name) => until(() => (/🔧 bash: printf/.test(transcript()) ? /Rotate what bash printed[^"]*/.exec(transcript())?.[0] : undefined), `${name}'s card with its tool and todo`, 60_000),
+    dbPath: () => h.db.name,
+    logs: () => h.logger.lines.join('\n'),
+  };
+}
+
+/** After a chat door's tests: the bot, then the local executor's tmux server and the world's files. */
+async function stopChat(h: { stop(): Promise<void> } | undefined, w: ReturnType<typeof world>): Promise<void> {
+  await h?.stop();
+  killTmuxServer(w.socket);
+  removeWorld(w.root);
 }
 
 /** The same script through any door: a configured and a managed server, each running the SECRETS script. */
@@ -261,21 +282,10 @@ describe('Slack: Bolt against the twin', () => {
     /** Everything the bot asked Slack to show: every call's arguments, and the text of every file it uploaded. */
     const transcript = () =>
       decodeEntities([...h.slack.apiCalls({}).map((c) => JSON.stringify(c.args)), ...h.slack.files().map((f) => f.text)].join('\n'));
-    door = {
-      prefix: 'slk',
-      command: async (text) => void (await h.sb(slackHarness.ADMIN, text)),
-      transcript,
-      showTodo: (name) => until(() => (/🔧 bash: printf/.test(transcript()) ? /Rotate what bash printed[^"]*/.exec(transcript())?.[0] : undefined), `${name}'s card with its tool and todo`, 60_000),
-      dbPath: () => h.db.name,
-      logs: () => h.logger.lines.join('\n'),
-    };
+    door = chatDoor('slk', h, async (text) => void (await h.sb(slackHarness.ADMIN, text)), transcript);
   }, 120_000);
 
-  afterAll(async () => {
-    await h?.stop();
-    killTmuxServer(w.socket);
-    removeWorld(w.root);
-  });
+  afterAll(() => stopChat(h, w));
 
   it('hides every secret of an OpenCode agent on a configured and a managed server in every Slack call, the database and the log', async () => {
     await runSecrets(door, w.project);
@@ -293,21 +303,10 @@ describe('Discord: discord.js against the twin', () => {
     h = await discordHarness.startHarness({ yaml: w.yaml, env: { LAB_PASSWORD, HOME: w.root, PATH: process.env['PATH'] ?? '' } });
     const transcript = () =>
       [...h.discord.restCalls({}).map((c) => JSON.stringify(c.body)), ...h.discord.files().map((f) => f.bytes.toString('utf8'))].join('\n');
-    door = {
-      prefix: 'dsc',
-      command: async (text) => void (await h.say(discordHarness.ADMIN, `!sb ${text}`)),
-      transcript,
-      showTodo: (name) => until(() => (/🔧 bash: printf/.test(transcript()) ? /Rotate what bash printed[^"]*/.exec(transcript())?.[0] : undefined), `${name}'s card with its tool and todo`, 60_000),
-      dbPath: () => h.db.name,
-      logs: () => h.logger.lines.join('\n'),
-    };
+    door = chatDoor('dsc', h, async (text) => void (await h.say(discordHarness.ADMIN, `!sb ${text}`)), transcript);
   }, 120_000);
 
-  afterAll(async () => {
-    await h?.stop();
-    killTmuxServer(w.socket);
-    removeWorld(w.root);
-  });
+  afterAll(() => stopChat(h, w));
 
   it('hides every secret of an OpenCode agent on a configured and a managed server in every Discord call and file, the database and the log', async () => {
     await runSecrets(door, w.project);
