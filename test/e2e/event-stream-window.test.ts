@@ -9,9 +9,8 @@ import { loadConfig } from '../../src/config/load.js';
 import type { Clock } from '../../src/core/clock.js';
 import type { Logger } from '../../src/core/logger.js';
 import { openDatabase } from '../../src/sessions/database.js';
-import { startFakeLlm, type FakeLlm } from '../fakes/llm/fake-llm.js';
 import { startOpencodeProxy, type OpencodeProxy } from '../helpers/hostile-proxy.js';
-import { removeServerRoot, startOpencodeServer, type OpencodeServer } from '../helpers/opencode-server.js';
+import { useOpencodeWorld } from '../helpers/opencode-world.js';
 
 /**
  * The monitor's event stream to a real `opencode` server, through a loopback proxy that journals every request
@@ -19,19 +18,7 @@ import { removeServerRoot, startOpencodeServer, type OpencodeServer } from '../h
  * adapter in this process, so a test can set how long a stream lingers and drive the monitor's beat by hand.
  * With no beat at all, nothing but the stream (and the looks it triggers) can report a run.
  */
-let llm: FakeLlm;
-let server: OpencodeServer;
-
-beforeAll(async () => {
-  llm = await startFakeLlm();
-  server = await startOpencodeServer({ llmBaseUrl: llm.baseUrl });
-});
-
-afterAll(async () => {
-  await server?.stop();
-  await llm?.close();
-  if (server) removeServerRoot(server);
-});
+const world = useOpencodeWorld();
 
 interface ConsoleApp {
   app: App;
@@ -133,8 +120,8 @@ async function newName(bot: ConsoleApp, name: string): Promise<string> {
 /** Asks the server itself (not through the proxy) until the session is idle with its last reply completed. */
 async function serverIdle(sessionId: string): Promise<void> {
   for (;;) {
-    const statuses = (await (await fetch(`${server.url}/session/status`)).json()) as Record<string, unknown>;
-    const messages = (await (await fetch(`${server.url}/session/${sessionId}/message?limit=1`)).json()) as Array<{ info: { role: string; time: { completed?: number } } }>;
+    const statuses = (await (await fetch(`${world.server.url}/session/status`)).json()) as Record<string, unknown>;
+    const messages = (await (await fetch(`${world.server.url}/session/${sessionId}/message?limit=1`)).json()) as Array<{ info: { role: string; time: { completed?: number } } }>;
     const last = messages[messages.length - 1];
     if (!statuses[sessionId] && last?.info.role === 'assistant' && last.info.time.completed) return;
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -146,7 +133,7 @@ describe('the event stream closes when the last watch ends, and a new send loses
   let bot: ConsoleApp;
 
   beforeAll(async () => {
-    proxy = await startOpencodeProxy(server.url);
+    proxy = await startOpencodeProxy(world.server.url);
     // No lingering: the stream closes as soon as no name is watched, so every send meets the reopening window.
     bot = await startConsoleApp(proxy.url, { now: () => Date.now() }, { streamLingerMs: 0 });
   });
@@ -156,7 +143,7 @@ describe('the event stream closes when the last watch ends, and a new send loses
   });
 
   it('opens the stream and waits until it relays before the prompt goes, so the run is reported from its events', async () => {
-    onTestFinished(() => llm.release('w2'));
+    onTestFinished(() => world.llm.release('w2'));
     const sessionId = await newName(bot, 'kumo');
     await bot.exec('send kumo first, to open and then close the stream', /^first, to open and then close the stream$/m);
     // A fresh project's first run is slow to start on a loaded machine.
@@ -171,7 +158,7 @@ describe('the event stream closes when the last watch ends, and a new send loses
     await bot.exec('send kumo TODO HOLDAFTER:w2 second, through the reopened stream', /^TODO HOLDAFTER:w2 second, through the reopened stream$/m);
     // The card follows the run while it is held: no beat runs here, so the stream and the looks it triggers do.
     await bot.waitFor(/^⚙️ \*\*kumo\*\* · working · \d+s · todo 2\/4$/m);
-    llm.release('w2');
+    world.llm.release('w2');
     const final = await bot.waitFor(/📋 \*\*kumo\*\* finished.*\n.*/);
     expect(final).toContain('Done: TODO HOLDAFTER:w2 second, through the reopened stream');
 
@@ -201,7 +188,7 @@ describe('a stream that silently stops delivering, while the server stays up, is
   const clock: Clock = { now: () => Date.now() + offset };
 
   beforeAll(async () => {
-    proxy = await startOpencodeProxy(server.url);
+    proxy = await startOpencodeProxy(world.server.url);
     // No repeated looks after a watch starts or an event comes: once the stream goes quiet, only a tick can look.
     bot = await startConsoleApp(proxy.url, clock, { settleChecksMs: [] });
   });
@@ -211,7 +198,7 @@ describe('a stream that silently stops delivering, while the server stays up, is
   });
 
   it('posts the final output exactly once, at the first tick one interval later', async () => {
-    onTestFinished(() => llm.release('s1'));
+    onTestFinished(() => world.llm.release('s1'));
     const sessionId = await newName(bot, 'sora');
     await bot.exec('send sora first, over a stream that still relays', /^first, over a stream that still relays$/m);
     await bot.waitFor(/📋 \*\*sora\*\* finished.*\n.*/, 90_000);
@@ -225,9 +212,9 @@ describe('a stream that silently stops delivering, while the server stays up, is
     await bot.exec('send sora HOLD:s1 finish while the stream says nothing', /^HOLD:s1 finish while the stream says nothing$/m);
     await bot.waitFor(/^⚙️ \*\*sora\*\* · working · \d+s$/m);
     // The watch looks once at once; the run ends only after that look is over, and then nothing looks until a tick.
-    await llm.waitForRequest('HOLD:s1');
+    await world.llm.waitForRequest('HOLD:s1');
     await until(() => bot.log.filter((line) => line.startsWith('monitor: checked {"name":"sora"')).length > checksBefore, 'the look the watch takes');
-    llm.release('s1');
+    world.llm.release('s1');
     await serverIdle(sessionId);
     await bot.exec('status sora', /\*\*sora\*\* · OpenCode.*/);
     // The run is over on the server, yet the channel has only the first run's final.

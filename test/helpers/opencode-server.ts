@@ -30,6 +30,32 @@ export interface OpencodeServer {
 }
 
 /**
+ * The opencode.json of a project (or an XDG config) whose only provider is the fake LLM, for an OpenCode that
+ * Switchboard itself starts on an executor.
+ */
+export function fakeProviderConfig(llmBaseUrl: string): string {
+  return JSON.stringify({
+    provider: { fake: { npm: '@ai-sdk/openai-compatible', name: 'Fake', options: { baseURL: llmBaseUrl, apiKey: 'x' }, models: { 'fake-model': { name: 'Fake Model' } } } },
+    model: 'fake/fake-model',
+    small_model: 'fake/fake-model',
+    autoupdate: false,
+    share: 'disabled',
+  });
+}
+
+/** Keeps an OpenCode in its own XDG dirs (`xdg(name)` gives each) and off the network for updates and models. */
+export function opencodeIsolationEnv(xdg: (name: string) => string): Record<string, string> {
+  return {
+    XDG_DATA_HOME: xdg('data'),
+    XDG_CONFIG_HOME: xdg('config'),
+    XDG_STATE_HOME: xdg('state'),
+    XDG_CACHE_HOME: xdg('cache'),
+    OPENCODE_DISABLE_AUTOUPDATE: '1',
+    OPENCODE_DISABLE_MODELS_FETCH: '1',
+  };
+}
+
+/**
  * Starts the real `opencode serve` on 127.0.0.1 with isolated XDG dirs and a project whose only provider is
  * the fake LLM. Resolves once the server prints its `listening on` line.
  */
@@ -66,12 +92,7 @@ export async function startOpencodeServer(options: OpencodeServerOptions): Promi
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     HOME: xdg('home'),
-    XDG_DATA_HOME: xdg('data'),
-    XDG_CONFIG_HOME: xdg('config'),
-    XDG_STATE_HOME: xdg('state'),
-    XDG_CACHE_HOME: xdg('cache'),
-    OPENCODE_DISABLE_AUTOUPDATE: '1',
-    OPENCODE_DISABLE_MODELS_FETCH: '1',
+    ...opencodeIsolationEnv(xdg),
   };
   if (options.password) env.OPENCODE_SERVER_PASSWORD = options.password;
   if (options.username) env.OPENCODE_SERVER_USERNAME = options.username;
