@@ -3,7 +3,7 @@ import { decodeEntities } from '../../adapters/slack/render/mrkdwn.js';
 import { useOpencodeWorld } from '../helpers/opencode-world.js';
 import { listButtons, type SlackMessage } from '../twins/slack/index.js';
 import { ADMIN, ALICE, BLOCKED, BOB, EVE, WORK, startHarness, type Harness } from './harness.js';
-import { liveMarkup, preformattedTexts, sectionTexts } from './slack-render.js';
+import { liveMarkup, preformattedTexts, sectionTexts, shown } from './slack-render.js';
 import { warmUp } from './warm-up.js';
 
 /**
@@ -16,11 +16,6 @@ const world = useOpencodeWorld(async ({ server }, keep) => {
   await warmUp(server.url);
   h = keep(await startHarness({ mode: 'http', servers: { lab: server.url } }));
 });
-
-/** What a person reads in a message: its blocks rendered, entities decoded. */
-function shown(message: SlackMessage): string {
-  return decodeEntities(message.visibleText);
-}
 
 /** The monitor's last word on a name, in its thread: after it the session is idle and its output is final. */
 function finalReport(after: SlackMessage, name: string, threadTs = after.ts): Promise<SlackMessage> {

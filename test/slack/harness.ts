@@ -92,6 +92,16 @@ export function asSlackSends(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
+/** Creates `name` on the server `lab` and sends it `prompt`; resolves with the echo, which opens the name's thread. */
+export async function startWork(h: Harness, name: string, prompt: string, by = ALICE): Promise<SlackMessage> {
+  let at = h.mark();
+  await h.sb(by, `new ${name} lab --agent build`);
+  await h.botMessage(at, { text: `🆕 *${name}*` });
+  at = h.mark();
+  await h.sb(by, `send ${name} ${prompt}`);
+  return h.botMessage(at, { text: `📨 *${name}*`, topLevel: true });
+}
+
 export async function startHarness(options: HarnessOptions): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'sb-slack-'));
   const slack = await startSlackTwin({

@@ -1,9 +1,9 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { decodeEntities } from '../../adapters/slack/render/mrkdwn.js';
 import { useOpencodeWorld } from '../helpers/opencode-world.js';
-import { listButtons, type SlackMessage } from '../twins/slack/index.js';
-import { ADMIN, ALICE, BOB, WORK, startHarness, type Harness } from './harness.js';
-import { liveMarkup, sectionTexts } from './slack-render.js';
+import { listButtons } from '../twins/slack/index.js';
+import { ADMIN, ALICE, BOB, WORK, startHarness, startWork, type Harness } from './harness.js';
+import { liveMarkup, sectionTexts, shown } from './slack-render.js';
 import { warmUp } from './warm-up.js';
 
 /**
@@ -17,25 +17,10 @@ const world = useOpencodeWorld(async ({ server }, keep) => {
   h = keep(await startHarness({ mode: 'http', servers: { lab: server.url } }));
 }, { permission: { bash: 'ask' } });
 
-function shown(message: SlackMessage): string {
-  return decodeEntities(message.visibleText);
-}
-
-/** Creates `name` and sends it `prompt`; resolves with the echo, which opens the name's thread. */
-async function startWork(name: string, prompt: string, by = ALICE): Promise<SlackMessage> {
-  let at = h.mark();
-  await h.sb(by, `new ${name} lab --agent build`);
-  await h.botMessage(at, { text: `🆕 *${name}*` });
-  at = h.mark();
-  await h.sb(by, `send ${name} ${prompt}`);
-  const echo = await h.botMessage(at, { text: `📨 *${name}*`, topLevel: true });
-  return echo;
-}
-
 describe('monitor reports in Slack', { timeout: 150_000 }, () => {
   it('keeps one card in the thread the echo opened, edited as the run goes; the final output is a new message', async () => {
     onTestFinished(() => world.llm.release('sp1'));
-    const echo = await startWork('prog', 'TODO HOLDAFTER:sp1 tidy the parser');
+    const echo = await startWork(h, 'prog', 'TODO HOLDAFTER:sp1 tidy the parser');
     const cards = () => h.slack.messages({ channel: WORK, threadTs: echo.ts, text: /⚙️ \*prog\* ·/ });
     // While the run is held after its todo list, the card shows the checklist, the active item and the usage so far.
     const live = await h.slack.waitUntil(() => cards().find((m) => /todo 2\/4/.test(shown(m))), { timeoutMs: 60_000, description: 'the card with its todo list' });
@@ -67,7 +52,7 @@ describe('monitor reports in Slack', { timeout: 150_000 }, () => {
 
   it('keeps editing the same card after a restart of the bot in the middle of the run', async () => {
     onTestFinished(() => world.llm.release('rs1'));
-    const echo = await startWork('phoe', 'TODO HOLDAFTER:rs1 survive a restart');
+    const echo = await startWork(h, 'phoe', 'TODO HOLDAFTER:rs1 survive a restart');
     const cards = () => h.slack.messages({ channel: WORK, threadTs: echo.ts, text: /⚙️ \*phoe\* ·/ });
     const before = await h.slack.waitUntil(() => cards().find((m) => /todo 2\/4/.test(shown(m))), { timeoutMs: 60_000, description: 'the card with its todo list' });
     await h.restart();
@@ -84,7 +69,7 @@ describe('monitor reports in Slack', { timeout: 150_000 }, () => {
     const line = Array.from({ length: 2_500 }, (_, i) => `r${i}`).join(' ');
     const prompt = `${`LONGOUT ${line}`.slice(0, 9_999)}Z`;
     expect(prompt).toHaveLength(10_000);
-    const echo = await startWork('bulk', prompt);
+    const echo = await startWork(h, 'bulk', prompt);
     const first = await h.botMessage(echo.seq, { threadTs: echo.ts, text: /^\(1\/\d\)\n📋 \*bulk\* finished/ });
     const count = Number(/^\(1\/(\d)\)/.exec(first.visibleText)![1]);
     expect(count).toBeGreaterThan(1);
@@ -95,7 +80,7 @@ describe('monitor reports in Slack', { timeout: 150_000 }, () => {
   });
 
   it('asks permission with buttons; another member is refused privately, the sender approves', async () => {
-    const echo = await startWork('perm', 'BASH say hi');
+    const echo = await startWork(h, 'perm', 'BASH say hi');
     const ask = await h.botMessage(echo.seq, { threadTs: echo.ts, text: /🔐 \*perm\* asks permission/ });
     // The request is its own message (it needs attention); the run's card says what the run waits for.
     await h.slack.waitUntil(() => h.slack.messages({ channel: WORK, threadTs: echo.ts, text: /⚙️ \*perm\* · waiting for approval 🔐/ })[0], {
@@ -126,7 +111,7 @@ describe('monitor reports in Slack', { timeout: 150_000 }, () => {
   });
 
   it('lets an admin answer someone else’s permission request', async () => {
-    const echo = await startWork('perm2', 'BASH again please', BOB);
+    const echo = await startWork(h, 'perm2', 'BASH again please', BOB);
     const ask = await h.botMessage(echo.seq, { threadTs: echo.ts, text: /🔐 \*perm2\* asks permission/ });
     await h.slack.user(ADMIN).clickButton(ask, { actionId: 'sb_choice_2' });
     const denied = await h.botMessage(ask.seq, { threadTs: echo.ts, text: /🚫 denied for \*perm2\*/ });

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { decodeEntities } from '../../adapters/slack/render/mrkdwn.js';
 import { useOpencodeWorld } from '../helpers/opencode-world.js';
 import { listButtons, type SlackMessage } from '../twins/slack/index.js';
-import { ADMIN, ALICE, BOB, WORK, startHarness, type Harness } from './harness.js';
+import { ADMIN, ALICE, BOB, WORK, startHarness, startWork, type Harness } from './harness.js';
+import { shown } from './slack-render.js';
 import { warmUp } from './warm-up.js';
 
 /**
@@ -18,18 +19,9 @@ const world = useOpencodeWorld(async ({ server }, keep) => {
   h = keep(await startHarness({ mode: 'http', servers: { lab: server.url } }));
 });
 
-function shown(message: SlackMessage): string {
-  return decodeEntities(message.visibleText);
-}
-
 /** Creates `name`, sends it a prompt that makes the agent ask, and resolves with the echo and the question. */
 async function ask(name: string, prompt: string, by = ALICE): Promise<{ echo: SlackMessage; question: SlackMessage }> {
-  let at = h.mark();
-  await h.sb(by, `new ${name} lab --agent build`);
-  await h.botMessage(at, { text: `🆕 *${name}*` });
-  at = h.mark();
-  await h.sb(by, `send ${name} ${prompt}`);
-  const echo = await h.botMessage(at, { text: `📨 *${name}*`, topLevel: true });
+  const echo = await startWork(h, name, prompt, by);
   const question = await h.botMessage(echo.seq, { threadTs: echo.ts, text: `❓ *${name}* asks: Which color? (Red / Blue)` });
   return { echo, question };
 }

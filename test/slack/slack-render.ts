@@ -2,6 +2,12 @@
  * How to read what Slack would show, for assertions. In mrkdwn every raw `<…>` is live markup (a mention, a
  * ping, a link); escaped text has none. These helpers work on the text the twin recorded.
  */
+import { decodeEntities } from '../../adapters/slack/render/mrkdwn.js';
+
+/** What a person reads in a message: its blocks rendered, entities decoded. */
+export function shown(message: { visibleText: string }): string {
+  return decodeEntities(message.visibleText);
+}
 
 /** The live `<…>` tokens in a piece of mrkdwn, in order. */
 export function liveMarkup(mrkdwn: string): string[] {
