@@ -1,9 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runBot } from '../../src/main.js';
+import { npmStart, npmStartDir } from '../helpers/npm-start.js';
 import { startDiscordTwin, type DiscordTwin } from '../twins/discord/index.js';
 import { ALICE, GUILD, WORK } from './harness.js';
 
@@ -13,48 +9,30 @@ import { ALICE, GUILD, WORK } from './harness.js';
  * SIGTERM (the gateway connection closed, the process's exit status 0).
  */
 let discord: DiscordTwin;
-let dir: string;
+let dir: ReturnType<typeof npmStartDir>;
 
 beforeAll(async () => {
   discord = await startDiscordTwin({
     defaultTimeoutMs: 30_000,
     guilds: [{ id: GUILD, name: 'lab', channels: [{ id: WORK, name: 'work' }], members: [{ id: ALICE, username: 'alice' }] }],
   });
-  dir = mkdtempSync(join(tmpdir(), 'sb-discord-main-'));
+  dir = npmStartDir('sb-discord-main-');
 });
 
 afterAll(async () => {
   await discord?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  dir?.remove();
 });
 
 describe('npm start with Discord settings', () => {
   it('starts the Discord adapter, answers `!sb` and `/sb`, and stops cleanly on SIGTERM', async () => {
-    const stdin = new PassThrough();
-    const stdout = new PassThrough();
-    const stderr = new PassThrough();
-    let stderrText = '';
-    stderr.on('data', (chunk: Buffer) => (stderrText += chunk.toString()));
-    stdout.resume();
-    let terminate: (() => void) | undefined;
-    const exit = runBot({
-      cwd: dir,
-      env: {
-        DISCORD_TOKEN: discord.botToken,
-        DISCORD_APPLICATION_ID: discord.applicationId,
-        DISCORD_GUILD_ID: GUILD,
-        DISCORD_API_URL: discord.restApi,
-        DISCORD_ALLOWED_USERS: ALICE,
-        DISCORD_ALLOWED_CHANNELS: WORK,
-        SWITCHBOARD_DB: join(dir, 'switchboard.db'),
-        LOG_LEVEL: 'warn',
-      },
-      stdin,
-      stdout,
-      stderr,
-      onSignal: (signal, handler) => {
-        if (signal === 'SIGTERM') terminate = handler;
-      },
+    const bot = npmStart(dir.dir, {
+      DISCORD_TOKEN: discord.botToken,
+      DISCORD_APPLICATION_ID: discord.applicationId,
+      DISCORD_GUILD_ID: GUILD,
+      DISCORD_API_URL: discord.restApi,
+      DISCORD_ALLOWED_USERS: ALICE,
+      DISCORD_ALLOWED_CHANNELS: WORK,
     });
     // Logged in (IDENTIFY on the gateway) and `/sb` registered in the guild: the bot is up.
     await discord.waitForIdentify();
@@ -69,11 +47,8 @@ describe('npm start with Discord settings', () => {
     expect((await slash.waitForReply()).content).toMatch(/usage: sessions/);
 
     // The console's input ends, but Discord keeps the process up until SIGTERM.
-    stdin.end();
-    expect(terminate).toBeDefined();
-    terminate!();
-    expect(await exit).toBe(0);
+    expect(await bot.stopWithSigterm()).toBe(0);
     await discord.waitFor(() => discord.connectionCount() === 0 || undefined, { description: 'the gateway connection to close' });
-    expect(stderrText).not.toContain(discord.botToken);
+    expect(bot.stderr()).not.toContain(discord.botToken);
   });
 });
