@@ -82,19 +82,22 @@ export function createOutbound(deps: OutboundDeps): Deliver {
    * Posts one message. A thread that is gone or locked gives way to its parent channel, and a reply the bot may
    * not make (no Read Message History) to a plain message, rather than the answer being lost.
    */
-  async function post(message: OutgoingMessage, channelId: string, draft: MessageDraft, replyTo?: string): Promise<string> {
+  async function post(message: OutgoingMessage, part: number, channelId: string, draft: MessageDraft, replyTo?: string): Promise<string> {
+    // A crash between Discord's answer and the outbox's note of it sends this part again: the nonce makes
+    // Discord hand back the first one instead of posting twice (it keeps nonces for a few minutes).
+    const nonce = message.deliveryKey ? `${message.deliveryKey}.${part}` : undefined;
     try {
-      return await rest.postMessage(channelId, draft, replyTo);
+      return await rest.postMessage(channelId, draft, replyTo, nonce);
     } catch (error) {
       const code = discordErrorCode(error);
       if (replyTo !== undefined && code === CANNOT_REPLY) {
         logger.warn('discord: cannot reply to the message (Read Message History missing?); posting without the reply link', { channel: channelId });
-        return post(message, channelId, draft);
+        return post(message, part, channelId, draft);
       }
       const parent = message.origin.channel;
       if (channelId !== parent && code !== undefined && THREAD_UNUSABLE.has(code)) {
         logger.warn('discord: cannot post in the thread, posting in its channel instead', { thread: channelId, channel: parent, code });
-        return rest.postMessage(parent, draft);
+        return rest.postMessage(parent, draft, undefined, nonce);
       }
       throw error;
     }
@@ -126,7 +129,7 @@ export function createOutbound(deps: OutboundDeps): Deliver {
     while (state.sent < drafts.length) {
       await settleThread(message, state, target);
       const index = state.sent;
-      const id = await post(message, state.threadId ?? target, drafts[index]!, index === 0 ? replyTo : undefined);
+      const id = await post(message, index, state.threadId ?? target, drafts[index]!, index === 0 ? replyTo : undefined);
       state.firstMessageId ??= id;
       state.sent = index + 1;
     }
@@ -145,7 +148,7 @@ export function createOutbound(deps: OutboundDeps): Deliver {
     while (state.sent < drafts.length) {
       await settleThread(message, state, target);
       const index = state.sent;
-      await post(message, state.threadId ?? target, drafts[index]!);
+      await post(message, index, state.threadId ?? target, drafts[index]!);
       state.sent = index + 1;
     }
     await settleThread(message, state, target);
@@ -165,7 +168,7 @@ export function createOutbound(deps: OutboundDeps): Deliver {
     const drafts = plan(message, true);
     while (state.sent < drafts.length) {
       const index = state.sent;
-      const id = await post(message, target, drafts[index]!);
+      const id = await post(message, index, target, drafts[index]!);
       state.firstMessageId ??= id;
       state.sent = index + 1;
     }

@@ -8,7 +8,8 @@ import type { MessageDraft } from './render/plan.js';
  * output never unfolds into a card.
  */
 export interface DiscordRest {
-  postMessage(channelId: string, draft: MessageDraft, replyTo?: string): Promise<string>;
+  /** With a nonce, Discord returns the message already made by an earlier call with it instead of a second one. */
+  postMessage(channelId: string, draft: MessageDraft, replyTo?: string, nonce?: string): Promise<string>;
   editOriginal(applicationId: string, token: string, draft: MessageDraft): Promise<string>;
   /** Replaces a message the bot posted (a live card). */
   editMessage(channelId: string, messageId: string, draft: MessageDraft): Promise<void>;
@@ -35,10 +36,11 @@ function files(draft: MessageDraft): RawFile[] {
 
 export function createDiscordRest(rest: REST): DiscordRest {
   return {
-    async postMessage(channelId, draft, replyTo) {
+    async postMessage(channelId, draft, replyTo, nonce) {
       const message = (await rest.post(Routes.channelMessages(channelId), {
         body: {
           ...body(draft, MessageFlags.SuppressEmbeds),
+          ...(nonce ? { nonce, enforce_nonce: true } : {}),
           // A reply to a `!sb` message that was deleted meanwhile is still worth posting, just without the link.
           ...(replyTo ? { message_reference: { message_id: replyTo, channel_id: channelId, fail_if_not_exists: false } } : {}),
         },

@@ -21,6 +21,11 @@ export interface OutgoingMessage {
    * the channel. Adapters render `replyToShow(message)`, which says so, so a reader can tell a cut copy from a second message.
    */
   repeat?: boolean;
+  /**
+   * Stable across attempts and restarts for this message, and unique to it: an adapter whose platform drops a
+   * repeated create carrying the same key (Discord's `nonce` with `enforce_nonce`) posts it exactly once.
+   */
+  deliveryKey?: string;
 }
 
 /** What an adapter shows above a message delivered again after a crash cut an attempt short. */

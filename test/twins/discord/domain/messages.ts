@@ -38,6 +38,8 @@ export interface MessageBody {
   message_reference?: { message_id?: string; channel_id?: string; fail_if_not_exists?: boolean; type?: number };
   tts?: boolean;
   nonce?: string | number;
+  /** With a nonce: a second create by the same author with the same nonce within minutes returns the first. */
+  enforce_nonce?: boolean;
   sticker_ids?: string[];
   poll?: unknown;
 }
@@ -51,6 +53,9 @@ export interface CreateMeta {
   /** Only interaction responses and follow-ups may be ephemeral. */
   allowEphemeral?: boolean;
 }
+
+/** How long Discord remembers a nonce for `enforce_nonce` ("the past few minutes"). */
+const NONCE_KEPT_MS = 5 * 60_000;
 
 // Flags a bot may set on a normal channel message; anything else is ignored, as Discord does.
 const CHANNEL_MESSAGE_FLAGS = MessageFlags.SuppressEmbeds | MessageFlags.SuppressNotifications | MessageFlags.IsComponentsV2;
@@ -66,6 +71,9 @@ export class MessageService {
   create(channelId: string, body: MessageBody, files: UploadedFile[], meta: CreateMeta): MessageRecord {
     const channel = this.world.channels.get(channelId);
     if (!channel) throw errors.unknownChannel();
+    if (typeof body.nonce === 'string' && body.nonce.length > 25) throw errors.invalidField(['nonce'], 'BASE_TYPE_MAX_LENGTH', 'Must be 25 or fewer in length.');
+    const twin = this.sameNonce(channelId, body, meta.authorId ?? this.world.botUser.id);
+    if (twin) return twin;
     const allowedFlags = meta.allowEphemeral ? CHANNEL_MESSAGE_FLAGS | MessageFlags.Ephemeral : CHANNEL_MESSAGE_FLAGS;
     const flags = (body.flags ?? 0) & allowedFlags;
     const attachments = this.attachmentsFor([], body.attachments, files);
@@ -118,6 +126,19 @@ export class MessageService {
     if (!this.isEphemeral(record)) this.gateway.dispatch(GatewayDispatchEvents.MessageCreate, messageCreateData(this.ctx, record));
     this.world.emit({ kind: 'message-created', message: record });
     return record;
+  }
+
+  /**
+   * Discord keeps a nonce a few minutes: with `enforce_nonce`, a create that repeats one by the same author
+   * returns the message already made and makes none (how a sender that crashed mid-call posts exactly once).
+   */
+  private sameNonce(channelId: string, body: MessageBody, authorId: string): MessageRecord | undefined {
+    if (!body.enforce_nonce || body.nonce === undefined) return undefined;
+    const since = this.world.now() - NONCE_KEPT_MS;
+    for (const message of this.world.messages.values()) {
+      if (message.channelId === channelId && message.authorId === authorId && message.nonce === body.nonce && message.createdAt >= since && !message.deleted) return message;
+    }
+    return undefined;
   }
 
   edit(message: MessageRecord, body: MessageBody, files: UploadedFile[]): MessageRecord {
