@@ -11,6 +11,7 @@ import { systemClock } from '../../src/core/clock.js';
 import type { Logger } from '../../src/core/logger.js';
 import { replyToPlainText } from '../../src/core/reply.js';
 import { openDatabase, type Db } from '../../src/sessions/database.js';
+import { startBot, stopBot } from '../helpers/bot-lifecycle.js';
 import {
   startDiscordTwin,
   testSnowflake,
@@ -152,19 +153,10 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     const adapter = options.clientOptions
       ? createDiscordAdapter(app.switchboard, { settings: discordSettingsFromEnv(env), logger, clientOptions: options.clientOptions })
       : await discordAdapterFactory.create({ core: app.switchboard, env, logger });
-    app.switchboard.register(adapter);
-    await adapter.start();
-    await app.start();
-    return { db, app, adapter };
+    return startBot({ db, app, adapter });
   };
   let bot = await boot();
-  const shutdown = async () => {
-    // Let deliveries under way finish, so nothing touches the database after it is closed.
-    await Promise.race([bot.app.switchboard.idle('discord'), new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);
-    await bot.adapter.stop();
-    await bot.app.stop();
-    bot.db.close();
-  };
+  const shutdown = () => stopBot(bot, 'discord');
   const app = () => bot.app;
 
   const idOf = (m: TwinMessage | string) => (typeof m === 'string' ? m : m.id);

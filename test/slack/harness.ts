@@ -11,6 +11,7 @@ import { loadConfig } from '../../src/config/load.js';
 import { systemClock } from '../../src/core/clock.js';
 import type { Logger } from '../../src/core/logger.js';
 import { openDatabase, type Db } from '../../src/sessions/database.js';
+import { startBot, stopBot } from '../helpers/bot-lifecycle.js';
 import {
   startSlackTwin,
   type EphemeralMessage,
@@ -156,20 +157,12 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
           })
         : await slackAdapterFactory.create({ core: app.switchboard, env, logger })
     ) as SlackAdapter;
-    app.switchboard.register(adapter);
-    await adapter.start();
-    await app.start();
+    await startBot({ db, app, adapter });
     if (options.mode === 'http') slack.setEventsUrl(`http://127.0.0.1:${adapter.port}/slack/events`);
     return { db, app, adapter };
   };
   let bot = await boot();
-  const shutdown = async () => {
-    // Let deliveries under way finish, so nothing touches the database after it is closed.
-    await Promise.race([bot.app.switchboard.idle('slack'), new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);
-    await bot.adapter.stop();
-    await bot.app.stop();
-    bot.db.close();
-  };
+  const shutdown = () => stopBot(bot, 'slack');
 
   const mark = () =>
     Math.max(0, ...slack.messages({ includeDeleted: true }).map((m) => m.seq), ...slack.ephemerals().map((e) => e.seq), ...slack.invocations().map((i) => i.seq));
