@@ -76,10 +76,10 @@ export async function runBot(io: ProcessIo): Promise<number> {
       return code;
     })());
 
-  // The core first (tasks re-attached, watches reconciled), then the adapters (the console's banner means
-  // ready), and only then deliveries: what finished while the bot was down comes after the banner.
+  // The core first (tasks re-attached, watches reconciled), then the platform adapters, the console last (its
+  // banner means every door is open), and only then deliveries: what finished meanwhile comes after the banner.
   await app.start();
-  for (const adapter of adapters) {
+  for (const adapter of [...adapters.filter((a) => a !== console), console]) {
     try {
       await adapter.start();
     } catch (error) {

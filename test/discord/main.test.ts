@@ -34,6 +34,9 @@ describe('npm start with Discord settings', () => {
       DISCORD_ALLOWED_USERS: ALICE,
       DISCORD_ALLOWED_CHANNELS: WORK,
     });
+    // The console's banner says ready only once every door is open: the gateway is connected by then.
+    await bot.printed(/Switchboard ready/);
+    expect(discord.connectionCount()).toBe(1);
     // Logged in (IDENTIFY on the gateway) and `/sb` registered in the guild: the bot is up.
     await discord.waitForIdentify();
     await discord.waitForCommands({ guildId: GUILD, names: ['sb'] });

@@ -8,6 +8,8 @@ import { runBot } from '../../src/main.js';
 export interface NpmStartedBot {
   /** Everything the bot wrote to stderr so far (its log). */
   stderr(): string;
+  /** Resolves when the bot's stdout first shows this (within the same turn as the write, before any I/O). */
+  printed(pattern: RegExp): Promise<void>;
   /** Ends the console's input, then sends the SIGTERM the bot asked to hear; resolves with its exit status. */
   stopWithSigterm(): Promise<number>;
 }
@@ -28,7 +30,16 @@ export function npmStart(dir: string, env: Record<string, string>): NpmStartedBo
   const stderr = new PassThrough();
   let stderrText = '';
   stderr.on('data', (chunk: Buffer) => (stderrText += chunk.toString()));
-  stdout.resume();
+  let stdoutText = '';
+  const waiting: Array<{ pattern: RegExp; resolve: () => void }> = [];
+  stdout.on('data', (chunk: Buffer) => {
+    stdoutText += chunk.toString();
+    for (const waiter of [...waiting]) {
+      if (!waiter.pattern.test(stdoutText)) continue;
+      waiting.splice(waiting.indexOf(waiter), 1);
+      waiter.resolve();
+    }
+  });
   let terminate: (() => void) | undefined;
   const exit = runBot({
     cwd: dir,
@@ -42,6 +53,8 @@ export function npmStart(dir: string, env: Record<string, string>): NpmStartedBo
   });
   return {
     stderr: () => stderrText,
+    printed: (pattern) =>
+      pattern.test(stdoutText) ? Promise.resolve() : new Promise<void>((resolve) => waiting.push({ pattern, resolve })),
     async stopWithSigterm() {
       stdin.end();
       expect(terminate).toBeDefined();
