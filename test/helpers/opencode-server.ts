@@ -35,6 +35,7 @@ export interface OpencodeServer {
  */
 export function fakeProviderConfig(llmBaseUrl: string): string {
   return JSON.stringify({
+    $schema: 'https://opencode.ai/config.json',
     provider: { fake: { npm: '@ai-sdk/openai-compatible', name: 'Fake', options: { baseURL: llmBaseUrl, apiKey: 'x' }, models: { 'fake-model': { name: 'Fake Model' } } } },
     model: 'fake/fake-model',
     small_model: 'fake/fake-model',

@@ -7,6 +7,7 @@ import { createOpencodeClient } from '../../src/opencode/client.js';
 import { createOpencodeHosts, opencodeHostMigrations } from '../../src/opencode-host/index.js';
 import { openDatabase, type Db } from '../../src/sessions/database.js';
 import { startFakeLlm, type FakeLlm } from '../fakes/llm/fake-llm.js';
+import { fakeProviderConfig, opencodeIsolationEnv } from '../helpers/opencode-server.js';
 import { sshdLogin, startSshd, type Sshd } from '../helpers/sshd.js';
 import { killTmuxServer, recordingLogger, removeDir, tempDir } from '../executors/harness.js';
 
@@ -29,24 +30,14 @@ describe('an OpenCode server Switchboard starts on an ssh host without SFTP', ()
     root = tempDir('sb-ocnosftp-');
     const xdg = (name: string) => join(root, 'xdg', name);
     for (const dir of [join(root, 'home'), join(root, 'tasks'), join(root, 'project'), xdg('data'), xdg('state'), xdg('cache'), join(xdg('config'), 'opencode')]) mkdirSync(dir, { recursive: true });
-    writeFileSync(
-      join(xdg('config'), 'opencode', 'opencode.json'),
-      JSON.stringify({
-        $schema: 'https://opencode.ai/config.json',
-        provider: { fake: { npm: '@ai-sdk/openai-compatible', name: 'Fake', options: { baseURL: llm.baseUrl, apiKey: 'x' }, models: { 'fake-model': { name: 'Fake Model' } } } },
-        model: 'fake/fake-model',
-        small_model: 'fake/fake-model',
-        autoupdate: false,
-        share: 'disabled',
-      }),
-    );
+    writeFileSync(join(xdg('config'), 'opencode', 'opencode.json'), fakeProviderConfig(llm.baseUrl));
     const executor = {
       type: 'ssh',
       name: 'bare',
       ...sshdLogin(sshd),
       opencodePath: OPENCODE_BIN,
       labels: [],
-      env: { HOME: join(root, 'home'), XDG_DATA_HOME: xdg('data'), XDG_CONFIG_HOME: xdg('config'), XDG_STATE_HOME: xdg('state'), XDG_CACHE_HOME: xdg('cache'), OPENCODE_DISABLE_AUTOUPDATE: '1', OPENCODE_DISABLE_MODELS_FETCH: '1' },
+      env: { HOME: join(root, 'home'), ...opencodeIsolationEnv(xdg) },
       maxConcurrent: 1,
       tmuxPath: 'tmux',
       tmuxSocket: socket,

@@ -12,6 +12,7 @@ import { createOpencodeHosts, type HostEvent, type OpencodeHosts } from '../../s
 import { opencodeHostMigrations } from '../../src/opencode-host/store.js';
 import { openDatabase, type Db } from '../../src/sessions/database.js';
 import { startFakeLlm, type FakeLlm } from '../fakes/llm/fake-llm.js';
+import { fakeProviderConfig, opencodeIsolationEnv } from '../helpers/opencode-server.js';
 import { sshdLogin, startSshd, type Sshd } from '../helpers/sshd.js';
 import { killTmuxServer, recordingLogger, removeDir, tempDir } from '../executors/harness.js';
 
@@ -40,12 +41,7 @@ describe('OpenCode servers Switchboard starts on an ssh executor', () => {
       labels: [],
       env: {
         HOME: join(root, 'home'),
-        XDG_DATA_HOME: xdg('data'),
-        XDG_CONFIG_HOME: xdg('config'),
-        XDG_STATE_HOME: xdg('state'),
-        XDG_CACHE_HOME: xdg('cache'),
-        OPENCODE_DISABLE_AUTOUPDATE: '1',
-        OPENCODE_DISABLE_MODELS_FETCH: '1',
+        ...opencodeIsolationEnv(xdg),
       },
       maxConcurrent: 1,
       tmuxPath: 'tmux',
@@ -79,14 +75,7 @@ describe('OpenCode servers Switchboard starts on an ssh executor', () => {
     for (const dir of ['home', 'tasks', project, ...['data', 'config', 'state', 'cache'].map((n) => join('xdg', n))]) {
       mkdirSync(dir.startsWith('/') ? dir : join(root, dir), { recursive: true });
     }
-    const config = JSON.stringify({
-      $schema: 'https://opencode.ai/config.json',
-      provider: { fake: { npm: '@ai-sdk/openai-compatible', name: 'Fake', options: { baseURL: llm.baseUrl, apiKey: 'x' }, models: { 'fake-model': { name: 'Fake Model' } } } },
-      model: 'fake/fake-model',
-      small_model: 'fake/fake-model',
-      autoupdate: false,
-      share: 'disabled',
-    });
+    const config = fakeProviderConfig(llm.baseUrl);
     mkdirSync(join(root, 'xdg', 'config', 'opencode'), { recursive: true });
     writeFileSync(join(root, 'xdg', 'config', 'opencode', 'opencode.json'), config);
     writeFileSync(join(project, 'opencode.json'), config);
