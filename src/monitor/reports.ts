@@ -56,7 +56,10 @@ export function questionAsk(name: string, request: QuestionRequest): { prompt: s
     .join('\n');
   return {
     prompt: `❓ **${name}** asks: ${asked}`,
-    note: `Answer with \`answer ${name} <choice>\`, or \`deny ${name}\` to decline.`,
+    note:
+      request.questions.length > 1
+        ? `Answer with \`answer ${name} <first> | <second>${request.questions.length > 2 ? ' | …' : ''}\` (one answer a question, in order), or \`deny ${name}\` to decline.`
+        : `Answer with \`answer ${name} <choice>\`, or \`deny ${name}\` to decline.`,
   };
 }
 

@@ -104,4 +104,25 @@ describe('answering an agent’s question from the console', () => {
     expect(count(both, /❓ \*\*kumo\*\* asks/)).toBe(1);
     expect(count(both, /📋 \*\*kumo\*\* (finished|failed)/)).toBe(1);
   });
+
+  it('two questions at once: one answer each, in order, the second with two of its choices', { timeout: 180_000 }, async () => {
+    // One bot on the database at a time, as a person runs it.
+    for (const earlier of bots.splice(0)) await earlier.end().catch(() => undefined);
+    const bot = await startBot();
+    await bot.exec('send kumo QUESTIONS2-CONSOLE pick both', /^QUESTIONS2-CONSOLE pick both$/m);
+    const ask = await bot.waitFor(/❓ \*\*kumo\*\* asks: Which color\? \(Red \/ Blue\)\nWhich sizes\? \(S \/ M \/ L\)[\s\S]*?decline\./, 60_000);
+    expect(ask).toContain('Answer with `answer kumo <first> | <second>` (one answer a question, in order)');
+    expect(await bot.exec('answer kumo Blue', /^❌.*/m)).toContain('2 questions need 2 answers, separated by `|`; got 1');
+    expect(toolResult('QUESTIONS2-CONSOLE')).toBe('null');
+
+    await bot.exec('answer kumo blue | s, L', /💬 answered \*\*kumo\*\*: Blue \| S, L \(by console:tester\)/);
+    const final = await bot.waitFor(/📋 \*\*kumo\*\* finished.*\n.*QUESTIONS2-CONSOLE.*/, 60_000);
+    expect(final).toContain('Done: QUESTIONS2-CONSOLE pick both');
+    // Each question got its own answer (before, the first label went to every question).
+    const result = toolResult('QUESTIONS2-CONSOLE');
+    expect(result).toContain('\\"Which color?\\"=\\"Blue\\"');
+    expect(result).toContain('\\"Which sizes?\\"=\\"S, L\\"');
+    expect(await bot.end()).toBe(0);
+  });
 });
+

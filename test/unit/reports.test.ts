@@ -126,7 +126,7 @@ describe('asks and notices', () => {
       ],
     });
     expect(ask.prompt).toBe('❓ **kumo** asks: Which colour? (Blue / Red)\nWhy?');
-    expect(ask.note).toBe('Answer with `answer kumo <choice>`, or `deny kumo` to decline.');
+    expect(ask.note).toBe('Answer with `answer kumo <first> | <second>` (one answer a question, in order), or `deny kumo` to decline.');
   });
 
   it('notices', () => {

@@ -2,6 +2,7 @@ import { reply } from '../../core/reply.js';
 import { SwitchboardError } from '../../errors.js';
 import type { CommandDefinition } from '../context.js';
 import { requireAnswerer } from '../answerer.js';
+import { ANSWER_SEPARATOR, answersFor } from '../question-answers.js';
 import { onSession, opencodeName, requireName } from '../targets.js';
 
 export const answer: CommandDefinition<'access' | 'monitor' | 'registry' | 'servers'> = {
@@ -11,7 +12,8 @@ export const answer: CommandDefinition<'access' | 'monitor' | 'registry' | 'serv
   options: [],
   text: { name: 'choice', required: true },
   level: 'work',
-  examples: ['answer kumo Blue'],
+  examples: ['answer kumo Blue', 'answer kumo Blue | staging'],
+  details: 'Several questions at once take one answer each, separated by `|`; a question that allows several choices takes them separated by commas.',
   async handle(ctx) {
     const record = requireName(ctx);
     requireAnswerer(ctx, record, `answer the questions of ${record.name}`);
@@ -19,16 +21,9 @@ export const answer: CommandDefinition<'access' | 'monitor' | 'registry' | 'serv
     const { directory, sessionId } = target.target;
     const question = (await onSession(target, () => target.client.questions(directory))).find((q) => q.sessionID === sessionId);
     if (!question) throw new SwitchboardError('nothing_pending', `**${record.name}** is not asking anything`);
-    const wanted = (ctx.text ?? '').trim();
-    const first = question.questions[0]!;
-    const option = first.options.find((o) => o.label.toLowerCase() === wanted.toLowerCase());
-    if (first.options.length && !option) {
-      throw new SwitchboardError('usage', `\`${wanted.slice(0, 60)}\` is not one of the choices`, {
-        hint: `choices: ${first.options.map((o) => o.label).join(', ')}`,
-      });
-    }
-    const label = option?.label ?? wanted;
-    await target.client.replyQuestion(question.id, directory, question.questions.map(() => [label]));
-    return reply(`💬 answered **${record.name}**: ${label} (by ${ctx.actor.id})`, { data: { name: record.name, requestId: question.id, answer: label } });
+    const answers = answersFor(question, ctx.text ?? '');
+    await target.client.replyQuestion(question.id, directory, answers);
+    const label = answers.map((labels) => labels.join(', ')).join(ANSWER_SEPARATOR);
+    return reply(`💬 answered **${record.name}**: ${label} (by ${ctx.actor.id})`, { data: { name: record.name, requestId: question.id, answer: label, answers } });
   },
 };

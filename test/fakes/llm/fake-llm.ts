@@ -8,7 +8,7 @@ import { createRequestLog } from '../requests.js';
  *
  *   TODO       → a `todowrite` call (two done, one in progress, one pending), then the final text
  *   BASH       → a `bash` call (`echo hi-from-bash`), then the final text (the permission flow when bash is "ask")
- *   QUESTION   → a `question` call
+ *   QUESTION   → a `question` call (QUESTIONS2: two questions at once, the second with several choices allowed)
  *   HOLD:<key> → the reply waits until the test calls `release(key)` (deterministic "busy" windows)
  *   HOLDAFTER:<key> → like HOLD, but only the final text after a tool result waits (todos are out, still busy)
  *   TODOTWICE:<key> → after the first todo list, waits for `release(key)`, then a second `todowrite` (three done,
@@ -129,18 +129,16 @@ export async function startFakeLlm(): Promise<FakeLlm> {
     if (text.includes('TODO')) return streamToolCall(res, 'todowrite', { todos: TODOS });
     if (text.includes('BASH')) return streamToolCall(res, 'bash', { command: 'echo hi-from-bash', description: 'Say hi' });
     if (text.includes('QUESTION')) {
-      return streamToolCall(res, 'question', {
-        questions: [
-          {
-            question: 'Which color?',
-            header: 'Color',
-            options: [
-              { label: 'Red', description: 'warm' },
-              { label: 'Blue', description: 'cool' },
-            ],
-          },
+      const colour = {
+        question: 'Which color?',
+        header: 'Color',
+        options: [
+          { label: 'Red', description: 'warm' },
+          { label: 'Blue', description: 'cool' },
         ],
-      });
+      };
+      const sizes = { question: 'Which sizes?', header: 'Sizes', multiple: true, options: [{ label: 'S', description: 'small' }, { label: 'M', description: 'medium' }, { label: 'L', description: 'large' }] };
+      return streamToolCall(res, 'question', { questions: text.includes('QUESTIONS2') ? [colour, sizes] : [colour] });
     }
     return streamText(res, finalText(text), slow);
   }
