@@ -4,7 +4,7 @@ import { DeliveryError, type Adapter, type DeliveryResult, type EditBudget, type
 import type { Logger } from '../../src/core/logger.js';
 import { SwitchboardError } from '../../src/errors.js';
 import { boltLoggerFor } from './bolt-logger.js';
-import { platformErrorCode } from './errors.js';
+import { platformErrorCode, rateLimitRetryAfterSec } from './errors.js';
 import { registerInbound, type SlackCore } from './inbound.js';
 import { createOutbound, createSlackCardEdit } from './outbound.js';
 import { receiverFor } from './receiver.js';
@@ -26,6 +26,21 @@ export interface SlackAdapterOptions {
   editBudget?: EditBudget;
   /** Spacing of posts to one channel (default one a second, as Slack asks); tests with a twin shorten it. */
   minIntervalMs?: number;
+  /** How start-up waits out a 429 (tests inject their own). */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** A bot restarted in a burst of 429s waits them out this long in all before it gives up starting. */
+const START_RATE_LIMIT_BUDGET_MS = 120_000;
+
+/** Why start-up stopped: Slack's own reason for a refused token, or what went wrong on the way. */
+function startFailure(error: unknown): SwitchboardError {
+  const code = platformErrorCode(error);
+  return new SwitchboardError(
+    'config_invalid',
+    code ? `Slack rejected SLACK_BOT_TOKEN (${code})` : `cannot reach Slack: ${error instanceof Error ? error.message : String(error)}`,
+    { cause: error },
+  );
 }
 
 export interface SlackAdapter extends Adapter {
@@ -104,16 +119,25 @@ export function createSlackAdapter(core: SlackCore, options: SlackAdapterOptions
       return port;
     },
     async start() {
-      try {
-        // auth.test: a wrong or revoked token stops start-up here, with Slack's reason, not at the first event.
-        await app.init();
-      } catch (error) {
-        const code = platformErrorCode(error);
-        throw new SwitchboardError(
-          'config_invalid',
-          code ? `Slack rejected SLACK_BOT_TOKEN (${code})` : `cannot reach Slack: ${error instanceof Error ? error.message : String(error)}`,
-          { cause: error },
-        );
+      const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+      let waitedMs = 0;
+      for (;;) {
+        try {
+          // auth.test: a wrong or revoked token stops start-up here, with Slack's reason, not at the first event.
+          await app.init();
+          break;
+        } catch (error) {
+          // A 429 is Slack asking for patience, not a broken setup: a bot restarted mid-storm waits, then starts.
+          const retryAfter = rateLimitRetryAfterSec(error);
+          const pauseMs = retryAfter === undefined ? undefined : Math.max(retryAfter * 1000, 250);
+          if (pauseMs !== undefined && waitedMs + pauseMs <= START_RATE_LIMIT_BUDGET_MS) {
+            logger.warn('slack: rate limited while starting; waiting as asked', { retryAfterSec: retryAfter });
+            waitedMs += pauseMs;
+            await sleep(pauseMs);
+            continue;
+          }
+          throw startFailure(error);
+        }
       }
       if (settings.mode === 'http') {
         const server = await app.start({ port: settings.port, ...(settings.host ? { host: settings.host } : {}) });

@@ -39,4 +39,25 @@ describe('npm start with Slack settings', () => {
     await slack.waitUntil(() => slack.socketConnections === 0 || undefined, { description: 'the socket to close' });
     expect(bot.stderr()).not.toContain(BOT_TOKEN);
   });
+
+  it('started in a storm of 429s, waits them out as Slack asks, then starts (it used to exit with status 2)', async () => {
+    const before = slack.apiCalls({ method: 'auth.test' }).length;
+    slack.failNext('auth.test', { status: 429, retryAfterSec: 1, count: 2 });
+    const bot = npmStart(dir.dir, {
+      SLACK_BOT_TOKEN: BOT_TOKEN,
+      SLACK_APP_TOKEN: APP_TOKEN,
+      SLACK_API_URL: slack.apiUrl,
+      SLACK_ALLOWED_USERS: ALICE,
+      SLACK_ALLOWED_CHANNELS: WORK,
+    });
+    await bot.printed(/Switchboard ready/);
+    // Two refused, then the one that let it start.
+    expect(slack.apiCalls({ method: 'auth.test' }).slice(before, before + 3).map((c) => c.outcome)).toEqual(['rate_limited', 'rate_limited', 'ok']);
+    expect(bot.stderr()).toContain('slack: rate limited while starting; waiting as asked');
+    await slack.waitForSocketConnection({ timeoutMs: 30_000 });
+    await slack.user(ALICE).command('/sb', asSlackSends('help sessions'), { channel: WORK });
+    expect((await slack.waitForMessage({ channel: WORK, text: /usage: sessions/, timeoutMs: 30_000 })).visibleText).toContain('usage: sessions');
+    expect(await bot.stopWithSigterm()).toBe(0);
+  });
 });
+
