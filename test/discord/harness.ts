@@ -135,6 +135,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     ].join('\n'),
   );
   const env: Record<string, string> = {
+    // The bot's whole environment: like any process it has a PATH and a HOME (a local executor needs both).
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: dir,
     DISCORD_TOKEN: discord.botToken,
     DISCORD_APPLICATION_ID: discord.applicationId,
     DISCORD_GUILD_ID: GUILD,

@@ -23,8 +23,7 @@ beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'sb-discord-card-'));
   mkdirSync(join(root, 'work'));
   h = await startHarness({
-    // A local executor works on this machine: it needs a HOME and a PATH (tmux, bash).
-    env: { DISCORD_THREADS: 'true', HOME: process.env.HOME ?? root, PATH: process.env.PATH ?? '/usr/bin:/bin' },
+    env: { DISCORD_THREADS: 'true', HOME: process.env.HOME ?? root },
     yaml: localClaudeExecutorYaml({ baseUrl: api.baseUrl, root, socket }),
   });
 }, 120_000);

@@ -277,8 +277,7 @@ describe('Slack: Bolt against the twin', () => {
 
   beforeAll(async () => {
     w = world('slk');
-    // The harness's environment is the bot's whole environment: the local executor needs a home and a PATH.
-    h = await slackHarness.startHarness({ mode: 'http', yaml: w.yaml.join('\n'), env: { LAB_PASSWORD, HOME: w.root, PATH: process.env['PATH'] ?? '' } });
+    h = await slackHarness.startHarness({ mode: 'http', yaml: w.yaml.join('\n'), env: { LAB_PASSWORD, HOME: w.root } });
     /** Everything the bot asked Slack to show: every call's arguments, and the text of every file it uploaded. */
     const transcript = () =>
       decodeEntities([...h.slack.apiCalls({}).map((c) => JSON.stringify(c.args)), ...h.slack.files().map((f) => f.text)].join('\n'));
@@ -300,7 +299,7 @@ describe('Discord: discord.js against the twin', () => {
 
   beforeAll(async () => {
     w = world('dsc');
-    h = await discordHarness.startHarness({ yaml: w.yaml, env: { LAB_PASSWORD, HOME: w.root, PATH: process.env['PATH'] ?? '' } });
+    h = await discordHarness.startHarness({ yaml: w.yaml, env: { LAB_PASSWORD, HOME: w.root } });
     const transcript = () =>
       [...h.discord.restCalls({}).map((c) => JSON.stringify(c.body)), ...h.discord.files().map((f) => f.bytes.toString('utf8'))].join('\n');
     door = chatDoor('dsc', h, async (text) => void (await h.say(discordHarness.ADMIN, `!sb ${text}`)), transcript);

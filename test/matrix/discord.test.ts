@@ -18,7 +18,7 @@ beforeAll(async () => {
   h = await startHarness({
     servers: world.servers,
     // Local tasks and offload's rsync run on this machine: they need a HOME and a PATH (tmux, rsync, ssh).
-    env: { HOME: world.root, PATH: process.env.PATH ?? '/usr/bin:/bin' },
+    env: { HOME: world.root },
     yaml: world.yaml,
   });
   await world.warm;

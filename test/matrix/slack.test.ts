@@ -19,7 +19,7 @@ beforeAll(async () => {
     mode: 'http',
     servers: world.servers,
     // Local tasks and offload's rsync run on this machine: they need a HOME and a PATH (tmux, rsync, ssh).
-    env: { HOME: world.root, PATH: process.env.PATH ?? '/usr/bin:/bin' },
+    env: { HOME: world.root },
     yaml: world.yaml.join('\n'),
   });
   await world.warm;

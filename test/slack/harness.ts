@@ -133,6 +133,9 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     ].join('\n'),
   );
   const env: Record<string, string> = {
+    // The bot's whole environment: like any process it has a PATH and a HOME (a local executor needs both).
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: dir,
     SLACK_BOT_TOKEN: BOT_TOKEN,
     SLACK_API_URL: slack.apiUrl,
     SLACK_ALLOWED_USERS: `${ALICE},${BOB}`,

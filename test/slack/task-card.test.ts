@@ -25,8 +25,7 @@ beforeAll(async () => {
   mkdirSync(join(root, 'work'));
   h = await startHarness({
     mode: 'http',
-    // A local executor works on this machine: it needs a HOME and a PATH (tmux, bash).
-    env: { HOME: process.env.HOME ?? root, PATH: process.env.PATH ?? '/usr/bin:/bin' },
+    env: { HOME: process.env.HOME ?? root },
     yaml: localClaudeExecutorYaml({ baseUrl: api.baseUrl, root, socket }).join('\n'),
   });
 }, 120_000);
