@@ -20,15 +20,18 @@ afterAll(async () => {
   dir?.remove();
 });
 
+/** Socket Mode against the twin, one allowed user in one channel. */
+const slackSettings = () => ({
+  SLACK_BOT_TOKEN: BOT_TOKEN,
+  SLACK_APP_TOKEN: APP_TOKEN,
+  SLACK_API_URL: slack.apiUrl,
+  SLACK_ALLOWED_USERS: ALICE,
+  SLACK_ALLOWED_CHANNELS: WORK,
+});
+
 describe('npm start with Slack settings', () => {
   it('starts the Slack adapter, answers /sb, and stops cleanly on SIGTERM', async () => {
-    const bot = npmStart(dir.dir, {
-      SLACK_BOT_TOKEN: BOT_TOKEN,
-      SLACK_APP_TOKEN: APP_TOKEN,
-      SLACK_API_URL: slack.apiUrl,
-      SLACK_ALLOWED_USERS: ALICE,
-      SLACK_ALLOWED_CHANNELS: WORK,
-    });
+    const bot = npmStart(dir.dir, slackSettings());
     await slack.waitForSocketConnection({ timeoutMs: 30_000 });
     await slack.user(ALICE).command('/sb', asSlackSends('help status'), { channel: WORK });
     const answer = await slack.waitForMessage({ channel: WORK, text: /usage: status/, timeoutMs: 30_000 });
@@ -43,13 +46,7 @@ describe('npm start with Slack settings', () => {
   it('started in a storm of 429s, waits them out as Slack asks, then starts (it used to exit with status 2)', async () => {
     const before = slack.apiCalls({ method: 'auth.test' }).length;
     slack.failNext('auth.test', { status: 429, retryAfterSec: 1, count: 2 });
-    const bot = npmStart(dir.dir, {
-      SLACK_BOT_TOKEN: BOT_TOKEN,
-      SLACK_APP_TOKEN: APP_TOKEN,
-      SLACK_API_URL: slack.apiUrl,
-      SLACK_ALLOWED_USERS: ALICE,
-      SLACK_ALLOWED_CHANNELS: WORK,
-    });
+    const bot = npmStart(dir.dir, slackSettings());
     await bot.printed(/Switchboard ready/);
     // Two refused, then the one that let it start.
     expect(slack.apiCalls({ method: 'auth.test' }).slice(before, before + 3).map((c) => c.outcome)).toEqual(['rate_limited', 'rate_limited', 'ok']);
