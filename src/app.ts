@@ -35,6 +35,8 @@ import { createScheduler } from './core/scheduler.js';
 import { healthMigrations } from './process-health.js';
 import { createFollowUps } from './commands/follow-ups.js';
 import { createPromptQueue, promptQueueMigrations } from './sessions/prompt-queue.js';
+import { createScheduleRunner, createScheduleStore, scheduleMigrations, type ScheduleRunner } from './schedules/index.js';
+import { dropName } from './commands/drop-name.js';
 
 /** Every schema step of every part, in the order they must run. */
 export const allMigrations: readonly Migration[] = [
@@ -48,6 +50,7 @@ export const allMigrations: readonly Migration[] = [
   ...inboundMigrations,
   ...healthMigrations,
   ...promptQueueMigrations,
+  ...scheduleMigrations,
 ];
 
 export interface AppDeps {
@@ -85,6 +88,8 @@ export interface App {
   scrub: Scrubber;
   /** One message per run, edited in place: the monitor and the task relay draw cards into it. */
   cards: Cards;
+  /** Fires due schedules (on the beat; tests call `tick()` by hand). */
+  schedules: ScheduleRunner;
   /** Re-attaches to live tasks, starts the monitor (which reports whatever finished meanwhile), then the beat. */
   start(): Promise<void>;
   /** One beat of every periodic job (monitor tick, fleet probe, outbox look), for runs without the schedule. */
@@ -197,6 +202,7 @@ export function createApp(deps: AppDeps): App {
   }
   const tasks = relay;
   const choices = createChoices(db, clock);
+  const scheduleStore = createScheduleStore(db, clock);
   const monitor = createMonitor({
     db,
     clock,
@@ -235,6 +241,7 @@ export function createApp(deps: AppDeps): App {
     hosts,
     offloader,
     followUps,
+    schedules: scheduleStore,
     notify,
   };
   const scheduler = createScheduler({ logger });
@@ -244,12 +251,35 @@ export function createApp(deps: AppDeps): App {
   scheduler.add('outbox', () => outbox.pump());
   followUps.attachServices(services);
   const switchboard = createSwitchboard({ services, commands, outbox, ledger: createInboundLedger(db, clock) });
+  const schedules = createScheduleRunner({
+    store: scheduleStore,
+    clock,
+    logger,
+    execute: (line) => switchboard.execute(line),
+    notify,
+    busy: (name) => {
+      const record = registry.get(name);
+      return record !== undefined && followUps.runInProgress(record);
+    },
+    refusal: (schedule) => {
+      const refused = switchboard.refusal(schedule.line, schedule.owner, schedule.origin);
+      return refused?.code === 'forbidden' ? refused : undefined;
+    },
+    freeName: async (name, ownerId) => {
+      const record = registry.get(name);
+      const task = record?.target.kind === 'task' ? fleet.get(name) : null;
+      // Only a finished run of the owner's own task makes room; anything else stays and the fire says why.
+      if (record && task && isFinal(task.status) && record.owner === ownerId) await dropName(services, record);
+    },
+  });
+  scheduler.add('schedules', () => schedules.tick());
   return {
     switchboard,
     monitor,
     tasks,
     scrub,
     cards,
+    schedules,
     async start() {
       await fleet.reattach();
       // Before the monitor indexes names: every owned server has its (local) URL, attached or not.

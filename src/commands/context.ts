@@ -17,6 +17,7 @@ import type { TaskRelay } from '../monitor/task-relay.js';
 import type { Offloader } from '../offload/index.js';
 import type { OpencodeHosts } from '../opencode-host/index.js';
 import type { FollowUps } from './follow-ups.js';
+import type { ScheduleStore } from '../schedules/index.js';
 
 /** Everything a handler may use. Built once by the core; handlers never reach for globals. */
 export interface Services {
@@ -31,7 +32,8 @@ export interface Services {
   audit: AuditLog;
   monitor: MonitorControl;
   lookupHost: LookupHost;
-  grammar: readonly GrammarSpec[];
+  /** Every verb's grammar and the role it needs (what `help` lists and what a schedule's line is checked against). */
+  grammar: readonly (GrammarSpec & { level: Level })[];
   /** Executors and their tasks. */
   fleet: Fleet;
   /** What live tasks last reported (todos, latest text). */
@@ -42,6 +44,8 @@ export interface Services {
   offloader: Offloader;
   /** Prompts waiting for busy names (`send` queues, `send --now` interrupts, `abort` drops). */
   followUps: FollowUps;
+  /** Command lines that run on a cron or an interval, as their owner (`schedule`, `schedules`, `unschedule`). */
+  schedules: ScheduleStore;
   /** Posts a message outside a command's own reply (progress of a long command); through the outbox. */
   notify(origin: Origin, message: Reply, threadKey?: string): void;
 }

@@ -3,7 +3,8 @@ import type { OpencodeClient } from '../opencode/client.js';
 import type { ServerRef } from '../opencode/server-ref.js';
 import type { Scope } from '../sessions/access.js';
 import type { NameRecord, OpencodeTarget } from '../sessions/registry.js';
-import { assertValidName } from '../sessions/names.js';
+import { assertValidName, NAME_PATTERN } from '../sessions/names.js';
+import type { Registry } from '../sessions/registry.js';
 import type { ContextWith } from './context.js';
 
 export interface OpencodeName {
@@ -24,6 +25,18 @@ export function requireName(ctx: ContextWith<'registry'>, key = 'name'): NameRec
 /** What a name's per-name and per-executor grants apply to: the name, and for a task its executor too. */
 export function scopeOf(record: NameRecord): Scope {
   return record.target.kind === 'task' ? { name: record.name, executor: record.target.executor } : { name: record.name };
+}
+
+/**
+ * What a command line is about, for the role check at the door: the name it names (for a task, its executor
+ * too) or the executor it starts on, so grants under `access.names` and `access.executors` count there as well.
+ */
+export function scopeOfArgs(args: Record<string, string>, registry: Pick<Registry, 'get'>): Scope {
+  const name = args.name !== undefined && NAME_PATTERN.test(args.name) ? args.name : undefined;
+  const record = name !== undefined ? registry.get(name) : undefined;
+  const scope: Scope = record ? scopeOf(record) : name !== undefined ? { name } : {};
+  if (args.executor !== undefined && NAME_PATTERN.test(args.executor)) scope.executor = args.executor;
+  return scope;
 }
 
 export function opencodeName(ctx: Pick<ContextWith<'servers'>, 'services'>, record: NameRecord, verb: string): OpencodeName {

@@ -52,6 +52,8 @@ export const fileConfigSchema = z.strictObject({
       unreachableAfter: z.number().int().min(1).max(100).default(3),
     })
     .default({ interval: '5m', stallAfter: '10m', unreachableAfter: 3 }),
+  /** Schedules (`schedule <when> <command…>`): none may fire more often than `minInterval`. */
+  schedules: z.strictObject({ minInterval: duration.default('1m') }).default({ minInterval: '1m' }),
   /** Live run cards: one message per run, edited in place; at most one edit per card this often. */
   cards: z.strictObject({ minEditInterval: duration.default('2s') }).default({ minEditInterval: '2s' }),
   access: roles

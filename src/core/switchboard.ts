@@ -1,9 +1,8 @@
 import type { CommandContext, CommandDefinition, Services } from '../commands/context.js';
 import { commandTable } from '../commands/index.js';
 import { parseCommandLine } from '../commands/grammar.js';
-import { scopeOf } from '../commands/targets.js';
+import { scopeOfArgs } from '../commands/targets.js';
 import type { Scope } from '../sessions/access.js';
-import { NAME_PATTERN } from '../sessions/names.js';
 import { SwitchboardError, toSwitchboardError } from '../errors.js';
 import type { Adapter } from './adapter.js';
 import type { Actor, Origin } from './origin.js';
@@ -22,6 +21,11 @@ export interface Inbound {
    * under any of them runs once. None for the console and the CLI: a typed line is a new command.
    */
   identities?: readonly string[];
+  /**
+   * The schedule running this line as its owner: not rate-limited (nobody typed it), marked in the audit row,
+   * and a refusal or failure is left to the schedule to report in its channel (its owner may be away).
+   */
+  scheduleId?: number;
 }
 
 export interface Pressed {
@@ -64,18 +68,6 @@ export function errorReply(error: SwitchboardError): Reply {
   return reply(lines.join('\n'), { tone: 'error', data: { error: { code: error.code, message, hint } } });
 }
 
-/**
- * What a command is about, for the role check at the door: the name it names (for a task, its executor too) or
- * the executor it starts on, so grants under `access.names` and `access.executors` count there as well.
- */
-function scopeOfCommand(args: Record<string, string>, services: Services): Scope {
-  const name = args.name !== undefined && NAME_PATTERN.test(args.name) ? args.name : undefined;
-  const record = name !== undefined ? services.registry.get(name) : undefined;
-  const scope: Scope = record ? scopeOf(record) : name !== undefined ? { name } : {};
-  if (args.executor !== undefined && NAME_PATTERN.test(args.executor)) scope.executor = args.executor;
-  return scope;
-}
-
 export type Switchboard = ReturnType<typeof createSwitchboard>;
 
 /**
@@ -89,12 +81,13 @@ export function createSwitchboard(parts: SwitchboardParts) {
   const limiter = createRateLimiter(services.config.limits.commandsPerMinute, () => services.clock.now());
 
   /** `authorise` adds a check of the caller's after the role check, refused and audited like it. */
-  async function run(line: string, actor: Actor, origin: Origin, authorise?: (scope: Scope) => void): Promise<Outcome> {
+  async function run(line: string, actor: Actor, origin: Origin, authorise?: (scope: Scope) => void, scheduleId?: number): Promise<Outcome> {
     const audit: CommandContext['audit'] = {};
+    const scheduled = scheduleId !== undefined ? { scheduleId } : {};
     let verb = '?';
     try {
       // The console is the operator at the machine itself (and scripts pipe many lines): no rate limit.
-      const wait = actor.id.startsWith('console:') ? 0 : limiter.hit(actor.id);
+      const wait = actor.id.startsWith('console:') || scheduleId !== undefined ? 0 : limiter.hit(actor.id);
       if (wait > 0) {
         throw new SwitchboardError(
           'rate_limited',
@@ -105,7 +98,7 @@ export function createSwitchboard(parts: SwitchboardParts) {
       const parsed = parseCommandLine(line, services.grammar);
       verb = parsed.verb;
       const definition = table.get(parsed.verb)!;
-      const scope = scopeOfCommand(parsed.args, services);
+      const scope = scopeOfArgs(parsed.args, services.registry);
       // A refused command about a name is still found by `audit <name>`.
       if (scope.name !== undefined) audit.target = scope.name;
       services.access.require(actor, definition.level, `use \`${parsed.verb}\``, scope);
@@ -131,6 +124,7 @@ export function createSwitchboard(parts: SwitchboardParts) {
         ...(audit.promptId !== undefined ? { promptId: audit.promptId } : {}),
         outcome: 'ok',
         ...(audit.detail ? { detail: audit.detail } : {}),
+        ...scheduled,
       };
       return ctx.route ? { reply: result, route: ctx.route, entry } : { reply: result, entry };
     } catch (caught) {
@@ -144,6 +138,7 @@ export function createSwitchboard(parts: SwitchboardParts) {
         command: line,
         outcome: `error:${error.code}`,
         detail: error.message,
+        ...scheduled,
       };
       return { reply: errorReply(error), entry };
     }
@@ -195,13 +190,15 @@ export function createSwitchboard(parts: SwitchboardParts) {
       if (!claim) return repeated(inbound.actor, inbound.identities);
       const { actor, origin } = inbound;
       const by = actor.name ?? actor.id;
-      const typedChoice = services.choices.matchTyped(actor, origin, inbound.text);
+      // A scheduled line is a command, never someone's answer to a choice on offer.
+      const typedChoice = inbound.scheduleId === undefined ? services.choices.matchTyped(actor, origin, inbound.text) : undefined;
       const holder = typedChoice ? services.choices.hold(typedChoice.choiceId, by) : undefined;
       try {
-        const result = holder !== undefined ? alreadyChosen(holder) : await run(typedChoice?.command ?? inbound.text, actor, origin);
+        const result = holder !== undefined ? alreadyChosen(holder) : await run(typedChoice?.command ?? inbound.text, actor, origin, undefined, inbound.scheduleId);
         // A refused or failed pick leaves the choice on offer, as a button does: an error changes no state.
         const made = typedChoice && holder === undefined && result.reply.tone !== 'error';
-        settle(claim, result, actor, origin, options.post !== false, made ? () => services.choices.chosen(typedChoice.choiceId, by) : undefined);
+        const postIt = options.post !== false && !(inbound.scheduleId !== undefined && result.reply.tone === 'error');
+        settle(claim, result, actor, origin, postIt, made ? () => services.choices.chosen(typedChoice.choiceId, by) : undefined);
         return result.reply;
       } finally {
         if (typedChoice && holder === undefined) services.choices.release(typedChoice.choiceId);
@@ -232,6 +229,20 @@ export function createSwitchboard(parts: SwitchboardParts) {
       } finally {
         if (offered && holder === undefined) services.choices.release(choiceId);
         ledger.release(claim);
+      }
+    },
+    /**
+     * Whether this actor may run this line there now, by the same checks as at the door (channel, grammar, the
+     * verb's role in the line's scope), without running it: the refusal, or nothing. A paused schedule asks.
+     */
+    refusal(line: string, actor: Actor, origin: Origin): SwitchboardError | undefined {
+      try {
+        services.access.requireChannel(origin);
+        const parsed = parseCommandLine(line, services.grammar);
+        services.access.require(actor, table.get(parsed.verb)!.level, `use \`${parsed.verb}\``, scopeOfArgs(parsed.args, services.registry));
+        return undefined;
+      } catch (caught) {
+        return toSwitchboardError(caught);
       }
     },
     register(adapter: Adapter): void {

@@ -13,6 +13,8 @@ export interface AuditEntry {
   prompt?: string;
   outcome: string;
   detail?: string;
+  /** The schedule that ran this command as its owner, when it was not typed. */
+  scheduleId?: number;
 }
 
 interface AuditRow {
@@ -27,6 +29,7 @@ interface AuditRow {
   prompt: string | null;
   outcome: string;
   detail: string | null;
+  schedule_id: number | null;
 }
 
 const MAX_COMMAND_CHARS = 2_000;
@@ -40,8 +43,8 @@ export type AuditLog = ReturnType<typeof createAuditLog>;
  */
 export function createAuditLog(db: Db, clock: Clock, scrub: (text: string) => string = (text) => text) {
   const insert = db.prepare(`
-    INSERT INTO audit (at, actor, origin, verb, target, command, prompt_id, outcome, detail)
-    VALUES (@at, @actor, @origin, @verb, @target, @command, @prompt_id, @outcome, @detail)`);
+    INSERT INTO audit (at, actor, origin, verb, target, command, prompt_id, outcome, detail, schedule_id)
+    VALUES (@at, @actor, @origin, @verb, @target, @command, @prompt_id, @outcome, @detail, @schedule_id)`);
 
   return {
     record(entry: Omit<AuditEntry, 'id' | 'at' | 'prompt'>): void {
@@ -58,6 +61,7 @@ export function createAuditLog(db: Db, clock: Clock, scrub: (text: string) => st
         prompt_id: entry.promptId ?? null,
         outcome: scrub(entry.outcome),
         detail: clean(entry.detail),
+        schedule_id: entry.scheduleId ?? null,
       });
     },
     list(filter: { target?: string; since?: number; limit?: number } = {}): AuditEntry[] {
@@ -86,6 +90,7 @@ export function createAuditLog(db: Db, clock: Clock, scrub: (text: string) => st
         ...(row.prompt !== null ? { prompt: row.prompt } : {}),
         outcome: row.outcome,
         ...(row.detail ? { detail: row.detail } : {}),
+        ...(row.schedule_id !== null ? { scheduleId: row.schedule_id } : {}),
       }));
     },
   };

@@ -77,4 +77,11 @@ export const coreMigrations: Migration[] = [
       db.exec(`ALTER TABLE choices ADD COLUMN chosen_by TEXT`);
     },
   },
+  {
+    id: 'core-audit-schedule',
+    up(db) {
+      // A command a schedule ran as its owner is marked with the schedule, so `audit` tells it from a typed one.
+      db.exec(`ALTER TABLE audit ADD COLUMN schedule_id INTEGER`);
+    },
+  },
 ];

@@ -62,6 +62,10 @@ const NEEDS: Record<string, Role> = {
   offload: 'admin',
   audit: 'member',
   forget: 'admin',
+  // Making a schedule needs the role of the command it runs (here a `send`).
+  schedule: 'member',
+  schedules: 'viewer',
+  unschedule: 'member',
 };
 
 /** One representative line per verb, about the seeded names: `kumo` (OpenCode, alice's) and `auth` (a task of alice's on crib). */
@@ -91,11 +95,14 @@ const LINES: Record<string, string> = {
   offload: 'offload crib --name moved -- carry on',
   audit: 'audit --since 1h',
   forget: 'forget kumo',
+  schedule: 'schedule 1h send kumo fix the flaky test',
+  schedules: 'schedules',
+  unschedule: 'unschedule 1',
 };
 
 /** The scoped key a refusal of that line also names: the name it is about, or the executor it starts on. */
 function scopedKey(verb: string, role: Role): string | undefined {
-  const line = LINES[verb]!;
+  const line = LINES[verb]!.replace(/^schedule \S+ /, '');
   const name = /^(?:status|todo|last|logs|new|attach|send|watch|unwatch|abort|approve|deny|answer|kill|forget) ([a-z]+)\b/.exec(line)?.[1];
   if (name) return `access.names.${name}.${role}s`;
   if (/^(start|run|offload) crib/.test(line)) return `access.executors.crib.${role}s`;
@@ -228,11 +235,15 @@ describe('every verb by every role', () => {
           continue;
         }
         const refusal = expectRefused(reply, `${who}: ${line}`);
-        expect(refusal.message, line).toBe(`${actor.id} may not use \`${verb}\`: it needs the ${needed} role`);
-        const scoped = scopedKey(verb, needed);
-        const where = scoped ? `\`access.${needed}s\` (or \`${scoped}\`)` : `\`access.${needed}s\``;
+        // `schedule` itself is for viewers; past that door a schedule is refused for the command it would run.
+        const atDoor = verb === 'schedule' && role === 'none';
+        const what = verb === 'schedule' && !atDoor ? 'schedule `send`' : `use \`${verb}\``;
+        const role_ = atDoor ? 'viewer' : needed;
+        expect(refusal.message, line).toBe(`${actor.id} may not ${what}: it needs the ${role_} role`);
+        const scoped = atDoor ? undefined : scopedKey(verb, role_);
+        const where = scoped ? `\`access.${role_}s\` (or \`${scoped}\`)` : `\`access.${role_}s\``;
         const setting = SETTINGS[actor.id.split(':')[0]!];
-        const platformHint = needed === 'member' && setting ? ` (or its id to ${setting})` : '';
+        const platformHint = role_ === 'member' && setting ? ` (or its id to ${setting})` : '';
         expect(refusal.hint, line).toBe(`an admin can add \`${actor.id}\` under ${where} in switchboard.yaml${platformHint}`);
       }
     });

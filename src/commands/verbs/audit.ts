@@ -38,7 +38,8 @@ export const audit: CommandDefinition<'access' | 'audit' | 'clock'> = {
       const when = new Date(entry.at).toISOString().replace('T', ' ').slice(0, 19);
       const what = entry.prompt !== undefined ? `${entry.command ?? entry.verb}: “${firstLine(entry.prompt, 80)}”` : (entry.command ?? entry.verb);
       const outcome = entry.outcome === 'ok' ? '✅' : `❌ ${entry.outcome.replace(/^error:/, '')}`;
-      return `${when}Z · ${entry.actor} · ${entry.origin} · ${firstLine(what, 140)} · ${outcome}`;
+      const by = entry.scheduleId !== undefined ? `${entry.actor} (⏰ schedule #${entry.scheduleId})` : entry.actor;
+      return `${when}Z · ${by} · ${entry.origin} · ${firstLine(what, 140)} · ${outcome}`;
     });
     return reply(lines.join('\n'), { data: entries });
   },

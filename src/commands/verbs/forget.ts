@@ -2,6 +2,7 @@ import { reply } from '../../core/reply.js';
 import type { CommandDefinition } from '../context.js';
 import { droppedNote } from '../follow-ups.js';
 import { requireName } from '../targets.js';
+import { dropName } from '../drop-name.js';
 
 export const forget: CommandDefinition<'fleet' | 'followUps' | 'monitor' | 'registry'> = {
   verb: 'forget',
@@ -12,12 +13,7 @@ export const forget: CommandDefinition<'fleet' | 'followUps' | 'monitor' | 'regi
   examples: ['forget kumo'],
   async handle(ctx) {
     const record = requireName(ctx);
-    // A task's record goes with its name; a live task must be killed first (never left running unnamed).
-    if (record.target.kind === 'task' && ctx.services.fleet.get(record.name)) await ctx.services.fleet.forget(record.name);
-    ctx.services.monitor.unwatch(record.name);
-    // Prompts queued for this name must never reach a later name spelled the same.
-    const dropped = ctx.services.followUps.drop(record.name);
-    ctx.services.registry.remove(record.name);
+    const dropped = await dropName(ctx.services, record);
     const what =
       record.target.kind === 'opencode'
         ? `its OpenCode session ${record.target.sessionId} on ${record.target.server} was left untouched`

@@ -50,6 +50,8 @@ export interface CoreOptions {
   clock?: ManualClock;
   /** The resolver of every connection (default: every lookup refused). */
   lookupHost?: LookupHost;
+  /** Open the core on this directory (its switchboard.yaml is rewritten, its database kept): a restart. */
+  dir?: string;
 }
 
 export interface Core {
@@ -59,7 +61,8 @@ export interface Core {
   clock: ManualClock;
   /** Runs one line as `actor` from `origin` (default: the actor's own platform, an allowed channel); posts nothing. */
   run(actor: Actor, line: string, origin?: Origin): Promise<Reply>;
-  close(): Promise<void>;
+  /** Stops the core and removes its directory; `{ keep: true }` keeps it for a restart on the same database. */
+  close(options?: { keep?: boolean }): Promise<void>;
 }
 
 /** The error code of a reply, or undefined when it is not an error. */
@@ -78,10 +81,10 @@ export function defaultOrigin(actor: Actor): Origin {
 }
 
 export function startCore(options: CoreOptions): Core {
-  const dir = mkdtempSync(join(tmpdir(), 'sb-core-'));
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'sb-core-'));
   const env: Record<string, string> = { SLACK_ALLOWED_CHANNELS: 'CWORK', DISCORD_ALLOWED_CHANNELS: 'CWORK', ...options.env };
   writeFileSync(join(dir, 'switchboard.yaml'), options.yaml);
-  mkdirSync(join(dir, 'data'));
+  mkdirSync(join(dir, 'data'), { recursive: true });
   const config = loadConfig(dir, env);
   const db = openDatabase(join(dir, 'data', 'switchboard.db'), allMigrations);
   const clock = options.clock ?? manualClock();
@@ -107,10 +110,10 @@ export function startCore(options: CoreOptions): Core {
     dir,
     clock,
     run: (actor, line, origin = defaultOrigin(actor)) => app.switchboard.execute({ text: line, actor, origin }, { post: false }),
-    async close() {
+    async close(closing = {}) {
       await app.stop();
       db.close();
-      rmSync(dir, { recursive: true, force: true });
+      if (!closing.keep) rmSync(dir, { recursive: true, force: true });
     },
   };
 }
