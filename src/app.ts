@@ -35,6 +35,7 @@ import { createScheduler } from './core/scheduler.js';
 import { healthMigrations } from './process-health.js';
 import { createFollowUps } from './commands/follow-ups.js';
 import { createPromptQueue, promptQueueMigrations } from './sessions/prompt-queue.js';
+import { createWebPage, serverProbe, webKey, webMigrations, webSettingsFrom, type WebPage, type WebPageDeps } from './web/index.js';
 import { createScheduleRunner, createScheduleStore, scheduleMigrations, type ScheduleRunner } from './schedules/index.js';
 import { dropName } from './commands/drop-name.js';
 
@@ -50,6 +51,7 @@ export const allMigrations: readonly Migration[] = [
   ...inboundMigrations,
   ...healthMigrations,
   ...promptQueueMigrations,
+  ...webMigrations,
   ...scheduleMigrations,
 ];
 
@@ -79,6 +81,8 @@ export interface AppDeps {
   /** How often those servers are checked (and restarted when dead); default 30 s, 0: only on demand. */
   hostCheckMs?: number;
   offload?: Partial<Pick<OffloaderDeps, 'claudeConfigDir' | 'backupDir' | 'rsyncPath' | 'sshPath' | 'remoteRsyncPath' | 'compress' | 'progressIntervalMs' | 'tmpDir' | 'readIdentity'>>;
+  /** The fleet page (on when WEB_PORT is set): what schedules and budgets add to its rows, and its resync period. */
+  web?: Pick<WebPageDeps, 'nextScheduleOf' | 'budgetOf' | 'resyncMs'>;
 }
 
 export interface App {
@@ -88,6 +92,8 @@ export interface App {
   scrub: Scrubber;
   /** One message per run, edited in place: the monitor and the task relay draw cards into it. */
   cards: Cards;
+  /** The fleet page, when WEB_PORT is set (started and stopped with the app). */
+  web?: WebPage;
   /** Fires due schedules (on the beat; tests call `tick()` by hand). */
   schedules: ScheduleRunner;
   /** Re-attaches to live tasks, starts the monitor (which reports whatever finished meanwhile), then the beat. */
@@ -122,6 +128,7 @@ export function createApp(deps: AppDeps): App {
     return result;
   };
   const registry = createRegistry(db, clock, scrub);
+  let web: WebPage | undefined;
   // Scrubbed before it is written: secrets in an agent's output never reach the database either.
   const outbox = createOutbox({ db, clock, logger, sanitize: (reply) => scrubReply(reply, scrub) });
   const cards = createCards({
@@ -132,6 +139,7 @@ export function createApp(deps: AppDeps): App {
     minEditIntervalMs: deps.cards?.minEditIntervalMs ?? parseDuration(config.cards.minEditInterval),
     sanitize: (reply) => scrubReply(reply, scrub),
     ...(deps.cards?.pollMs ? { pollMs: deps.cards.pollMs } : {}),
+    onUpdate: (card) => web?.feed.onUpdate(card),
   });
   const hosts = createOpencodeHosts({
     db,
@@ -249,6 +257,13 @@ export function createApp(deps: AppDeps): App {
   scheduler.add('fleet', () => tasks.tick());
   // Messages another process (the `switchboard` CLI) queued in the same database go out too.
   scheduler.add('outbox', () => outbox.pump());
+  const webSettings = webSettingsFrom(env);
+  if (webSettings) {
+    // Without SWITCHBOARD_SECRET the page's key is kept in a 0600 file beside the database: links survive a restart.
+    const keyFile = config.databasePath === ':memory:' ? undefined : join(dataDir, 'web-secret');
+    web = createWebPage({ settings: webSettings, key: webKey(env.SWITCHBOARD_SECRET, keyFile), db, clock, logger, scrub, registry, access: services.access, fleet, servers: serverProbe(servers, hosts, registry), ...deps.web });
+    services.web = web;
+  }
   followUps.attachServices(services);
   const switchboard = createSwitchboard({ services, commands, outbox, ledger: createInboundLedger(db, clock) });
   const schedules = createScheduleRunner({
@@ -279,6 +294,7 @@ export function createApp(deps: AppDeps): App {
     tasks,
     scrub,
     cards,
+    ...(web ? { web } : {}),
     schedules,
     async start() {
       await fleet.reattach();
@@ -287,6 +303,7 @@ export function createApp(deps: AppDeps): App {
       await monitor.start();
       // Card states that were waiting when Switchboard stopped are written now, to the same messages.
       cards.start();
+      await web?.start();
       // After the monitor reported what ended while Switchboard was down: queued prompts of idle names go now.
       await followUps.start();
       if ((deps.hostCheckMs ?? 30_000) > 0) hosts.supervise(deps.hostCheckMs ?? 30_000);
@@ -296,6 +313,7 @@ export function createApp(deps: AppDeps): App {
     /** One beat of every periodic job, for tests that run without the schedule. */
     beat: () => scheduler.beat(),
     async stop() {
+      await web?.stop();
       await scheduler.stop();
       await monitor.stop();
       await hosts.close();

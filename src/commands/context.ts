@@ -48,6 +48,8 @@ export interface Services {
   schedules: ScheduleStore;
   /** Posts a message outside a command's own reply (progress of a long command); through the outbox. */
   notify(origin: Origin, message: Reply, threadKey?: string): void;
+  /** The fleet page, when WEB_PORT is set: a private one-time link for an actor. */
+  web?: { link(actor: Actor): string };
 }
 
 /**

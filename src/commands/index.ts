@@ -22,6 +22,7 @@ import { send } from './verbs/send.js';
 import { sessions } from './verbs/sessions.js';
 import { status } from './verbs/status.js';
 import { todo } from './verbs/todo.js';
+import { dashboard } from './verbs/dashboard.js';
 import { schedule, schedules, unschedule } from './verbs/schedule.js';
 
 /** Builds the verb table; a verb defined twice is a programming error caught at start-up. */
@@ -60,6 +61,7 @@ export const allCommands: readonly CommandDefinition[] = [
   logs,
   kill,
   offload,
+  dashboard,
   schedule,
   schedules,
   unschedule,

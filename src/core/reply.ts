@@ -25,6 +25,8 @@ export interface Reply {
   tone?: Tone;
   /** Machine-readable form of the same answer, for `switchboard … --json`. */
   data?: unknown;
+  /** Only the person who asked sees it (their own link), as with a refusal: a private reply where the platform has one. */
+  privately?: boolean;
 }
 
 export const text = (value: string): Block => ({ type: 'text', text: value });

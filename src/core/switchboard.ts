@@ -173,7 +173,7 @@ export function createSwitchboard(parts: SwitchboardParts) {
       reply: result.reply,
       actor: actor.id,
       // A refusal or a mistake is the business of the person who typed it, not of the whole channel.
-      ...(result.reply.tone === 'error' ? { privateTo: actor.id } : {}),
+      ...(result.reply.tone === 'error' || result.reply.privately ? { privateTo: actor.id } : {}),
       ...(result.route ? { threadKey: result.route.threadKey, ...(result.route.opensThread ? { opensThread: true } : {}) } : {}),
     });
   }

@@ -48,6 +48,7 @@ export function createRunCards(deps: RunCardsDeps) {
       threadKey: target.threadKey,
       ...(target.actor ? { actor: target.actor } : {}),
       reply: renderCard(shown, now, deps.scrub ? { scrub: deps.scrub } : {}),
+      state: shown,
       ...(final ? { final: true } : {}),
     });
     if (final) live.delete(state.name);

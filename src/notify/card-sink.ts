@@ -1,5 +1,6 @@
 import type { Origin } from '../core/origin.js';
 import type { Reply } from '../core/reply.js';
+import type { CardState } from '../monitor/card.js';
 
 /**
  * The seam between what a run looks like (the monitor and the task relay render a card) and how it reaches a
@@ -18,6 +19,8 @@ export interface CardUpdate {
   reply: Reply;
   /** The run is over: this state is written last and later updates of the key are ignored. */
   final?: boolean;
+  /** The state the reply was drawn from, for listeners that show it another way (the fleet page); never posted. */
+  state?: CardState;
 }
 
 export interface CardSink {

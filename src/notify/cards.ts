@@ -24,6 +24,8 @@ export interface CardsOptions {
   setTimer?: SetTimer;
   /** How long to look again when a card waits for its first post or for ordinary messages to go first. */
   pollMs?: number;
+  /** Hears every state of a live card as it is drawn (its reply sanitized as stored); the fleet page listens. */
+  onUpdate?: (card: CardUpdate) => void;
 }
 
 /** Counters for tests and the bench: what the card layer asked of the platforms and how they answered. */
@@ -152,6 +154,12 @@ export function createCards(options: CardsOptions): Cards {
     const now = clock.now();
     const known = find.get(card.key);
     if (known?.final) return;
+    try {
+      options.onUpdate?.({ ...card, reply });
+    } catch (error) {
+      // A listener's trouble is its own: the card goes on as if nobody listened.
+      logger.warn('cards: a listener failed', { key: card.key, error: error instanceof Error ? error.message : String(error) });
+    }
     if (!known) {
       // A reply handle answers one command (a slash command's "thinking…"): a card is its own channel message.
       const origin = channelOf(card.origin);

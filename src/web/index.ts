@@ -1,0 +1,125 @@
+import type { AddressInfo } from 'node:net';
+import type { Clock } from '../core/clock.js';
+import type { Logger } from '../core/logger.js';
+import type { Actor } from '../core/origin.js';
+import { scrubData, type Scrubber } from '../core/scrub.js';
+import type { Fleet } from '../executors/index.js';
+import type { Access } from '../sessions/access.js';
+import type { Db } from '../sessions/database.js';
+import type { Registry } from '../sessions/registry.js';
+import { createCardFeed, type CardFeed } from './card-feed.js';
+import { createFleetProbe, type ServerView } from './fleet-probe.js';
+import { createHistory } from './history.js';
+import { createWebHttp } from './http.js';
+import { createLive } from './live.js';
+import { createReadModel, type RowExtras } from './read-model.js';
+import type { WebSettings } from './settings.js';
+import { loadStaticFiles } from './static-files.js';
+import { createTokens } from './tokens.js';
+
+export { webMigrations } from './migrations.js';
+export { webSettingsFrom, type WebSettings } from './settings.js';
+export { webKey } from './secret.js';
+export { serverProbe } from './servers.js';
+export type { ServerView } from './fleet-probe.js';
+
+export interface WebPageDeps extends RowExtras {
+  settings: WebSettings;
+  /** Signs links and session cookies (see webKey). */
+  key: Buffer;
+  db: Db;
+  clock: Clock;
+  logger: Logger;
+  scrub: Scrubber;
+  registry: Pick<Registry, 'list' | 'get'>;
+  access: Pick<Access, 'roleOf'>;
+  fleet: Pick<Fleet, 'list' | 'get' | 'logs'>;
+  /** The OpenCode servers and their health (probed at most every 15 s, only while someone looks). */
+  servers(): Promise<ServerView[]>;
+  /** How often open pages get a fresh snapshot (new names, fleet health); default 30 s. */
+  resyncMs?: number;
+}
+
+export interface WebPage {
+  /** The card sink's listener: every card state drawn, as it is drawn. */
+  feed: Pick<CardFeed, 'onUpdate'>;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** A private one-time link for `actor` (the page must be started). */
+  link(actor: Actor): string;
+  /** Where the page listens (after start). */
+  address(): AddressInfo | undefined;
+  /** Live connections now (the bench). */
+  clients(): number;
+}
+
+/** The fleet page: a read-only, live view of the fleet served by the bot itself (issue 19). */
+export function createWebPage(deps: WebPageDeps): WebPage {
+  const { settings, clock } = deps;
+  const clean = (value: unknown) => scrubData(value, deps.scrub);
+  const tokens = createTokens(deps.db, clock, deps.key);
+  const feed = createCardFeed(deps.db, clock);
+  const probe = createFleetProbe({ clock, servers: deps.servers, executors: () => deps.fleet.list() });
+  const model = createReadModel({
+    clock,
+    registry: deps.registry,
+    access: deps.access,
+    feed,
+    probe,
+    history: createHistory(deps.db),
+    tasks: deps.fleet,
+    ...(deps.nextScheduleOf ? { nextScheduleOf: deps.nextScheduleOf } : {}),
+    ...(deps.budgetOf ? { budgetOf: deps.budgetOf } : {}),
+  });
+  const live = createLive({
+    maxClients: settings.maxClients,
+    maxClientsPerUser: settings.maxClientsPerUser,
+    clean,
+    rowFor(actor, name) {
+      const record = deps.registry.get(name);
+      return record && model.sees(actor, record) ? model.rowOf(record) : undefined;
+    },
+  });
+  feed.subscribe((card) => live.cardChanged(card));
+  const http = createWebHttp({
+    logger: deps.logger,
+    tokens,
+    model,
+    live,
+    files: loadStaticFiles(),
+    clean,
+    secureCookie: settings.publicUrl?.startsWith('https:') ?? false,
+  });
+  let address: AddressInfo | undefined;
+  let resync: NodeJS.Timeout | undefined;
+
+  return {
+    feed,
+    async start() {
+      address = await http.listen(settings.port, settings.host);
+      resync = setInterval(() => {
+        if (live.count() > 0) void live.resync((actor) => model.snapshot(actor)).catch(() => undefined);
+      }, deps.resyncMs ?? 30_000);
+      resync.unref();
+      deps.logger.info('fleet page listening', { url: baseUrl() });
+    },
+    async stop() {
+      if (resync) clearInterval(resync);
+      live.close();
+      await http.close();
+      await probe.settled();
+    },
+    link(actor) {
+      return `${baseUrl()}/?t=${tokens.mint(actor)}`;
+    },
+    address: () => address,
+    clients: () => live.count(),
+  };
+
+  function baseUrl(): string {
+    if (settings.publicUrl) return settings.publicUrl;
+    const host = address?.address ?? settings.host;
+    const shown = host.includes(':') ? `[${host}]` : host;
+    return `http://${shown}:${address?.port ?? settings.port}`;
+  }
+}

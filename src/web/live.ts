@@ -1,0 +1,77 @@
+import type { ServerResponse } from 'node:http';
+import type { Actor } from '../core/origin.js';
+import type { LiveCard } from './card-feed.js';
+import type { NameRow } from './read-model.js';
+
+export interface LiveDeps {
+  maxClients: number;
+  maxClientsPerUser: number;
+  /** The row of a name as `actor` may see it, or undefined when they may not. */
+  rowFor(actor: Actor, name: string): NameRow | undefined;
+  /** Makes a value safe to send (the app's scrubber over every string). */
+  clean(value: unknown): unknown;
+  /** A comment line this often keeps proxies from closing an idle stream (default 25 s). */
+  keepAliveMs?: number;
+}
+
+interface Client {
+  actor: Actor;
+  res: ServerResponse;
+}
+
+/**
+ * The page's live connections (Server-Sent Events): at most `maxClients` in all and `maxClientsPerUser` per
+ * person. Each card change goes, as the name's new row and card text, to every client allowed to see the name.
+ * A client that (re)connects is sent the whole snapshot first, so a lost connection resyncs.
+ */
+export function createLive(deps: LiveDeps) {
+  const clients = new Set<Client>();
+  const keepAlive = setInterval(() => {
+    for (const client of clients) client.res.write(': keep-alive\n\n');
+  }, deps.keepAliveMs ?? 25_000);
+  keepAlive.unref();
+
+  function send(res: ServerResponse, event: string, data: unknown): void {
+    res.write(`event: ${event}\ndata: ${JSON.stringify(deps.clean(data))}\n\n`);
+  }
+
+  return {
+    /** 'full' or 'yours' when the limit is reached (the caller answers 429), else the client is added. */
+    open(actor: Actor, res: ServerResponse, snapshot: unknown): 'ok' | 'full' | 'yours' {
+      if (clients.size >= deps.maxClients) return 'full';
+      let mine = 0;
+      for (const client of clients) if (client.actor.id === actor.id) mine++;
+      if (mine >= deps.maxClientsPerUser) return 'yours';
+      const client: Client = { actor, res };
+      clients.add(client);
+      res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+      res.write('retry: 1000\n\n');
+      send(res, 'snapshot', snapshot);
+      res.on('close', () => clients.delete(client));
+      return 'ok';
+    },
+    /** A card changed: its name's row and card text to every client who may see the name. */
+    cardChanged(card: LiveCard): void {
+      let cleaned: unknown;
+      for (const client of clients) {
+        const row = deps.rowFor(client.actor, card.name);
+        if (!row) continue;
+        // Rows differ only by what the person may see; the card is the same for all who see it.
+        if (cleaned === undefined) cleaned = deps.clean({ row, card: { text: card.text, todos: card.todos, phase: card.phase } });
+        client.res.write(`event: card\ndata: ${JSON.stringify(cleaned)}\n\n`);
+      }
+    },
+    /** Sends each client its own fresh snapshot (names added or forgotten, fleet health). */
+    async resync(snapshotFor: (actor: Actor) => Promise<unknown>): Promise<void> {
+      for (const client of [...clients]) send(client.res, 'snapshot', await snapshotFor(client.actor));
+    },
+    count: () => clients.size,
+    close(): void {
+      clearInterval(keepAlive);
+      for (const client of clients) client.res.end();
+      clients.clear();
+    },
+  };
+}
+
+export type Live = ReturnType<typeof createLive>;
