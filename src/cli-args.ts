@@ -50,7 +50,9 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
   }
   if (first === 'dashboard') {
     const hint = 'usage: switchboard dashboard [--watch SECONDS]';
-    const { values, positionals } = strict(rest, { watch: { type: 'string' } }, hint);
+    const { values, positionals } = strict(rest, { watch: { type: 'string' }, link: { type: 'boolean' } }, hint);
+    // `--link [name]`: the chat verb, a private link to the fleet page (issue 19), for whoever runs the CLI.
+    if (values.link && values.watch === undefined && positionals.length <= 1) return { kind: 'once', words: ['dashboard', ...positionals], output: 'text' };
     if (positionals.length) throw usage(`\`dashboard\` takes no words, not \`${positionals.join(' ')}\``, hint);
     return { kind: 'dashboard', everySeconds: values.watch === undefined ? undefined : wholeNumber(values.watch, '--watch', 10, hint) };
   }

@@ -29,8 +29,11 @@ export function createHistory(db: Db) {
         } catch {
           continue;
         }
-        const data = reply.data as { name?: unknown; ok?: unknown } | undefined;
-        if (data?.name !== name || typeof data.ok !== 'boolean') continue;
+        // The outbox keeps no `data`: a final output is known by its head line (monitor/reports.ts finalReport).
+        const head = reply.blocks[0];
+        const match = head?.type === 'text' ? /^📋 \*\*([a-z0-9-]+)\*\* (finished|failed)\b/.exec(head.text) : null;
+        if (!match || match[1] !== name) continue;
+        const data = { ok: match[2] === 'finished' };
         const text = reply.blocks.map((b) => (b.type === 'choices' ? b.prompt : b.type === 'text' ? b.text : `${b.title ? `${b.title}\n` : ''}${b.text}`)).join('\n\n');
         found.push({ at: row.created_at, ok: data.ok, text: text.length > FINAL_CHARS ? `${text.slice(0, FINAL_CHARS)}\n…` : text });
       }

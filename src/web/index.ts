@@ -38,6 +38,8 @@ export interface WebPageDeps extends RowExtras {
   servers(): Promise<ServerView[]>;
   /** How often open pages get a fresh snapshot (new names, fleet health); default 30 s. */
   resyncMs?: number;
+  /** How long after a run ends open pages get a fresh snapshot (today's totals, charts); default 500 ms. */
+  settleMs?: number;
 }
 
 export interface WebPage {
@@ -80,7 +82,17 @@ export function createWebPage(deps: WebPageDeps): WebPage {
       return record && model.sees(actor, record) ? model.rowOf(record) : undefined;
     },
   });
-  feed.subscribe((card) => live.cardChanged(card));
+  // A run that ended moves today's totals and the charts: every page gets a fresh snapshot soon after (once for a burst).
+  let soon: NodeJS.Timeout | undefined;
+  feed.subscribe((card) => {
+    live.cardChanged(card);
+    if (!card.final || soon) return;
+    soon = setTimeout(() => {
+      soon = undefined;
+      void live.resync((actor) => model.snapshot(actor)).catch(() => undefined);
+    }, deps.settleMs ?? 500);
+    soon.unref();
+  });
   const http = createWebHttp({
     logger: deps.logger,
     tokens,
@@ -105,6 +117,7 @@ export function createWebPage(deps: WebPageDeps): WebPage {
     },
     async stop() {
       if (resync) clearInterval(resync);
+      if (soon) clearTimeout(soon);
       live.close();
       await http.close();
       await probe.settled();

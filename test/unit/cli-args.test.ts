@@ -22,6 +22,9 @@ describe('the CLI’s own flags (node:util parseArgs)', () => {
     expect(parseCliArgs(['logs', 'auth', '--follow', '--lines=12'])).toEqual({ kind: 'follow-logs', name: 'auth', lines: 12 });
     expect(parseCliArgs(['dashboard'])).toEqual({ kind: 'dashboard', everySeconds: undefined });
     expect(parseCliArgs(['dashboard', '--watch', '5'])).toEqual({ kind: 'dashboard', everySeconds: 5 });
+    // `--link [name]` is the chat verb: a private one-time link to the fleet page for whoever runs the CLI.
+    expect(parseCliArgs(['dashboard', '--link'])).toEqual({ kind: 'once', words: ['dashboard'], output: 'text' });
+    expect(parseCliArgs(['dashboard', '--link', 'kumo'])).toEqual({ kind: 'once', words: ['dashboard', 'kumo'], output: 'text' });
     // `logs` without --follow is the bot's own verb, with the bot's own grammar.
     expect(parseCliArgs(['logs', 'auth', '--lines', '3'])).toEqual({ kind: 'once', words: ['logs', 'auth', '--lines', '3'], output: 'text' });
   });
