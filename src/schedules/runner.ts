@@ -4,7 +4,7 @@ import type { Actor, Origin } from '../core/origin.js';
 import { reply, type Reply, type Tone } from '../core/reply.js';
 import type { SwitchboardError } from '../errors.js';
 import type { Schedule, ScheduleStore } from './store.js';
-import { formatFire, nextFire, parseWhen } from './when.js';
+import { formatFire, nextFire, parseWhen, shortestGap } from './when.js';
 
 export interface ScheduledLine {
   text: string;
@@ -76,9 +76,6 @@ export function createScheduleRunner(deps: ScheduleRunnerDeps) {
       return;
     }
     if (schedule.name !== undefined && TASK_VERBS.has(schedule.verb)) await deps.freeName(schedule.name, schedule.owner.id);
-    if (missedAt !== undefined) {
-      say(schedule, `⏰ schedule #${id}: catching up the run due ${formatFire(missedAt, schedule.zone)}, missed while Switchboard was down`, 'info');
-    }
     const result = await deps.execute({ text: schedule.line, actor: schedule.owner, origin: schedule.origin, scheduleId: id });
     const error = errorOf(result);
     if (error?.code === 'forbidden') {
@@ -97,15 +94,19 @@ export function createScheduleRunner(deps: ScheduleRunnerDeps) {
       store.fired(id, { at: now, outcome: 'failed', result: `failed: ${error.message}` });
       return;
     }
+    // Said after the run's own echo: a refused catch-up says only why it was refused.
+    if (missedAt !== undefined) say(schedule, `⏰ schedule #${id}: that was the run due ${formatFire(missedAt, schedule.zone)}, missed while Switchboard was down (one catch-up run)`, 'info');
     const ranAs = (result.data as { name?: unknown } | undefined)?.name;
     const ran = typeof ranAs === 'string' ? ranAs : name;
     store.fired(id, { at: now, ...(ran !== undefined ? { name: ran } : {}), outcome: 'started', result: ran !== undefined ? `ran ${ran}` : 'ran' });
   }
 
   async function fireSlot(schedule: Schedule, now: number): Promise<void> {
-    const next = nextFire(parseWhen(schedule.whenText), schedule.zone, schedule.createdAt, now);
+    const when = parseWhen(schedule.whenText);
+    const next = nextFire(when, schedule.zone, schedule.createdAt, now);
     if (!store.claim(schedule.id, schedule.nextAt, next)) return;
-    const missed = now - schedule.nextAt > lateMs;
+    // Late by a whole period (or a minute, for longer ones): a slot passed while nobody was there to fire it.
+    const missed = now - schedule.nextAt > Math.min(lateMs, shortestGap(when, schedule.zone));
     if (missed && schedule.catchUp === 'none') {
       store.fired(schedule.id, { at: now, outcome: 'missed', result: 'missed while Switchboard was down (--catch-up none)' });
       return;

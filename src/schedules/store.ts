@@ -12,8 +12,9 @@ export const scheduleMigrations: Migration[] = [
     id: 'schedules-1',
     up(db) {
       db.exec(`
+        -- AUTOINCREMENT: an id is never given again, so an old \`unschedule 3\` cannot remove a newer schedule.
         CREATE TABLE schedules (
-          id           INTEGER PRIMARY KEY,
+          id           INTEGER PRIMARY KEY AUTOINCREMENT,
           when_text    TEXT NOT NULL,
           zone         TEXT NOT NULL,
           -- The exact command line: a prompt in it must reach the agent byte for byte, so it is not scrubbed.

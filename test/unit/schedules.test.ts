@@ -249,8 +249,8 @@ describe('firing', () => {
     await core.app.schedules.tick();
     const out = posted(core);
     expect(out).toHaveLength(2);
-    expect(out[0]).toMatch(/^⏰ schedule #1: catching up the run due .*, missed while Switchboard was down$/);
-    expect(out[1]).toMatch(/^send: relay a prompt/);
+    expect(out[0]).toMatch(/^send: relay a prompt/);
+    expect(out[1]).toMatch(/^⏰ schedule #1: that was the run due .*, missed while Switchboard was down \(one catch-up run\)$/);
     const list = plain(await core.run(ALICE, 'schedules'));
     expect(list).toMatch(/#2 · every 1m · next .* · last: missed while Switchboard was down \(--catch-up none\)/);
     // Back on the grid: the next fire is the next whole minute after now.
