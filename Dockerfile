@@ -36,6 +36,8 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=deps /app/node_modules /app/node_modules
 COPY --from=build /app/dist /app/dist
+# The fleet page's HTML, CSS and script are served from beside its compiled code (no build step, no CDN).
+COPY --from=build /app/src/web/static /app/dist/src/web/static
 COPY package.json /app/package.json
 COPY bin/docker-switchboard.sh /usr/local/bin/switchboard
 RUN useradd --create-home --uid 10001 switchboard && mkdir -p /app/data && chown -R switchboard:switchboard /app/data
@@ -48,7 +50,8 @@ WORKDIR /app/data
 # RSS near 140 MB with no measured cost in speed (bench: monitor-tick). Raise it for tens of thousands of names.
 ENV NODE_ENV=production SWITCHBOARD_DB=/app/data/switchboard.db NODE_OPTIONS=--max-old-space-size=256
 VOLUME ["/app/data"]
-# Only Slack's HTTP receiver listens (SLACK_PORT); Socket Mode and Discord dial out.
+# Only Slack's HTTP receiver (SLACK_PORT) and the fleet page (WEB_PORT, off unless set; WEB_HOST=0.0.0.0 to reach
+# it from outside the container, behind a TLS proxy) listen; Socket Mode and Discord dial out.
 EXPOSE 3000
 # Fails when the database is unusable, the bot stopped beating, or a chat adapter is disconnected.
 HEALTHCHECK --interval=30s --timeout=10s --start-period=60s --retries=3 CMD ["switchboard", "health"]

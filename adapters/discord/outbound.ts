@@ -231,6 +231,12 @@ export function createOutbound(deps: OutboundDeps): Deliver {
       logger.warn('discord: interaction token no longer valid; answering in the channel', { id: message.id });
       state.viaChannel = true;
     }
+    // An answer for its asker's eyes only (a fleet page link) never reaches the channel: a `!sb` message (or an
+    // interaction past its 15 minutes) has no private way back, so the channel gets a pointer to `/sb` instead.
+    if (message.reply.privately && message.privateTo !== undefined) {
+      const notice = { blocks: [{ type: 'text' as const, text: '🔒 That answer is private, and Discord can show it only to a slash command: type `/sb` with the same command.' }], tone: 'warning' as const };
+      return toChannel({ ...message, reply: notice }, handle?.kind === 'message' ? handle : undefined, state);
+    }
     return toChannel(message, handle?.kind === 'message' ? handle : undefined, state);
   }
 }

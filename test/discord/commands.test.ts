@@ -13,7 +13,7 @@ import { ADMIN, ALICE, BLOCKED, BOB, BOTTY, EVE, OTHER, ROLEY, WORK, discordCode
 let h: Harness;
 
 const world = useOpencodeWorld(async ({ server }, keep) => {
-  h = keep(await startHarness({ servers: { lab: server.url } }));
+  h = keep(await startHarness({ servers: { lab: server.url }, env: { WEB_PORT: '0' } }));
   await h.warmUp('lab');
 });
 
@@ -65,6 +65,17 @@ describe('the /sb command', () => {
 });
 
 describe('every command, by message and by slash command', () => {
+  it('gives the fleet page link only privately: ephemeral to /sb, never into the channel for a !sb message', async () => {
+    const slash = await h.slash(ALICE, 'dashboard');
+    const link = await slash.waitForFollowUp();
+    expect(link.ephemeral).toBe(true);
+    expect(link.content).toMatch(/http:\/\/127\.0\.0\.1:\d+\/\?t=[\w.-]+/);
+    const asked = await h.say(ALICE, '!sb dashboard');
+    const answer = await asked.waitForBotReply();
+    expect(answer.content).not.toMatch(/\?t=/);
+    expect(answer.content).toContain('Discord can show it only to a slash command');
+  });
+
   it('answers help as a reply to the message, without pinging anyone, and by slash command in place', async () => {
     const asked = await h.say(ALICE, '!sb help');
     const answer = await asked.waitForBotReply();
