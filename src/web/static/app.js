@@ -166,7 +166,7 @@ function barChart(target, days, series, format) {
       }
     }
     if (i % 2 === 0) {
-      const label = svg('text', { x: i * slot + slot / 2, y: height - 4, 'text-anchor': 'middle' });
+      const label = svg('text', { x: Math.min(Math.max(i * slot + slot / 2, 14), width - 14), y: height - 4, 'text-anchor': 'middle' });
       label.textContent = day.day.slice(5);
       chart.append(label);
     }
