@@ -38,6 +38,7 @@ import { createPromptQueue, promptQueueMigrations } from './sessions/prompt-queu
 import { createWebPage, serverProbe, webKey, webMigrations, webSettingsFrom, type WebPage, type WebPageDeps } from './web/index.js';
 import { createScheduleRunner, createScheduleStore, scheduleMigrations, type ScheduleRunner } from './schedules/index.js';
 import { dropName } from './commands/drop-name.js';
+import { budgetDefaults, budgetMigrations, createBudgetGuard, createBudgetStore, hasLimits, type BudgetGuard, type BudgetPlace } from './budgets/index.js';
 
 /** Every schema step of every part, in the order they must run. */
 export const allMigrations: readonly Migration[] = [
@@ -53,6 +54,7 @@ export const allMigrations: readonly Migration[] = [
   ...promptQueueMigrations,
   ...webMigrations,
   ...scheduleMigrations,
+  ...budgetMigrations,
 ];
 
 export interface AppDeps {
@@ -92,6 +94,8 @@ export interface App {
   scrub: Scrubber;
   /** One message per run, edited in place: the monitor and the task relay draw cards into it. */
   cards: Cards;
+  /** Each run's limits, and the stops of runs that reached one. */
+  budgets: BudgetGuard;
   /** The fleet page, when WEB_PORT is set (started and stopped with the app). */
   web?: WebPage;
   /** Fires due schedules (on the beat; tests call `tick()` by hand). */
@@ -158,6 +162,33 @@ export function createApp(deps: AppDeps): App {
   const servers = createServerDirectory(config.servers, env, { guard, ...(deps.requestTimeoutMs ? { timeoutMs: deps.requestTimeoutMs } : {}) }, hosts);
   const commands = deps.commands ?? allCommands;
   const followUps = createFollowUps({ queue: createPromptQueue(db, clock), logger });
+  // Schedules count their runs' budget stops (three in a row pause a schedule): set where they are built.
+  let onBudgetStopped: ((name: string, at: number) => void) | undefined;
+  const budgets = createBudgetGuard({
+    store: createBudgetStore(db, clock),
+    clock,
+    logger,
+    defaults: budgetDefaults(config),
+    // Called after a check or on the beat, never while the app is built: fleet and monitor exist by then.
+    stop: async (name) => {
+      const record = registry.get(name);
+      if (!record) return;
+      if (record.target.kind === 'task') {
+        await fleet.kill(name);
+        return;
+      }
+      await servers.client(servers.forStored(record.target.server, record.target.serverUrl)).abort(record.target.sessionId);
+      // The abort ends the turn: look now rather than wait for the stream or the next tick.
+      void monitor.checkNow([name]);
+    },
+    onStopped: (name, at) => onBudgetStopped?.(name, at),
+  });
+  /** Where a registered name runs, for its default budget. */
+  const placeOf = (name: string): BudgetPlace | undefined => {
+    const target = registry.get(name)?.target;
+    if (!target) return undefined;
+    return target.kind === 'task' ? { kind: 'executor', executor: target.executor } : { kind: 'server', server: target.server };
+  };
   let relay: TaskRelay | undefined;
   const fleet = createFleet({
     db,
@@ -169,6 +200,8 @@ export function createApp(deps: AppDeps): App {
     runtimeEnv: env,
     ...(env.WEBHOOK_SECRET ? { webhookSecret: env.WEBHOOK_SECRET } : {}),
     scrub,
+    // A claude run also stops itself at its cost limit (claude reports its cost only at the end of a run).
+    maxBudgetUsd: (name, executor) => budgets.limitsFor(name, { kind: 'executor', executor }).costUsd,
     ...deps.fleet,
     onEvent: (event) => {
       relay?.onEvent(event);
@@ -176,7 +209,7 @@ export function createApp(deps: AppDeps): App {
       if (event.kind === 'finished') followUps.runEnded(event.task.name);
     },
   });
-  relay = createTaskRelay({ fleet, registry, outbox, cards, clock, logger, scrub, queuedFor: (name) => followUps.queuedFor(name), interruptedBy: (promptId) => followUps.interruptedBy(promptId) });
+  relay = createTaskRelay({ fleet, registry, outbox, cards, clock, logger, scrub, queuedFor: (name) => followUps.queuedFor(name), interruptedBy: (promptId) => followUps.interruptedBy(promptId), budgets });
   const cwd = deps.cwd ?? dirname(config.file);
   const dataDir = config.databasePath === ':memory:' ? join(cwd, 'data') : dirname(config.databasePath);
   const offloader = createOffloader({
@@ -229,6 +262,7 @@ export function createApp(deps: AppDeps): App {
     queuedFor: (name) => followUps.queuedFor(name),
     interruptedBy: (promptId) => followUps.interruptedBy(promptId),
     onRunEnded: (name, promptId) => followUps.runEnded(name, promptId),
+    budgets,
     ...deps.monitor,
   });
   const services: Services = {
@@ -251,17 +285,23 @@ export function createApp(deps: AppDeps): App {
     followUps,
     schedules: scheduleStore,
     notify,
+    budgets,
   };
   const scheduler = createScheduler({ logger });
   scheduler.add('monitor', () => monitor.tick());
   scheduler.add('fleet', () => tasks.tick());
   // Messages another process (the `switchboard` CLI) queued in the same database go out too.
   scheduler.add('outbox', () => outbox.pump());
+  // Wall time passes without any report: a time limit must stop a run whose agent has gone quiet.
+  scheduler.add('budgets', () => budgets.tick());
   const webSettings = webSettingsFrom(env);
   if (webSettings) {
     // Without SWITCHBOARD_SECRET the page's key is kept in a 0600 file beside the database: links survive a restart.
     const keyFile = config.databasePath === ':memory:' ? undefined : join(dataDir, 'web-secret');
-    web = createWebPage({ settings: webSettings, key: webKey(env.SWITCHBOARD_SECRET, keyFile), db, clock, logger, scrub, registry, access: services.access, fleet, servers: serverProbe(servers, hosts, registry), ...deps.web });
+    web = createWebPage({ settings: webSettings, key: webKey(env.SWITCHBOARD_SECRET, keyFile), db, clock, logger, scrub, registry, access: services.access, fleet, servers: serverProbe(servers, hosts, registry), budgetOf: (name) => {
+      const limits = budgets.limitsFor(name, placeOf(name));
+      return hasLimits(limits) ? limits : undefined;
+    }, ...deps.web });
     services.web = web;
   }
   followUps.attachServices(services);
@@ -294,6 +334,7 @@ export function createApp(deps: AppDeps): App {
     tasks,
     scrub,
     cards,
+    budgets,
     ...(web ? { web } : {}),
     schedules,
     async start() {

@@ -18,6 +18,7 @@ import type { Offloader } from '../offload/index.js';
 import type { OpencodeHosts } from '../opencode-host/index.js';
 import type { FollowUps } from './follow-ups.js';
 import type { ScheduleStore } from '../schedules/index.js';
+import type { BudgetGuard } from '../budgets/index.js';
 
 /** Everything a handler may use. Built once by the core; handlers never reach for globals. */
 export interface Services {
@@ -46,6 +47,8 @@ export interface Services {
   followUps: FollowUps;
   /** Command lines that run on a cron or an interval, as their owner (`schedule`, `schedules`, `unschedule`). */
   schedules: ScheduleStore;
+  /** Each name's run limits and its current run's use (`budget`); absent in harnesses that need none. */
+  budgets?: BudgetGuard;
   /** Posts a message outside a command's own reply (progress of a long command); through the outbox. */
   notify(origin: Origin, message: Reply, threadKey?: string): void;
   /** The fleet page, when WEB_PORT is set: a private one-time link for an actor. */

@@ -24,6 +24,7 @@ import { status } from './verbs/status.js';
 import { todo } from './verbs/todo.js';
 import { dashboard } from './verbs/dashboard.js';
 import { schedule, schedules, unschedule } from './verbs/schedule.js';
+import { budget } from './verbs/budget.js';
 
 /** Builds the verb table; a verb defined twice is a programming error caught at start-up. */
 export function commandTable(definitions: readonly CommandDefinition[]): Map<string, CommandDefinition> {
@@ -65,5 +66,6 @@ export const allCommands: readonly CommandDefinition[] = [
   schedule,
   schedules,
   unschedule,
+  budget,
   audit,
 ];

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { parseInterval } from '../monitor/interval.js';
 import { NAME_PATTERN } from '../sessions/names.js';
 import { executorDefaultsSchema, executorSchema, modelsSchema } from '../executors/index.js';
+import { budgetSchema } from '../budgets/schema.js';
 
 const duration = z.string().refine(
   (value) => {
@@ -41,6 +42,8 @@ export const serverSchema = z.strictObject({
   url: z.url({ protocol: /^https?$/, message: 'must be an http:// or https:// URL' }),
   username: z.string().min(1).optional(),
   passwordEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be the name of an environment variable').optional(),
+  /** The limits of each run of a session on this server, unless its name has its own (`budget <name>`). */
+  budget: budgetSchema.optional(),
 });
 
 export const fileConfigSchema = z.strictObject({

@@ -39,6 +39,8 @@ export interface FleetDeps {
    * (the killed task's `finished`, and `started` for a queued task that got the freed slot).
    */
   onEvent?: (event: TaskEvent) => void;
+  /** The cost limit of a claude run of this name on this executor (its budget), given to claude as --max-budget-usd. */
+  maxBudgetUsd?: (name: string, executor: string) => number | undefined;
 }
 
 export interface StartSpec {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { SwitchboardError } from '../errors.js';
+import { budgetSchema } from '../budgets/schema.js';
 
 /**
  * The `executors`, `defaults` and `models` sections of switchboard.yaml. The main config loader imports these
@@ -35,6 +36,8 @@ const common = {
    * For containers this is on this machine (the directory is mounted into the container at the same path).
    */
   tasksDir: z.string().min(1).optional(),
+  /** The limits of each run of a task here (and of a server Switchboard runs here), unless its name has its own. */
+  budget: budgetSchema.optional(),
 };
 
 /** tmux-backed executors use a dedicated tmux server (socket name), so Switchboard never touches the user's own. */

@@ -21,6 +21,8 @@ export interface FleetContext {
   graceMs: number;
   /** Per live claude task: its events parser and how far events.jsonl has been read. */
   parsers: Map<string, EventsCursor>;
+  /** The cost limit of a claude run (the name's budget), read when its argv is written so a new limit holds from the next run. */
+  maxBudgetUsd(task: { name: string; executor: string }): number | undefined;
   /** Adds the event to this call's list and hands it to the core's listener. */
   emit(events: TaskEvent[], event: TaskEvent): void;
 }

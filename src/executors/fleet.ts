@@ -51,6 +51,7 @@ export function createFleet(deps: FleetDeps): Fleet {
     policy: policyFrom(defaults),
     graceMs,
     parsers,
+    maxBudgetUsd: (task) => deps.maxBudgetUsd?.(task.name, task.executor),
     emit(events, event) {
       events.push(event);
       try {
@@ -229,7 +230,7 @@ export function createFleet(deps: FleetDeps): Fleet {
       );
     }
     const fresh = store.get(task.id)!;
-    const argv = claudeArgv({ claudePath: fresh.claudePath ?? claudePathFor(h, defaults), sessionId: fresh.sessionId!, resume: true, model: fresh.model ?? undefined, maxTurns: fresh.maxTurns ?? undefined });
+    const argv = claudeArgv({ claudePath: fresh.claudePath ?? claudePathFor(h, defaults), sessionId: fresh.sessionId!, resume: true, model: fresh.model ?? undefined, maxTurns: fresh.maxTurns ?? undefined, maxBudgetUsd: ctx.maxBudgetUsd(fresh) });
     await h.runtime.writeFiles(fresh.remoteDir!, runFiles({ kind: 'claude', text, argv }));
     const queued = store.update(task.id, { status: 'queued', queueSeq: store.nextQueueSeq(), resumeReason: 'followup', reason: null }, task.status);
     if (!queued) throw new SwitchboardError('task_busy', `${name} changed state meanwhile; try again`);

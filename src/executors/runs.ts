@@ -68,7 +68,7 @@ export function createRuns(ctx: FleetContext): Runs {
     });
     const argv =
       task.kind === 'claude'
-        ? claudeArgv({ claudePath: prepared.claudePath ?? claudePathFor(h, defaults), sessionId: task.sessionId!, resume: options.resume === true, model: task.model ?? undefined, maxTurns: task.maxTurns ?? undefined })
+        ? claudeArgv({ claudePath: prepared.claudePath ?? claudePathFor(h, defaults), sessionId: task.sessionId!, resume: options.resume === true, model: task.model ?? undefined, maxTurns: task.maxTurns ?? undefined, maxBudgetUsd: ctx.maxBudgetUsd(task) })
         : undefined;
     try {
       await h.runtime.writeFiles(prepared.dir, [...files, ...runFiles({ kind: task.kind, text, ...(argv ? { argv } : {}) })]);
@@ -140,7 +140,7 @@ export function createRuns(ctx: FleetContext): Runs {
     const attempt = task.attempt + 1;
     const cause = task.resumeReason ?? 'crash';
     const why = task.reason?.split('; resuming in')[0] ?? cause;
-    const args = { claudePath: task.claudePath ?? claudePathFor(h, defaults), sessionId: task.sessionId!, model: task.model ?? undefined, maxTurns: task.maxTurns ?? undefined };
+    const args = { claudePath: task.claudePath ?? claudePathFor(h, defaults), sessionId: task.sessionId!, model: task.model ?? undefined, maxTurns: task.maxTurns ?? undefined, maxBudgetUsd: ctx.maxBudgetUsd(task) };
     await h.runtime.writeFiles(task.remoteDir!, resumeFiles({ preamble: resumePreamble(why), argv: claudeArgv({ ...args, resume: true }), freshArgv: claudeArgv({ ...args, resume: false }) }));
     const now = clock.now();
     store.update(task.id, { status: 'running', attempt, attemptStartedAt: now, resumeAt: null, reason: null, pending: null });

@@ -2,6 +2,7 @@ import { reply, text, type Reply, type Tone } from '../core/reply.js';
 import { createScrubber, type Scrubber } from '../core/scrub.js';
 import { firstLine, formatDuration } from '../core/format.js';
 import { summarize, TODO_MARK, todoFraction } from '../opencode/turns.js';
+import { assessBudget, compactDuration, hasLimits, type BudgetKind, type BudgetLimits } from '../budgets/limits.js';
 
 /**
  * The live run card: one message per run, edited in place as the run goes (the delivery layer coalesces and
@@ -59,6 +60,8 @@ export interface CardState {
   queued?: readonly { actor: string }[];
   /** What the phase is about: the retry message, why it failed, how long it has been quiet. */
   detail?: string;
+  /** The limits of this run (`budget`): the card shows the use against each, with a warning past 80 %. */
+  budget?: BudgetLimits;
 }
 
 export interface CardLimits {
@@ -169,6 +172,27 @@ export function usageLine(usage: CardUsage): string {
   return parts.join(' · ');
 }
 
+const BUDGET_WORD: Record<BudgetKind, string> = { cost: 'cost', tokens: 'tokens', time: 'time' };
+
+/**
+ * `budget $0.85 / $1.00 · 41k / 400k tokens · 12m / 15m`; past 80 % of a limit the line starts with ⚠️ and
+ * says which. A cost the agent has not reported yet (a Claude task reports it at the end) shows as `?`.
+ */
+export function budgetLine(limits: BudgetLimits, usage: CardUsage | undefined, elapsedMs: number): string | undefined {
+  if (!hasLimits(limits)) return undefined;
+  const tokens = usage ? tokenTotal(usage) : 0;
+  const cost = usage?.costUsd;
+  const parts: string[] = [];
+  if (limits.costUsd !== undefined) parts.push(`${cost !== undefined ? formatCost(cost) : '$?'} / ${formatCost(limits.costUsd)}`);
+  if (limits.tokens !== undefined) parts.push(`${formatTokens(tokens)} / ${formatTokens(limits.tokens)} tokens`);
+  if (limits.timeMs !== undefined) parts.push(`${compactDuration(elapsedMs)} / ${compactDuration(limits.timeMs)}`);
+  const { near } = assessBudget(limits, { tokens, ...(cost !== undefined ? { costUsd: cost } : {}), elapsedMs });
+  const line = `budget ${parts.join(' · ')}`;
+  if (near.length === 0) return line;
+  const shares = near.map((n) => `${BUDGET_WORD[n.kind]} at ${Math.min(999, Math.floor(n.share * 100))} %`).join(', ');
+  return `⚠️ ${line} (${shares})`;
+}
+
 export function queueLine(queued: readonly { actor: string }[]): string | undefined {
   if (queued.length === 0) return undefined;
   const who = [...new Set(queued.map((q) => q.actor))];
@@ -210,6 +234,8 @@ export function renderCard(state: CardState, now: number, options: { scrub?: Scr
   if (!final && state.lastLine) lines.push(`▸ ${clip(scrub(state.lastLine), limits.lineChars)}`);
   if (!final && state.text) lines.push(`💬 ${summarize(scrub(state.text), limits.textChars)}`);
   if (state.usage) lines.push(usageLine(state.usage));
+  const budget = state.budget ? budgetLine(state.budget, state.usage, (final && state.endedAt !== undefined ? state.endedAt : now) - state.startedAt) : undefined;
+  if (budget) lines.push(budget);
   const queue = state.queued ? queueLine(state.queued) : undefined;
   if (queue) lines.push(queue);
   return reply([text(lines.join('\n'))], { tone: phase.tone, data: { card: state.name, phase: state.phase } });

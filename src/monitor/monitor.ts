@@ -27,7 +27,9 @@ import { createServerHealth } from './server-health.js';
 import type { CardSink } from '../notify/card-sink.js';
 import type { Scrubber } from '../core/scrub.js';
 import { usageFacts, type CardState } from './card.js';
-import { createOpencodeCards } from './card-opencode.js';
+import { hasLimits } from '../budgets/limits.js';
+import { createOpencodeCards, opencodeCardKey } from './card-opencode.js';
+import type { BudgetGuard } from '../budgets/index.js';
 import type { QueuedFor } from './card-runs.js';
 import { createWatchStore, type Watch } from './watch-store.js';
 
@@ -67,6 +69,8 @@ export interface MonitorDeps {
   taskReport?: (name: string) => { over: boolean };
   /** A watched run has ended and its final output (or why it ended) is posted: the next queued prompt may go. */
   onRunEnded?: (name: string, promptId: number | undefined) => void;
+  /** Each run's limits: every look is reported (a run past a limit is stopped), and a stopped run's final says so. */
+  budgets?: Pick<BudgetGuard, 'observe' | 'finish' | 'forget'>;
 }
 
 export type Monitor = MonitorControl & {
@@ -382,6 +386,21 @@ export function createMonitor(deps: MonitorDeps): Monitor {
       a = { ...a, finished: { ...a.finished, ok: false, problem: why } };
       card = { ...card, phase: 'failed', detail: why };
     }
+    // The run's budget: a live look may stop it; an ended run that was stopped (or passed a limit) says so.
+    const look = { key: opencodeCardKey(watch), name, place: { kind: 'server' as const, server: target.server }, startedAt: card.startedAt, ...(card.usage ? { usage: card.usage } : {}) };
+    let stopped: string | undefined;
+    if (deps.budgets && a.finished) {
+      const { stop, limits } = deps.budgets.finish({ ...look, at: card.endedAt ?? clock.now() });
+      if (hasLimits(limits)) card = { ...card, budget: limits };
+      if (stop) {
+        stopped = stop.line;
+        a = { ...a, finished: { ...a.finished, ok: false, problem: stop.reason } };
+        card = { ...card, phase: 'failed', detail: stop.reason };
+      }
+    } else if (deps.budgets) {
+      const limits = deps.budgets.observe(look);
+      if (hasLimits(limits)) card = { ...card, budget: limits };
+    }
     const drawCard = () => runCards.draw(record, watch, card);
     if (a.finished) {
       const finished = a.finished;
@@ -402,6 +421,7 @@ export function createMonitor(deps: MonitorDeps): Monitor {
               todos: observation.todos,
               ...(finished.elapsedMs !== undefined ? { elapsedMs: finished.elapsedMs } : {}),
               facts: usageFacts(card.usage),
+              ...(stopped ? { stopped } : {}),
             }),
           );
         }
@@ -539,6 +559,7 @@ export function createMonitor(deps: MonitorDeps): Monitor {
     },
     unwatch(name) {
       const removed = store.remove(name);
+      deps.budgets?.forget(name);
       runCards.leave(name, 'no longer watched: `watch` follows it again');
       unindex(name);
       return removed;

@@ -16,6 +16,11 @@ export interface FinalReportInput {
   elapsedMs?: number;
   /** More facts for the header line (cost, exit code). */
   facts?: string[];
+  /**
+   * The run was stopped by its budget: this line (`❌ kumo stopped: budget 1.00 USD reached (…)`) comes first,
+   * as plain text, and stands for the failure's reason.
+   */
+  stopped?: string;
 }
 
 /** Why a finished turn counts as a failure, in words; undefined when it succeeded. */
@@ -35,8 +40,9 @@ export function finalReport(input: FinalReportInput): Reply {
     ...(input.facts ?? []),
   ].filter(Boolean);
   const blocks = [text(`📋 **${input.name}** ${input.ok ? 'finished' : 'failed'} · ${facts.join(' · ')}`)];
+  if (input.stopped) blocks.unshift(text(input.stopped));
   if (input.output) blocks.push(output(input.output));
-  const problem = input.problem ?? (input.ok ? undefined : failureOf(input.error, input.finish));
+  const problem = input.stopped ? undefined : (input.problem ?? (input.ok ? undefined : failureOf(input.error, input.finish)));
   if (problem) blocks.push(text(`❌ ${problem}`));
   if (!input.output && input.ok) blocks.push(text('(no text output)'));
   return reply(blocks, { tone: input.ok ? 'success' : 'error', data: { name: input.name, ok: input.ok, output: input.output ?? null } });

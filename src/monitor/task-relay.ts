@@ -12,6 +12,8 @@ import { usageFacts } from './card.js';
 import { finishedTaskCard, taskCardKey, taskCardState, type TaskView } from './card-task.js';
 import { createRunCards, type CardTarget, type QueuedFor } from './card-runs.js';
 import { finalReport } from './reports.js';
+import type { BudgetGuard } from '../budgets/index.js';
+import { hasLimits } from '../budgets/limits.js';
 
 export interface TaskRelayDeps {
   fleet: Fleet;
@@ -29,6 +31,8 @@ export interface TaskRelayDeps {
   cardRefreshMs?: number;
   /** How often the fleet is probed while tasks are live. */
   tickEveryMs?: number;
+  /** Each run's limits: every look is reported (a run past a limit is killed), and a stopped run's final says so. */
+  budgets?: Pick<BudgetGuard, 'observe' | 'finish'>;
 }
 
 export type { TaskView } from './card-task.js';
@@ -87,7 +91,20 @@ export function createTaskRelay(deps: TaskRelayDeps) {
     const promptId = ok ? undefined : registry.get(task.name)?.lastPromptId;
     const interrupt = promptId !== undefined ? deps.interruptedBy?.(promptId) : undefined;
     const problem = ok ? undefined : interrupt ? `interrupted by ${interrupt.actorName ?? interrupt.actor}` : (record.reason ?? record.terminal_reason ?? record.status);
-    const card = finishedTaskCard(task, record, view?.todos ?? [], problem);
+    let card = finishedTaskCard(task, record, view?.todos ?? [], problem);
+    // The run this record closes, as its card is keyed (its first attempt), whatever the task is now.
+    const runOf = { ...task, status: 'running' as const, attempt: record.attempt, retries: record.attempts - 1 };
+    const budget = deps.budgets?.finish({
+      key: taskCardKey(runOf),
+      name: task.name,
+      place: { kind: 'executor', executor: task.executor },
+      startedAt: card.startedAt,
+      ...(card.usage ? { usage: card.usage } : {}),
+      at: card.endedAt ?? clock.now(),
+    });
+    if (budget && hasLimits(budget.limits)) card = { ...card, budget: budget.limits };
+    const stop = budget?.stop;
+    if (stop) card = { ...card, phase: 'failed', detail: stop.reason };
     const facts = [
       record.exit_code !== null && record.exit_code !== 0 ? `exit ${record.exit_code}` : '',
       ...usageFacts(card.usage),
@@ -95,9 +112,10 @@ export function createTaskRelay(deps: TaskRelayDeps) {
     ];
     const message = finalReport({
       name: task.name,
-      ok,
+      ok: ok && !stop,
       ...(output ? { output } : {}),
       ...(problem ? { problem } : {}),
+      ...(stop ? { stopped: stop.line } : {}),
       todos: view?.todos ?? [],
       ...(started !== undefined ? { elapsedMs: Date.parse(record.finished_at) - started } : {}),
       facts,
@@ -105,7 +123,7 @@ export function createTaskRelay(deps: TaskRelayDeps) {
     post(task, { ...message, data: { ...(message.data as object), record } });
     // The card of this run: keyed by the run the record closes (its first attempt), whatever the task is now.
     // The live card of the name is this run's (one run at a time); after a restart it is found by its key.
-    const target = cards.get(task.name)?.target ?? targetOf({ ...task, status: 'running', attempt: record.attempt, retries: record.attempts - 1 });
+    const target = cards.get(task.name)?.target ?? targetOf(runOf);
     if (target) cards.show(target, card);
     drawnStatus.delete(task.name);
     // The view stays: `todo` and `status` still show how the task ended.
@@ -123,7 +141,18 @@ export function createTaskRelay(deps: TaskRelayDeps) {
     if (!target) return;
     const shown = cards.get(task.name);
     const since = shown?.target.key === target.key ? shown.state.startedAt : clock.now();
-    cards.show(target, taskCardState(task, views.get(task.name), since));
+    let state = taskCardState(task, views.get(task.name), since);
+    if (deps.budgets && task.status !== 'queued') {
+      const limits = deps.budgets.observe({
+        key: target.key,
+        name: task.name,
+        place: { kind: 'executor', executor: task.executor },
+        startedAt: state.startedAt,
+        ...(state.usage ? { usage: state.usage } : {}),
+      });
+      if (hasLimits(limits)) state = { ...state, budget: limits };
+    }
+    cards.show(target, state);
     drawnStatus.set(task.name, `${target.key}:${task.status}:${task.reason ?? ''}`);
   }
 

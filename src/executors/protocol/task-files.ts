@@ -107,6 +107,8 @@ export interface ClaudeArgs {
   resume: boolean;
   model?: string | undefined;
   maxTurns?: number | undefined;
+  /** The run's cost limit (its name's budget): claude stops itself there (`--max-budget-usd`, with --print). */
+  maxBudgetUsd?: number | undefined;
 }
 
 /** The prompt is not here: it goes on stdin. */
@@ -122,6 +124,7 @@ export function claudeArgv(args: ClaudeArgs): string[] {
   ];
   if (args.model) argv.push('--model', args.model);
   if (args.maxTurns !== undefined) argv.push('--max-turns', String(args.maxTurns));
+  if (args.maxBudgetUsd !== undefined) argv.push('--max-budget-usd', String(args.maxBudgetUsd));
   return argv;
 }
 
