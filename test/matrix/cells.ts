@@ -263,5 +263,34 @@ export function matrixCells(get: () => { door: Door; world: World }): Record<str
       await door.post(at, /· kill nap · ✅/);
       await door.post(at, /· offload ship: “say hello from afar” · ✅/);
     },
+
+    async schedule({ saw }) {
+      const { door, world } = get();
+      // Every 2 seconds, spelled without asterisks: the doors read text with bold markers (and so every `*`) removed.
+      const at = await door.command(`schedule "0-59/2 0-59 0-23 1-31 1-12 0-6" run local --name tick --workspace "${world.workspace}" -- echo scheduled-$((40+2))`);
+      await door.post(at, /⏰ schedule #1 · cron `0-59\/2 0-59 0-23 1-31 1-12 0-6` \S+ · next [^\n]* · runs as /);
+      // Each fire is the member's own `run`, here: the task starts and posts its final; the next fire reuses the name.
+      await door.post(at, near('📋 tick finished · ✅', 'scheduled-42', 1), 60_000);
+      const deadline = Date.now() + 60_000;
+      while (door.count(at, /📋 tick finished · ✅/) < 2) {
+        if (Date.now() > deadline) throw new Error(`one scheduled run of tick finished in 60 s, not two`);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      saw('schedule fired');
+    },
+
+    async schedules() {
+      const { door } = get();
+      const at = await door.command('schedules');
+      await door.post(at, /#1 · cron `0-59\/2 0-59 0-23 1-31 1-12 0-6` [^\n]*`run local --name tick [^\n]*· last: (ran tick|skipped: tick was busy)/);
+    },
+
+    async unschedule() {
+      const { door } = get();
+      const at = await door.command('unschedule 1');
+      await door.post(at, /🗑 schedule #1 removed; it will not run `run local --name tick /);
+      const at2 = await door.command('schedules');
+      await door.post(at2, /No schedules\./);
+    },
   };
 }

@@ -22,6 +22,7 @@ export const POST_KINDS = [
   'task finished',
   'task failed',
   'offload progress',
+  'schedule fired',
 ] as const;
 export type PostKind = (typeof POST_KINDS)[number];
 
