@@ -18,6 +18,10 @@ monitor:
 cards:
   minEditInterval: 2s # at most one edit per card this often (platform rate limits are kept on top of it)
 
+# Schedules (\`schedule <when> <command…>\`): none may fire more often than this.
+schedules:
+  minInterval: 1m
+
 # Who may do what. Actors: slack:U123, discord:456, discord-role:789, console:alice (or console:*).
 access:
   admins: []          # everything, including \`forget\`, unconfigured server URLs, others' work
