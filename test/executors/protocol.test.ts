@@ -53,6 +53,10 @@ describe('quoting and task files', () => {
     expect(claudeArgv({ ...base, resume: false })).toEqual([
       '/opt/claude', '-p', '--session-id', 'uuid-1', '--output-format', 'stream-json', '--verbose', '--dangerously-skip-permissions', '--model', 'claude-opus-4-6', '--max-turns', '7',
     ]);
+    // A name's cost budget reaches claude itself, fresh runs and resumes alike (it stops there in --print mode).
+    expect(claudeArgv({ ...base, resume: false, maxBudgetUsd: 0.25 }).slice(-2)).toEqual(['--max-budget-usd', '0.25']);
+    expect(claudeArgv({ ...base, resume: true, maxBudgetUsd: 0.0001 }).slice(-2)).toEqual(['--max-budget-usd', '0.0001']);
+    expect(claudeArgv({ ...base, resume: false })).not.toContain('--max-budget-usd');
     const resumed = claudeArgv({ ...base, resume: true });
     expect(resumed.slice(0, 4)).toEqual(['/opt/claude', '-p', '--resume', 'uuid-1']);
     expect(resumed).not.toContain('-c');

@@ -66,6 +66,8 @@ const NEEDS: Record<string, Role> = {
   schedule: 'member',
   schedules: 'viewer',
   unschedule: 'member',
+  // Showing a name's budget is for viewers; setting it is for its owner or an admin (tested with the verb).
+  budget: 'viewer',
 };
 
 /** One representative line per verb, about the seeded names: `kumo` (OpenCode, alice's) and `auth` (a task of alice's on crib). */
@@ -98,12 +100,13 @@ const LINES: Record<string, string> = {
   schedule: 'schedule 1h send kumo fix the flaky test',
   schedules: 'schedules',
   unschedule: 'unschedule 1',
+  budget: 'budget kumo',
 };
 
 /** The scoped key a refusal of that line also names: the name it is about, or the executor it starts on. */
 function scopedKey(verb: string, role: Role): string | undefined {
   const line = LINES[verb]!.replace(/^schedule \S+ /, '');
-  const name = /^(?:status|todo|last|logs|new|attach|send|watch|unwatch|abort|approve|deny|answer|kill|forget) ([a-z]+)\b/.exec(line)?.[1];
+  const name = /^(?:status|todo|last|logs|new|attach|send|watch|unwatch|abort|approve|deny|answer|kill|forget|budget) ([a-z]+)\b/.exec(line)?.[1];
   if (name) return `access.names.${name}.${role}s`;
   if (/^(start|run|offload) crib/.test(line)) return `access.executors.crib.${role}s`;
   return undefined;
