@@ -36,7 +36,7 @@ import { healthMigrations } from './process-health.js';
 import { createFollowUps } from './commands/follow-ups.js';
 import { createPromptQueue, promptQueueMigrations } from './sessions/prompt-queue.js';
 import { createWebPage, serverProbe, webKey, webMigrations, webSettingsFrom, type WebPage, type WebPageDeps } from './web/index.js';
-import { createScheduleRunner, createScheduleStore, scheduleMigrations, type ScheduleRunner } from './schedules/index.js';
+import { createScheduleRunner, createScheduleStore, describeWhen, formatFire, parseWhen, scheduleMigrations, type ScheduleRunner } from './schedules/index.js';
 import { dropName } from './commands/drop-name.js';
 import { budgetDefaults, budgetMigrations, createBudgetGuard, createBudgetStore, hasLimits, type BudgetGuard, type BudgetPlace } from './budgets/index.js';
 
@@ -132,6 +132,14 @@ export function createApp(deps: AppDeps): App {
     return result;
   };
   const registry = createRegistry(db, clock, scrub);
+  const scheduleStore = createScheduleStore(db, clock);
+  // A run's card names the schedule that started it: one whose fire under that name came as the run began.
+  const scheduleOf = (name: string, startedAt: number): string | undefined => {
+    const latest = scheduleStore.latestFor(name);
+    if (!latest || Math.abs(latest.at - startedAt) > 15_000) return undefined;
+    const { schedule } = latest;
+    return `schedule #${schedule.id} · ${describeWhen(parseWhen(schedule.whenText), schedule.zone)}${schedule.paused ? ' · paused' : ` · next ${formatFire(schedule.nextAt, schedule.zone)}`}`;
+  };
   let web: WebPage | undefined;
   // Scrubbed before it is written: secrets in an agent's output never reach the database either.
   const outbox = createOutbox({ db, clock, logger, sanitize: (reply) => scrubReply(reply, scrub) });
@@ -209,7 +217,7 @@ export function createApp(deps: AppDeps): App {
       if (event.kind === 'finished') followUps.runEnded(event.task.name);
     },
   });
-  relay = createTaskRelay({ fleet, registry, outbox, cards, clock, logger, scrub, queuedFor: (name) => followUps.queuedFor(name), interruptedBy: (promptId) => followUps.interruptedBy(promptId), budgets });
+  relay = createTaskRelay({ fleet, registry, outbox, cards, clock, logger, scrub, queuedFor: (name) => followUps.queuedFor(name), interruptedBy: (promptId) => followUps.interruptedBy(promptId), budgets, scheduleOf });
   const cwd = deps.cwd ?? dirname(config.file);
   const dataDir = config.databasePath === ':memory:' ? join(cwd, 'data') : dirname(config.databasePath);
   const offloader = createOffloader({
@@ -243,7 +251,6 @@ export function createApp(deps: AppDeps): App {
   }
   const tasks = relay;
   const choices = createChoices(db, clock);
-  const scheduleStore = createScheduleStore(db, clock);
   const monitor = createMonitor({
     db,
     clock,
@@ -260,6 +267,7 @@ export function createApp(deps: AppDeps): App {
     },
     scrub,
     queuedFor: (name) => followUps.queuedFor(name),
+    scheduleOf,
     interruptedBy: (promptId) => followUps.interruptedBy(promptId),
     onRunEnded: (name, promptId) => followUps.runEnded(name, promptId),
     budgets,
@@ -298,7 +306,7 @@ export function createApp(deps: AppDeps): App {
   if (webSettings) {
     // Without SWITCHBOARD_SECRET the page's key is kept in a 0600 file beside the database: links survive a restart.
     const keyFile = config.databasePath === ':memory:' ? undefined : join(dataDir, 'web-secret');
-    web = createWebPage({ settings: webSettings, key: webKey(env.SWITCHBOARD_SECRET, keyFile), db, clock, logger, scrub, registry, access: services.access, fleet, servers: serverProbe(servers, hosts, registry), budgetOf: (name) => {
+    web = createWebPage({ settings: webSettings, key: webKey(env.SWITCHBOARD_SECRET, keyFile), db, clock, logger, scrub, registry, access: services.access, fleet, servers: serverProbe(servers, hosts, registry), nextScheduleOf: (name) => scheduleStore.nextFor(name), budgetOf: (name) => {
       const limits = budgets.limitsFor(name, placeOf(name));
       return hasLimits(limits) ? limits : undefined;
     }, ...deps.web });
@@ -328,6 +336,7 @@ export function createApp(deps: AppDeps): App {
     },
   });
   scheduler.add('schedules', () => schedules.tick());
+  onBudgetStopped = (name, at) => schedules.budgetStopped(name, at);
   return {
     switchboard,
     monitor,

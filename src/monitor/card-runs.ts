@@ -7,11 +7,15 @@ import { isFinalPhase, renderCard, type CardState } from './card.js';
 /** Who waits behind a name's current run (the follow-up queue), oldest first. */
 export type QueuedFor = (name: string) => readonly { actor: string }[];
 
+/** The schedule that started the run of `name` that began at `startedAt`, in words; nothing for a typed run. */
+export type ScheduleOf = (name: string, startedAt: number) => string | undefined;
+
 export interface RunCardsDeps {
   cards: CardSink;
   clock: Clock;
   scrub?: Scrubber;
   queuedFor?: QueuedFor;
+  scheduleOf?: ScheduleOf;
   /** How often a live card is drawn again only so its elapsed time moves (the sink coalesces edits). */
   refreshMs?: number;
 }
@@ -40,7 +44,8 @@ export function createRunCards(deps: RunCardsDeps) {
   function draw(target: CardTarget, state: CardState): void {
     const now = clock.now();
     const queued = deps.queuedFor?.(state.name) ?? [];
-    const shown: CardState = queued.length && !isFinalPhase(state.phase) ? { ...state, queued } : state;
+    const schedule = deps.scheduleOf?.(state.name, state.startedAt);
+    const shown: CardState = { ...state, ...(queued.length && !isFinalPhase(state.phase) ? { queued } : {}), ...(schedule ? { schedule } : {}) };
     const final = isFinalPhase(state.phase);
     cards.update({
       key: target.key,

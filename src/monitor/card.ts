@@ -56,6 +56,8 @@ export interface CardState {
   /** Shell tasks: the newest line of output. */
   lastLine?: string;
   usage?: CardUsage;
+  /** The schedule that started this run (`schedule #3 · every 6h · next …`). */
+  schedule?: string;
   /** Prompts waiting for this name, oldest first. */
   queued?: readonly { actor: string }[];
   /** What the phase is about: the retry message, why it failed, how long it has been quiet. */
@@ -236,6 +238,7 @@ export function renderCard(state: CardState, now: number, options: { scrub?: Scr
   if (state.usage) lines.push(usageLine(state.usage));
   const budget = state.budget ? budgetLine(state.budget, state.usage, (final && state.endedAt !== undefined ? state.endedAt : now) - state.startedAt) : undefined;
   if (budget) lines.push(budget);
+  if (state.schedule) lines.push(`⏰ ${clip(scrub(state.schedule), limits.lineChars)}`);
   const queue = state.queued ? queueLine(state.queued) : undefined;
   if (queue) lines.push(queue);
   return reply([text(lines.join('\n'))], { tone: phase.tone, data: { card: state.name, phase: state.phase } });

@@ -30,7 +30,7 @@ import { usageFacts, type CardState } from './card.js';
 import { hasLimits } from '../budgets/limits.js';
 import { createOpencodeCards, opencodeCardKey } from './card-opencode.js';
 import type { BudgetGuard } from '../budgets/index.js';
-import type { QueuedFor } from './card-runs.js';
+import type { QueuedFor, ScheduleOf } from './card-runs.js';
 import { createWatchStore, type Watch } from './watch-store.js';
 
 export interface MonitorDeps {
@@ -49,6 +49,8 @@ export interface MonitorDeps {
   cards: CardSink;
   /** Prompts queued behind a name's run, shown on its card. */
   queuedFor?: QueuedFor;
+  /** The schedule that started a run, for its card. */
+  scheduleOf?: ScheduleOf;
   /** Who stopped a run with `send --now`, by the run's prompt id: its card and final say so instead of "aborted". */
   interruptedBy?: (promptId: number) => { actor: string; actorName?: string } | undefined;
   scrub?: Scrubber;
@@ -117,6 +119,7 @@ export function createMonitor(deps: MonitorDeps): Monitor {
     logger,
     ...(deps.scrub ? { scrub: deps.scrub } : {}),
     ...(deps.queuedFor ? { queuedFor: deps.queuedFor } : {}),
+    ...(deps.scheduleOf ? { scheduleOf: deps.scheduleOf } : {}),
     ...(deps.cardRefreshMs !== undefined ? { refreshMs: deps.cardRefreshMs } : {}),
   });
   const memory = new Map<string, Memory>();

@@ -10,7 +10,7 @@ import type { Scrubber } from '../core/scrub.js';
 import type { Registry } from '../sessions/registry.js';
 import { usageFacts } from './card.js';
 import { finishedTaskCard, taskCardKey, taskCardState, type TaskView } from './card-task.js';
-import { createRunCards, type CardTarget, type QueuedFor } from './card-runs.js';
+import { createRunCards, type CardTarget, type QueuedFor, type ScheduleOf } from './card-runs.js';
 import { finalReport } from './reports.js';
 import type { BudgetGuard } from '../budgets/index.js';
 import { hasLimits } from '../budgets/limits.js';
@@ -24,6 +24,8 @@ export interface TaskRelayDeps {
   /** Each run's live card: drawn as the run goes, instead of a message per change. */
   cards: CardSink;
   queuedFor?: QueuedFor;
+  /** The schedule that started a run, for its card. */
+  scheduleOf?: ScheduleOf;
   /** Who stopped a run with `send --now`, by the run's prompt id: its card and final say so instead of "killed". */
   interruptedBy?: (promptId: number) => { actor: string; actorName?: string } | undefined;
   scrub?: Scrubber;
@@ -52,6 +54,7 @@ export function createTaskRelay(deps: TaskRelayDeps) {
     clock,
     ...(deps.scrub ? { scrub: deps.scrub } : {}),
     ...(deps.queuedFor ? { queuedFor: deps.queuedFor } : {}),
+    ...(deps.scheduleOf ? { scheduleOf: deps.scheduleOf } : {}),
     ...(deps.cardRefreshMs !== undefined ? { refreshMs: deps.cardRefreshMs } : {}),
   });
   /** What each task's card last showed of its record, so a status change redraws it at once. */

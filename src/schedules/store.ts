@@ -234,6 +234,13 @@ export function createScheduleStore(db: Db, clock: Clock) {
         .all(id, count)
         .map((row) => ({ id: row.id, scheduleId: row.schedule_id, at: row.at, ...(row.name !== null ? { name: row.name } : {}), outcome: row.outcome, budgetHit: row.budget_hit === 1 }));
     },
+    /** The next fire of a running schedule about this name (the fleet page's column). */
+    nextFor(name: string): { at: number; line: string } | undefined {
+      const row = db
+        .prepare<[string, string], { next_at: number; line: string }>(`SELECT next_at, line FROM schedules WHERE (name = ? OR (name IS NULL AND last_name = ?)) AND paused IS NULL ORDER BY next_at LIMIT 1`)
+        .get(name, name);
+      return row ? { at: row.next_at, line: row.line } : undefined;
+    },
     /** The schedule whose newest fire ran under this name (for the run's card). */
     latestFor(name: string): { schedule: Schedule; at: number } | undefined {
       const row = db

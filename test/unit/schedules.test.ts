@@ -6,6 +6,7 @@ import { replyToPlainText } from '../../src/core/reply.js';
 import { SwitchboardError } from '../../src/errors.js';
 import { openDatabase } from '../../src/sessions/database.js';
 import { formatFire, nextFire, parseWhen, shortestGap } from '../../src/schedules/index.js';
+import { renderCard } from '../../src/monitor/card.js';
 import { errorCode, plain as plainText, seedTask, startCore, type Core } from './helpers/core-app.js';
 import { join } from 'node:path';
 
@@ -142,6 +143,16 @@ describe('<when>', () => {
     expect(next).toBeGreaterThan(now);
     expect(formatFire(next, 'Europe/Paris')).toMatch(/^(Mon|Tue|Wed|Thu|Fri) \d+ \w+ 09:00 \(Europe\/Paris\)$/);
     expect(shortestGap(parseWhen('*/5 * * * * *'), 'UTC')).toBe(5_000);
+  });
+});
+
+describe('the run card', () => {
+  it('names the schedule that started the run, on working and final cards alike', () => {
+    const base = { name: 'nightly', startedAt: 0, todos: [], schedule: 'schedule #3 · every 6h · next Sat 5 Dec 07:00 (UTC)' };
+    for (const phase of ['working', 'finished'] as const) {
+      const card = replyToPlainText(renderCard({ ...base, phase, ...(phase === 'finished' ? { endedAt: 1_000 } : {}) }, 2_000));
+      expect(card.split('\n').at(-1), phase).toBe('⏰ schedule #3 · every 6h · next Sat 5 Dec 07:00 (UTC)');
+    }
   });
 });
 
