@@ -10,6 +10,7 @@ import { benchIdleLatency } from './idle-latency.js';
 import { benchMonitorTick } from './monitor-tick.js';
 import { benchSlackAck, benchSlackSocketAck } from './slack-ack.js';
 import { benchStartup } from './startup.js';
+import { benchWeb } from './web.js';
 
 /**
  * `npm run bench [section…]`: measures what users feel and prints a table; writes bench/results.json and the
@@ -26,6 +27,7 @@ const sections: Record<string, () => Promise<unknown>> = {
   cards: () => benchCards(),
   'card-latency': () => benchCardLatency(),
   chaos: () => benchChaos(),
+  web: () => benchWeb(),
 };
 
 const wanted = process.argv.slice(2);

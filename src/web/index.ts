@@ -77,19 +77,16 @@ export function createWebPage(deps: WebPageDeps): WebPage {
     maxClients: settings.maxClients,
     maxClientsPerUser: settings.maxClientsPerUser,
     clean,
-    rowFor(actor, name) {
-      const record = deps.registry.get(name);
-      return record && model.sees(actor, record) ? model.rowOf(record) : undefined;
-    },
   });
   // A run that ended moves today's totals and the charts: every page gets a fresh snapshot soon after (once for a burst).
   let soon: NodeJS.Timeout | undefined;
   feed.subscribe((card) => {
-    live.cardChanged(card);
+    const record = deps.registry.get(card.name);
+    if (record) live.cardChanged(card, model.rowOf(record, card), (actor) => model.sees(actor, record));
     if (!card.final || soon) return;
     soon = setTimeout(() => {
       soon = undefined;
-      void live.resync((actor) => model.snapshot(actor)).catch(() => undefined);
+      void live.resync(renderSnapshots).catch(() => undefined);
     }, deps.settleMs ?? 500);
     soon.unref();
   });
@@ -102,6 +99,22 @@ export function createWebPage(deps: WebPageDeps): WebPage {
     clean,
     secureCookie: settings.publicUrl?.startsWith('https:') ?? false,
   });
+  /** Every open page's snapshot, rendered (and scrubbed) once per group of people who see the same thing. */
+  async function renderSnapshots(actors: readonly Actor[]): Promise<string[]> {
+    const executors = (await probe.look()).executors.map((e) => e.name);
+    const shared = new Map<string, Promise<string>>();
+    return Promise.all(
+      actors.map(async (actor) => {
+        const key = model.viewKey(actor, executors);
+        let body = shared.get(key);
+        if (!body) {
+          body = model.snapshot(actor).then(({ actor: _named, ...rest }) => JSON.stringify(clean(rest)));
+          shared.set(key, body);
+        }
+        return `{"actor":${JSON.stringify(clean(model.whoami(actor)))},${(await body).slice(1)}`;
+      }),
+    );
+  }
   let address: AddressInfo | undefined;
   let resync: NodeJS.Timeout | undefined;
 
@@ -110,7 +123,7 @@ export function createWebPage(deps: WebPageDeps): WebPage {
     async start() {
       address = await http.listen(settings.port, settings.host);
       resync = setInterval(() => {
-        if (live.count() > 0) void live.resync((actor) => model.snapshot(actor)).catch(() => undefined);
+        if (live.count() > 0) void live.resync(renderSnapshots).catch(() => undefined);
       }, deps.resyncMs ?? 30_000);
       resync.unref();
       deps.logger.info('fleet page listening', { url: baseUrl() });

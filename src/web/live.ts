@@ -6,8 +6,6 @@ import type { NameRow } from './read-model.js';
 export interface LiveDeps {
   maxClients: number;
   maxClientsPerUser: number;
-  /** The row of a name as `actor` may see it, or undefined when they may not. */
-  rowFor(actor: Actor, name: string): NameRow | undefined;
   /** Makes a value safe to send (the app's scrubber over every string). */
   clean(value: unknown): unknown;
   /** A comment line this often keeps proxies from closing an idle stream (default 25 s). */
@@ -50,20 +48,26 @@ export function createLive(deps: LiveDeps) {
       res.on('close', () => clients.delete(client));
       return 'ok';
     },
-    /** A card changed: its name's row and card text to every client who may see the name. */
-    cardChanged(card: LiveCard): void {
-      let cleaned: unknown;
+    /** A card changed: its name's row and card text, rendered once, to every client who may see the name. */
+    cardChanged(card: LiveCard, row: NameRow, sees: (actor: Actor) => boolean): void {
+      let event: string | undefined;
       for (const client of clients) {
-        const row = deps.rowFor(client.actor, card.name);
-        if (!row) continue;
-        // Rows differ only by what the person may see; the card is the same for all who see it.
-        if (cleaned === undefined) cleaned = deps.clean({ row, card: { text: card.text, todos: card.todos, phase: card.phase } });
-        client.res.write(`event: card\ndata: ${JSON.stringify(cleaned)}\n\n`);
+        if (!sees(client.actor)) continue;
+        event ??= `event: card\ndata: ${JSON.stringify(deps.clean({ row, card: { text: card.text, todos: card.todos, phase: card.phase } }))}\n\n`;
+        client.res.write(event);
       }
     },
-    /** Sends each client its own fresh snapshot (names added or forgotten, fleet health). */
-    async resync(snapshotFor: (actor: Actor) => Promise<unknown>): Promise<void> {
-      for (const client of [...clients]) send(client.res, 'snapshot', await snapshotFor(client.actor));
+    /**
+     * Sends each client its own fresh snapshot (names added or forgotten, fleet health). `render` gets every
+     * client's actor at once and returns each one's snapshot as JSON already cleaned, so people who see the same
+     * thing share one rendering.
+     */
+    async resync(render: (actors: readonly Actor[]) => Promise<string[]>): Promise<void> {
+      const now = [...clients];
+      const bodies = await render(now.map((client) => client.actor));
+      now.forEach((client, i) => {
+        if (clients.has(client)) client.res.write(`event: snapshot\ndata: ${bodies[i]}\n\n`);
+      });
     },
     count: () => clients.size,
     close(): void {

@@ -99,6 +99,11 @@ export function createReadModel(deps: ReadModelDeps) {
     };
   }
 
+  /** Who the page is for, as its header shows it. */
+  function whoami(actor: Actor) {
+    return { id: actor.id, ...(actor.name ? { name: actor.name } : {}), role: access.roleOf(actor) };
+  }
+
   function visible(actor: Actor): NameRecord[] {
     return registry.list().filter((record) => sees(actor, record));
   }
@@ -124,10 +129,18 @@ export function createReadModel(deps: ReadModelDeps) {
   return {
     rowOf,
     sees,
+    whoami,
     /** Whether `actor` may see `name` (false for a name that does not exist, so existence does not leak). */
     canSee(actor: Actor, name: string): boolean {
       const record = registry.get(name);
       return record !== undefined && sees(actor, record);
+    },
+    /**
+     * What decides a snapshot's content apart from who is named in it: the global role, the visible names and the
+     * executors granted by name. People with the same key see the same page.
+     */
+    viewKey(actor: Actor, executors: readonly string[]): string {
+      return [access.roleOf(actor), visible(actor).map((r) => r.name).join(','), executors.map((e) => access.roleOf(actor, { executor: e })).join(',')].join('|');
     },
     /** Everything the page shows at first: the overview, every visible name's row, the charts. */
     async snapshot(actor: Actor) {
@@ -150,7 +163,7 @@ export function createReadModel(deps: ReadModelDeps) {
       const namesOn = (where: string) => rows.filter((r) => r.where === where).map((r) => r.name);
       return {
         now: deps.clock.now(),
-        actor: { id: actor.id, ...(actor.name ? { name: actor.name } : {}), role: access.roleOf(actor) },
+        actor: whoami(actor),
         servers: servers
           .filter((s) => all || namesOn(s.name).length > 0)
           .map((s) => ({ ...s, names: namesOn(s.name), today: spend.get(s.name) ?? { tokens: 0, costUsd: 0 } })),
