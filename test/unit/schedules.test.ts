@@ -213,6 +213,21 @@ describe('schedule, schedules, unschedule', () => {
   });
 });
 
+describe('who sees a schedule', () => {
+  it('a viewer of one name sees the schedules about it and no others', async () => {
+    core = startCore({ yaml: yaml().replace('  viewers: [slack:UVIEW]', '  viewers: [slack:UVIEW]\n  names:\n    auth:\n      viewers: [slack:UAUTH]') });
+    seedTask(core, { name: 'auth', executor: 'crib', actor: ALICE.id, status: 'succeeded' });
+    seedTask(core, { name: 'other', executor: 'crib', actor: ALICE.id, status: 'succeeded' });
+    await core.run(ALICE, 'schedule 1h logs auth');
+    await core.run(ALICE, 'schedule 1h logs other');
+    const scoped = { id: 'slack:UAUTH' };
+    expect(plain(await core.run(scoped, 'schedules auth'))).toMatch(/^⏰ 1 schedule\n#1 · every 1h · .*`logs auth`/);
+    expect(plain(await core.run(scoped, 'schedules other'))).toMatch(/slack:UAUTH may not use `schedules`/);
+    // Everyone with a role everywhere sees both.
+    expect(plain(await core.run(VIEWER, 'schedules'))).toMatch(/^⏰ 2 schedules/);
+  });
+});
+
 describe('firing', () => {
   it('fires once per slot through the core as its owner, audited as scheduled', async () => {
     core = startCore({ yaml: yaml() });
