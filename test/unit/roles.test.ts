@@ -68,6 +68,8 @@ const NEEDS: Record<string, Role> = {
   unschedule: 'member',
   // Showing a name's budget is for viewers; setting it is for its owner or an admin (tested with the verb).
   budget: 'viewer',
+  // A link to the fleet page, which shows what the role lets one see (off here: no WEB_PORT, a usage answer).
+  dashboard: 'viewer',
 };
 
 /** One representative line per verb, about the seeded names: `kumo` (OpenCode, alice's) and `auth` (a task of alice's on crib). */
@@ -101,6 +103,7 @@ const LINES: Record<string, string> = {
   schedules: 'schedules',
   unschedule: 'unschedule 1',
   budget: 'budget kumo',
+  dashboard: 'dashboard',
 };
 
 /** The scoped key a refusal of that line also names: the name it is about, or the executor it starts on. */
