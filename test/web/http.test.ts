@@ -2,6 +2,7 @@ import { request } from 'node:http';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { renderCard, type CardState } from '../../src/monitor/card.js';
 import { createTokens } from '../../src/web/tokens.js';
 import { errorCode, plain, seedTask, startCore, type Core } from '../unit/helpers/core-app.js';
 
@@ -144,6 +145,72 @@ describe('fleet page: links and sessions', () => {
     expect(link).toMatch(/^https:\/\/sb\.example\.com\/\?t=/);
     const opened = await follow(link.replace('https://sb.example.com', core.base));
     expect(opened.setCookie).toMatch(/; Secure$/);
+  });
+});
+
+/** A live stream's events as they come: `next(event)` waits for the next one of that kind. */
+async function events(base: string, cookie: string, signal: AbortSignal) {
+  const response = await fetch(`${base}/api/events`, { headers: { cookie }, signal });
+  expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
+  const reader = response.body!.getReader();
+  const decoder = new TextDecoder();
+  let buffer = '';
+  return {
+    async next(kind: string, timeoutMs = 3_000): Promise<unknown> {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        let end: number;
+        while ((end = buffer.indexOf('\n\n')) >= 0) {
+          const event = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const match = /^event: (\w+)\ndata: (.*)$/s.exec(event);
+          if (match?.[1] === kind) return JSON.parse(match[2]!);
+        }
+        if (Date.now() > deadline) throw new Error(`no ${kind} event within ${timeoutMs} ms`);
+        const chunk = await Promise.race([reader.read(), new Promise<undefined>((r) => setTimeout(() => r(undefined), 200))]);
+        if (chunk?.value) buffer += decoder.decode(chunk.value, { stream: true });
+      }
+    },
+  };
+}
+
+describe('fleet page: live', () => {
+  it('starts every stream with a full snapshot, and sends a card change only to those who may see the name', async () => {
+    const core = await open();
+    seedTask(core, { name: 'kumo', executor: 'local', actor: 'slack:UADMIN' });
+    seedTask(core, { name: 'hetc', executor: 'local', actor: 'slack:UADMIN' });
+    const admin = (await follow(await linkFor(core, ADMIN))).cookie!;
+    const viewer = (await follow(await linkFor(core, VIEWER, 'dashboard kumo'))).cookie!;
+    const controller = new AbortController();
+    try {
+      const adminStream = await events(core.base, admin, controller.signal);
+      const viewerStream = await events(core.base, viewer, controller.signal);
+      expect(((await adminStream.next('snapshot')) as { rows: { name: string }[] }).rows.map((r) => r.name)).toEqual(['hetc', 'kumo']);
+      expect(((await viewerStream.next('snapshot')) as { rows: { name: string }[] }).rows.map((r) => r.name)).toEqual(['kumo']);
+      const draw = (name: string, active: string) => {
+        const state: CardState = {
+          name,
+          phase: 'working',
+          startedAt: core.clock.now(),
+          todos: [
+            { content: 'one', status: 'completed' },
+            { content: active, status: 'in_progress' },
+          ],
+        };
+        core.app.cards.update({ key: `${name}#1`, origin: { adapter: 'slack', channel: 'CWORK' }, threadKey: name, reply: renderCard(state, core.clock.now()), state });
+      };
+      draw('hetc', 'secret work');
+      draw('kumo', 'shared work');
+      const first = (await adminStream.next('card')) as { row: { name: string; done: number; total: number; active: string } };
+      expect(first.row).toMatchObject({ name: 'hetc', done: 1, total: 2, active: 'secret work', state: 'working' });
+      expect(((await adminStream.next('card')) as { row: { name: string } }).row.name).toBe('kumo');
+      // The viewer's next card event is kumo's: hetc's never came.
+      const seen = (await viewerStream.next('card')) as { row: { name: string }; card: { text: string } };
+      expect(seen.row.name).toBe('kumo');
+      expect(seen.card.text).toContain('shared work');
+    } finally {
+      controller.abort();
+    }
   });
 });
 
