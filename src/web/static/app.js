@@ -200,7 +200,9 @@ function applySnapshot(snap) {
   $('names').tBodies[0].replaceChildren(all);
   $('count').textContent = `(${snap.rows.length})`;
   $('empty').hidden = snap.rows.length > 0;
+  // A resync (a reconnect, a run's end) may bring what the open detail missed: it is read again.
   if (openName && !rows.has(openName)) closeDetail();
+  else if (openName) openDetail(openName);
 }
 
 function drawCard(card) {
