@@ -117,7 +117,8 @@ export function createWebHttp(deps: WebHttpDeps) {
     }
     if (path === '/api/snapshot') return json(res, await model.snapshot(actor));
     if (path === '/api/events') {
-      const opened = live.open(actor, res, await model.snapshot(actor));
+      // Refused before the snapshot is built: a flood of streams costs no rendering. Checked again after it.
+      const opened = live.refusal(actor) ?? live.open(actor, res, await model.snapshot(actor));
       if (opened === 'full') return plain(res, 429, 'too many live connections to this page; try again later');
       if (opened === 'yours') return plain(res, 429, 'you have too many live connections to this page open; close some tabs');
       return;

@@ -29,17 +29,24 @@ export function createLive(deps: LiveDeps) {
   }, deps.keepAliveMs ?? 25_000);
   keepAlive.unref();
 
+  function refusal(actor: Actor): 'full' | 'yours' | undefined {
+    if (clients.size >= deps.maxClients) return 'full';
+    let mine = 0;
+    for (const client of clients) if (client.actor.id === actor.id) mine++;
+    return mine >= deps.maxClientsPerUser ? 'yours' : undefined;
+  }
+
   function send(res: ServerResponse, event: string, data: unknown): void {
     res.write(`event: ${event}\ndata: ${JSON.stringify(deps.clean(data))}\n\n`);
   }
 
   return {
-    /** 'full' or 'yours' when the limit is reached (the caller answers 429), else the client is added. */
+    /** Why `actor` may not open one more stream now ('full': the limit in all, 'yours': theirs), if so. */
+    refusal,
+    /** 'full' or 'yours' when a limit is reached (the caller answers 429), else the client is added. */
     open(actor: Actor, res: ServerResponse, snapshot: unknown): 'ok' | 'full' | 'yours' {
-      if (clients.size >= deps.maxClients) return 'full';
-      let mine = 0;
-      for (const client of clients) if (client.actor.id === actor.id) mine++;
-      if (mine >= deps.maxClientsPerUser) return 'yours';
+      const refused = refusal(actor);
+      if (refused) return refused;
       const client: Client = { actor, res };
       clients.add(client);
       res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });

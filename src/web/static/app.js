@@ -64,6 +64,7 @@ function costCell(row) {
   if (row.budget.costUsd !== undefined) parts.push(`${spent || '$0.00'} / ${cost(row.budget.costUsd)}`);
   else parts.push(spent);
   if (row.budget.tokens !== undefined) parts.push(`${tokens(row.tokens || 0)} / ${tokens(row.budget.tokens)} tok`);
+  if (row.budget.timeMs !== undefined) parts.push(`≤ ${duration(row.budget.timeMs)}`);
   return parts.filter(Boolean).join(' · ');
 }
 
