@@ -37,7 +37,10 @@ export interface BudgetGuardDeps {
   stop: (name: string) => Promise<void>;
   /** Once per budget stop (schedules count them). */
   onStopped?: (name: string, at: number) => void;
-  /** A stop that did not end the run is tried again after this long (default 30 s). */
+  /**
+   * A stop that did not end the run is sent again after this long (default 10 s): an abort that reached an
+   * OpenCode session before its turn had begun (a slow server at the first look) is a no-op there.
+   */
   retryStopMs?: number;
 }
 
@@ -55,7 +58,7 @@ export function tokensOf(usage: CardUsage | undefined): number {
  */
 export function createBudgetGuard(deps: BudgetGuardDeps) {
   const { store, clock, logger } = deps;
-  const retryStopMs = deps.retryStopMs ?? 30_000;
+  const retryStopMs = deps.retryStopMs ?? 10_000;
   /** The newest look at each live run, by name (one run at a time per name). */
   const live = new Map<string, RunLook & { stoppedAt?: number }>();
 

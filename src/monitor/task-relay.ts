@@ -8,7 +8,8 @@ import type { Outbox } from '../notify/outbox.js';
 import type { CardSink } from '../notify/card-sink.js';
 import type { Scrubber } from '../core/scrub.js';
 import type { Registry } from '../sessions/registry.js';
-import { usageFacts } from './card.js';
+import { tokenTotal, usageFacts } from './card.js';
+import { claudeUsage } from './card-facts.js';
 import { finishedTaskCard, taskCardKey, taskCardState, type TaskView } from './card-task.js';
 import { createRunCards, type CardTarget, type QueuedFor, type ScheduleOf } from './card-runs.js';
 import { finalReport } from './reports.js';
@@ -34,7 +35,7 @@ export interface TaskRelayDeps {
   /** How often the fleet is probed while tasks are live. */
   tickEveryMs?: number;
   /** Each run's limits: every look is reported (a run past a limit is killed), and a stopped run's final says so. */
-  budgets?: Pick<BudgetGuard, 'observe' | 'finish'>;
+  budgets?: Pick<BudgetGuard, 'observe' | 'finish' | 'limitsFor'>;
 }
 
 export type { TaskView } from './card-task.js';
@@ -95,6 +96,12 @@ export function createTaskRelay(deps: TaskRelayDeps) {
     const interrupt = promptId !== undefined ? deps.interruptedBy?.(promptId) : undefined;
     const problem = ok ? undefined : interrupt ? `interrupted by ${interrupt.actorName ?? interrupt.actor}` : (record.reason ?? record.terminal_reason ?? record.status);
     let card = finishedTaskCard(task, record, view?.todos ?? [], problem);
+    // A run claude cut short (its budget, an API error) may end with a result whose usage is all zeros: the
+    // tokens its events reported on the way are the better count.
+    const seen = claudeUsage(view?.usage);
+    if (seen && tokenTotal(seen) > (card.usage ? tokenTotal(card.usage) : 0)) {
+      card = { ...card, usage: { ...seen, ...(card.usage?.costUsd !== undefined ? { costUsd: card.usage.costUsd } : {}) } };
+    }
     // The run this record closes, as its card is keyed (its first attempt), whatever the task is now.
     const runOf = { ...task, status: 'running' as const, attempt: record.attempt, retries: record.attempts - 1 };
     const budget = deps.budgets?.finish({
@@ -145,7 +152,11 @@ export function createTaskRelay(deps: TaskRelayDeps) {
     const shown = cards.get(task.name);
     const since = shown?.target.key === target.key ? shown.state.startedAt : clock.now();
     let state = taskCardState(task, views.get(task.name), since);
-    if (deps.budgets && task.status !== 'queued') {
+    // A queued run shows its limits already; only a run under way uses anything.
+    if (deps.budgets && task.status === 'queued') {
+      const limits = deps.budgets.limitsFor(task.name, { kind: 'executor', executor: task.executor });
+      if (hasLimits(limits)) state = { ...state, budget: limits };
+    } else if (deps.budgets) {
       const limits = deps.budgets.observe({
         key: target.key,
         name: task.name,
