@@ -150,6 +150,13 @@ export type ScheduleStore = ReturnType<typeof createScheduleStore>;
 
 export function createScheduleStore(db: Db, clock: Clock) {
   const byId = db.prepare<[number], ScheduleRow>('SELECT * FROM schedules WHERE id = ?');
+  // Asked for every row of the fleet page and every card drawn: prepared once.
+  const nextByName = db.prepare<[string, string], { next_at: number; line: string }>(
+    `SELECT next_at, line FROM schedules WHERE (name = ? OR (name IS NULL AND last_name = ?)) AND paused IS NULL ORDER BY next_at LIMIT 1`,
+  );
+  const latestByName = db.prepare<[string], { schedule_id: number; at: number }>(
+    `SELECT schedule_id, at FROM schedule_fires WHERE name = ? AND outcome = 'started' ORDER BY id DESC LIMIT 1`,
+  );
   return {
     add(schedule: NewSchedule): Schedule {
       const { lastInsertRowid } = db
@@ -236,16 +243,12 @@ export function createScheduleStore(db: Db, clock: Clock) {
     },
     /** The next fire of a running schedule about this name (the fleet page's column). */
     nextFor(name: string): { at: number; line: string } | undefined {
-      const row = db
-        .prepare<[string, string], { next_at: number; line: string }>(`SELECT next_at, line FROM schedules WHERE (name = ? OR (name IS NULL AND last_name = ?)) AND paused IS NULL ORDER BY next_at LIMIT 1`)
-        .get(name, name);
+      const row = nextByName.get(name, name);
       return row ? { at: row.next_at, line: row.line } : undefined;
     },
     /** The schedule whose newest fire ran under this name (for the run's card). */
     latestFor(name: string): { schedule: Schedule; at: number } | undefined {
-      const row = db
-        .prepare<[string], { schedule_id: number; at: number }>(`SELECT schedule_id, at FROM schedule_fires WHERE name = ? AND outcome = 'started' ORDER BY id DESC LIMIT 1`)
-        .get(name);
+      const row = latestByName.get(name);
       const schedule = row ? byId.get(row.schedule_id) : undefined;
       return row && schedule ? { schedule: fromRow(schedule), at: row.at } : undefined;
     },
