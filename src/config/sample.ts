@@ -7,6 +7,7 @@ servers:
     url: http://127.0.0.1:4096
     # username: opencode          # default user of \`opencode serve\`
     # passwordEnv: LAB_PASSWORD   # the variable holding OPENCODE_SERVER_PASSWORD of that server
+    # budget: { tokens: 400000, cost: 1.50, time: 30m }   # limits of each run of a session here (\`budget <name>\` overrides)
 
 # How the monitor reports on watched names.
 monitor:
@@ -52,6 +53,7 @@ executors:
     type: local
     # envFrom: [ANTHROPIC_API_KEY]   # variables of Switchboard's environment its tasks get (nothing else is passed)
     # env: { CARGO_TERM_COLOR: never }   # or values written here
+    # budget: { cost: 5, time: 2h }   # limits of each task run here (Claude also gets --max-budget-usd)
   # - name: crib
   #   type: ssh
   #   host: 192.168.0.152

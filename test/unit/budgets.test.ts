@@ -17,6 +17,7 @@ import { finalReport } from '../../src/monitor/reports.js';
 import { replyToPlainText } from '../../src/core/reply.js';
 import { openDatabase } from '../../src/sessions/database.js';
 import { SwitchboardError } from '../../src/errors.js';
+import { SAMPLE_CONFIG } from '../../src/config/sample.js';
 import { errorCode, manualClock, plain, seedSession, seedTask, startCore, type Core } from './helpers/core-app.js';
 
 const MIN = 60_000;
@@ -324,6 +325,18 @@ describe('the budget verb, through the core', () => {
 });
 
 describe('config', () => {
+  it('the sample switchboard.yaml documents budgets that load once uncommented', async () => {
+    const yaml = SAMPLE_CONFIG.replace(/^(\s*)# (budget: .*?)\s+#.*$/gm, '$1$2');
+    expect(yaml.match(/^\s*budget: /gm)).toHaveLength(2);
+    const core = startCore({ yaml });
+    try {
+      expect(core.app.budgets.limitsFor('x', { kind: 'server', server: 'lab' })).toEqual({ tokens: 400_000, costUsd: 1.5, timeMs: 30 * MIN });
+      expect(core.app.budgets.limitsFor('x', { kind: 'executor', executor: 'local' })).toEqual({ costUsd: 5, timeMs: 2 * 60 * MIN });
+    } finally {
+      await core.close();
+    }
+  });
+
   it('a negative or non-numeric budget points at its field', async () => {
     const bad: Array<[string[], RegExp]> = [
       [['servers:', '  - name: lab', '    url: http://127.0.0.1:9', '    budget: { cost: -1 }'], /servers\[0\]\.budget\.cost: must be more than 0 USD/],

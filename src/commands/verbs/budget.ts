@@ -21,12 +21,11 @@ export const budget: CommandDefinition<'access' | 'budgets' | 'registry'> = {
   level: 'read',
   examples: ['budget kumo', 'budget kumo --cost 1 --time 15m', 'budget auth --tokens 400k', 'budget kumo off'],
   details: [
-    'Each run of the name (a prompt sent to its OpenCode session, a Claude or shell task) may use at most these. Its card',
-    'shows the use against each limit and warns past 80 %; a run that reaches one is stopped (an OpenCode session is',
-    'aborted, a task killed with every process it started) and its final message says which limit, the use and the limit.',
-    'A Claude task is also given its cost limit (`--max-budget-usd`). Limits given are kept with the name’s others; the',
-    'rest come from `budget:` of its server or executor in switchboard.yaml. `off`: no limits at all for the name.',
-    'Setting or turning off needs the work role, and the name’s owner or an admin; showing needs read.',
+    'Each run of the name (a prompt sent to its OpenCode session, a Claude or shell task) may use at most these; a new limit holds for the run under way too. ' +
+      'The card shows the use against each limit and warns past 80 %. A run that reaches a limit is stopped (an OpenCode session aborted, a task killed with every process it started), ' +
+      'and its final message says which limit, the use and the limit. A Claude task also gets its cost limit as `--max-budget-usd`.',
+    'Limits given are kept with the name’s others; the rest come from `budget:` of its server or executor in switchboard.yaml. `off` means no limits at all for the name.',
+    'Showing needs the viewer role; setting or `off` needs the member role and the name’s owner or an admin.',
   ].join('\n'),
   async handle(ctx) {
     const budgets = ctx.services.budgets;
