@@ -5,3 +5,4 @@ export { budgetDefaults, type BudgetPlace, type BudgetDefault } from './defaults
 export { budgetSchema, limitsFromConfig, type BudgetConfig } from './schema.js';
 export { assessBudget, compactDuration, hasLimits, WARN_AT, type BudgetKind, type BudgetLimits, type BudgetUse } from './limits.js';
 export { describeLimits, describeUse, formatLimit, limitsFromOptions, stopLine, stopReason } from './format.js';
+export { budgetedCard } from './card.js';

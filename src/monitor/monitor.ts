@@ -1,6 +1,6 @@
 // Why this file is long: the watch loop is one state machine (check → assess → act → card → reschedule) over
 // shared per-name memory; health, cards, the event hub and assessment already live in their own modules, and
-// what is left shares that memory (about 570 lines; the stream holds for `send` live in the event hub).
+// what is left shares that memory (about 585 lines; the stream holds for `send` live in the event hub).
 // Further splits are part of issue 15.
 import type { Config } from '../config/load.js';
 import type { Clock } from '../core/clock.js';
@@ -27,9 +27,8 @@ import { createServerHealth } from './server-health.js';
 import type { CardSink } from '../notify/card-sink.js';
 import type { Scrubber } from '../core/scrub.js';
 import { usageFacts, type CardState } from './card.js';
-import { hasLimits } from '../budgets/limits.js';
 import { createOpencodeCards, opencodeCardKey } from './card-opencode.js';
-import type { BudgetGuard } from '../budgets/index.js';
+import { budgetedCard, type BudgetGuard } from '../budgets/index.js';
 import type { QueuedFor, ScheduleOf } from './card-runs.js';
 import { createWatchStore, type Watch } from './watch-store.js';
 
@@ -390,20 +389,10 @@ export function createMonitor(deps: MonitorDeps): Monitor {
       card = { ...card, phase: 'failed', detail: why };
     }
     // The run's budget: a live look may stop it; an ended run that was stopped (or passed a limit) says so.
-    const look = { key: opencodeCardKey(watch), name, place: { kind: 'server' as const, server: target.server }, startedAt: card.startedAt, ...(card.usage ? { usage: card.usage } : {}) };
-    let stopped: string | undefined;
-    if (deps.budgets && a.finished) {
-      const { stop, limits } = deps.budgets.finish({ ...look, at: card.endedAt ?? clock.now() });
-      if (hasLimits(limits)) card = { ...card, budget: limits };
-      if (stop) {
-        stopped = stop.line;
-        a = { ...a, finished: { ...a.finished, ok: false, problem: stop.reason } };
-        card = { ...card, phase: 'failed', detail: stop.reason };
-      }
-    } else if (deps.budgets) {
-      const limits = deps.budgets.observe(look);
-      if (hasLimits(limits)) card = { ...card, budget: limits };
-    }
+    const budgeted = deps.budgets && budgetedCard(deps.budgets, { key: opencodeCardKey(watch), name, place: { kind: 'server', server: target.server } }, card, !!a.finished);
+    const stopped = budgeted?.stop?.line;
+    if (budgeted) card = budgeted.card;
+    if (budgeted?.stop && a.finished) a = { ...a, finished: { ...a.finished, ok: false, problem: budgeted.stop.reason } };
     const drawCard = () => runCards.draw(record, watch, card);
     if (a.finished) {
       const finished = a.finished;

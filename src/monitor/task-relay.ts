@@ -13,8 +13,7 @@ import { claudeUsage } from './card-facts.js';
 import { finishedTaskCard, taskCardKey, taskCardState, type TaskView } from './card-task.js';
 import { createRunCards, type CardTarget, type QueuedFor, type ScheduleOf } from './card-runs.js';
 import { finalReport } from './reports.js';
-import type { BudgetGuard } from '../budgets/index.js';
-import { hasLimits } from '../budgets/limits.js';
+import { budgetedCard, hasLimits, type BudgetGuard } from '../budgets/index.js';
 
 export interface TaskRelayDeps {
   fleet: Fleet;
@@ -104,17 +103,9 @@ export function createTaskRelay(deps: TaskRelayDeps) {
     }
     // The run this record closes, as its card is keyed (its first attempt), whatever the task is now.
     const runOf = { ...task, status: 'running' as const, attempt: record.attempt, retries: record.attempts - 1 };
-    const budget = deps.budgets?.finish({
-      key: taskCardKey(runOf),
-      name: task.name,
-      place: { kind: 'executor', executor: task.executor },
-      startedAt: card.startedAt,
-      ...(card.usage ? { usage: card.usage } : {}),
-      at: card.endedAt ?? clock.now(),
-    });
-    if (budget && hasLimits(budget.limits)) card = { ...card, budget: budget.limits };
-    const stop = budget?.stop;
-    if (stop) card = { ...card, phase: 'failed', detail: stop.reason };
+    const budgeted = deps.budgets && budgetedCard(deps.budgets, { key: taskCardKey(runOf), name: task.name, place: { kind: 'executor', executor: task.executor } }, card, true);
+    if (budgeted) card = budgeted.card;
+    const stop = budgeted?.stop;
     const facts = [
       record.exit_code !== null && record.exit_code !== 0 ? `exit ${record.exit_code}` : '',
       ...usageFacts(card.usage),
@@ -157,14 +148,7 @@ export function createTaskRelay(deps: TaskRelayDeps) {
       const limits = deps.budgets.limitsFor(task.name, { kind: 'executor', executor: task.executor });
       if (hasLimits(limits)) state = { ...state, budget: limits };
     } else if (deps.budgets) {
-      const limits = deps.budgets.observe({
-        key: target.key,
-        name: task.name,
-        place: { kind: 'executor', executor: task.executor },
-        startedAt: state.startedAt,
-        ...(state.usage ? { usage: state.usage } : {}),
-      });
-      if (hasLimits(limits)) state = { ...state, budget: limits };
+      state = budgetedCard(deps.budgets, { key: target.key, name: task.name, place: { kind: 'executor', executor: task.executor } }, state, false).card;
     }
     cards.show(target, state);
     drawnStatus.set(task.name, `${target.key}:${task.status}:${task.reason ?? ''}`);
