@@ -38,6 +38,7 @@ import { createPromptQueue, promptQueueMigrations } from './sessions/prompt-queu
 import { createWebPage, serverProbe, webKey, webMigrations, webSettingsFrom, type WebPage, type WebPageDeps } from './web/index.js';
 import { createScheduleRunner, createScheduleStore, describeWhen, formatFire, parseWhen, scheduleMigrations, type ScheduleRunner } from './schedules/index.js';
 import { dropName } from './commands/drop-name.js';
+import { createWorktrees, createWorktreeStore, worktreeMigrations } from './worktrees/index.js';
 import { budgetDefaults, budgetMigrations, createBudgetGuard, createBudgetStore, hasLimits, type BudgetGuard, type BudgetPlace } from './budgets/index.js';
 
 /** Every schema step of every part, in the order they must run. */
@@ -55,6 +56,7 @@ export const allMigrations: readonly Migration[] = [
   ...webMigrations,
   ...scheduleMigrations,
   ...budgetMigrations,
+  ...worktreeMigrations,
 ];
 
 export interface AppDeps {
@@ -217,6 +219,7 @@ export function createApp(deps: AppDeps): App {
       if (event.kind === 'finished') followUps.runEnded(event.task.name);
     },
   });
+  const worktrees = createWorktrees({ store: createWorktreeStore(db, clock), hostOf: (executor) => fleet.hostOf(executor) });
   relay = createTaskRelay({ fleet, registry, outbox, cards, clock, logger, scrub, queuedFor: (name) => followUps.queuedFor(name), interruptedBy: (promptId) => followUps.interruptedBy(promptId), budgets, scheduleOf });
   const cwd = deps.cwd ?? dirname(config.file);
   const dataDir = config.databasePath === ':memory:' ? join(cwd, 'data') : dirname(config.databasePath);
@@ -292,6 +295,7 @@ export function createApp(deps: AppDeps): App {
     offloader,
     followUps,
     schedules: scheduleStore,
+    worktrees,
     notify,
     budgets,
   };

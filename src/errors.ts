@@ -43,6 +43,8 @@ export type ErrorCode =
   | 'ssh_auth_failed'
   | 'host_key_unknown'
   | 'task_busy'
+  /** A git worktree that cannot be made (not a repository, a branch checked out elsewhere, staged changes) or removed (uncommitted changes). */
+  | 'worktree_refused'
   // offload and servers Switchboard starts on executors
   | 'disk_full'
   | 'no_session'

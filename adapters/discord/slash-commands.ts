@@ -8,7 +8,7 @@ import {
   type RESTPostAPIChatInputApplicationCommandsJSONBody,
 } from 'discord.js';
 import { quoteArg } from '../../src/commands/grammar.js';
-import type { GrammarSpec } from '../../src/commands/spec.js';
+import type { GrammarSpec, OptionSpec } from '../../src/commands/spec.js';
 
 /**
  * The `/sb` slash command, derived from the grammar: one subcommand per verb, positionals as string options,
@@ -38,7 +38,7 @@ export interface SlashField {
   kind: 'positional' | 'option' | 'text';
   /** The name in the grammar (`--dir`, `<server>`). */
   grammarName: string;
-  value: 'string' | 'int' | 'flag';
+  value: OptionSpec['value'];
   required: boolean;
   autocompleteNames: boolean;
 }
@@ -172,6 +172,10 @@ export function commandLine(layout: SlashVerb, valueOf: (option: string) => Opti
     if (field.kind === 'positional') words.push(quoteArg(String(value)));
     else if (field.value === 'flag') {
       if (value === true) words.push(`--${field.grammarName}`);
+    } else if (field.value === 'optional-string') {
+      // `-` (or nothing typed) is the option alone; anything else is its value, attached as the grammar wants it.
+      const given = String(value).trim();
+      words.push(value === true || given === '' || given === '-' ? `--${field.grammarName}` : `--${field.grammarName}=${quoteArg(given)}`);
     } else words.push(`--${field.grammarName}`, quoteArg(String(value)));
   }
   const textField = layout.fields.find((f) => f.kind === 'text');

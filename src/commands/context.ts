@@ -19,6 +19,7 @@ import type { OpencodeHosts } from '../opencode-host/index.js';
 import type { FollowUps } from './follow-ups.js';
 import type { ScheduleStore } from '../schedules/index.js';
 import type { BudgetGuard } from '../budgets/index.js';
+import type { Worktrees } from '../worktrees/index.js';
 
 /** Everything a handler may use. Built once by the core; handlers never reach for globals. */
 export interface Services {
@@ -47,6 +48,8 @@ export interface Services {
   followUps: FollowUps;
   /** Command lines that run on a cron or an interval, as their owner (`schedule`, `schedules`, `unschedule`). */
   schedules: ScheduleStore;
+  /** The git worktrees Switchboard made for tasks and sessions (`--worktree`, `kill --cleanup`, `tasks --worktrees`). */
+  worktrees: Worktrees;
   /** Each name's run limits and its current run's use (`budget`); absent in harnesses that need none. */
   budgets?: BudgetGuard;
   /** Posts a message outside a command's own reply (progress of a long command); through the outbox. */

@@ -106,6 +106,19 @@ export function parseCommandLine(line: string, specs: readonly GrammarSpec[]): P
         offset = named.end;
         continue;
       }
+      if (option!.value === 'optional-string') {
+        // Its value only ever comes attached (`--worktree=B`): a word after a space is the next argument or text.
+        if (!inline) {
+          options[name] = true;
+          offset = named.end;
+          continue;
+        }
+        const value = readValue(line, named.end + 1);
+        if (value.value === '') fail(`option \`--${name}=\` needs a value after \`=\` (or give \`--${name}\` alone)`);
+        options[name] = value.value;
+        offset = value.end;
+        continue;
+      }
       let raw: string;
       if (inline) {
         const value = readValue(line, named.end + 1);

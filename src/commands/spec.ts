@@ -1,7 +1,12 @@
 /** The shape of one verb of the grammar. Help text and usage lines are derived from it. */
 export interface OptionSpec {
   name: string;
-  value: 'string' | 'int' | 'flag';
+  /**
+   * 'optional-string': a flag that may carry a value, but only attached with `=` (`--worktree` or
+   * `--worktree=fix/login`). A word after a space is never its value, so `start crib --worktree fix the build`
+   * has one reading: the prompt is "fix the build". The parsed value is `true` (no value) or the string.
+   */
+  value: 'string' | 'int' | 'flag' | 'optional-string';
   placeholder?: string;
   description: string;
 }
@@ -39,8 +44,16 @@ export function usageOf(spec: GrammarSpec): string {
     parts.push(positional.optional ? `[${shown}]` : `<${shown}>`);
   }
   for (const option of spec.options) {
-    parts.push(option.value === 'flag' ? `[--${option.name}]` : `[--${option.name} ${option.placeholder ?? option.name.toUpperCase()}]`);
+    parts.push(`[${optionForm(option)}]`);
   }
   if (spec.text) parts.push(spec.text.required ? `<${spec.text.name}…>` : `[${spec.text.name}…]`);
   return parts.join(' ');
+}
+
+/** How an option is written: `--cleanup`, `--name N`, `--worktree[=B]`. */
+export function optionForm(option: OptionSpec): string {
+  const placeholder = option.placeholder ?? option.name.toUpperCase();
+  if (option.value === 'flag') return `--${option.name}`;
+  if (option.value === 'optional-string') return `--${option.name}[=${placeholder}]`;
+  return `--${option.name} ${placeholder}`;
 }

@@ -6,6 +6,7 @@ import type { ExecutorConfig, ExecutorDefaults, ModelAliases } from './config.js
 import type { TaskKind } from './protocol/task-files.js';
 import type { AttemptRow, CompletionRecord, TaskRecord, TaskStatus } from './task-store.js';
 import type { SshTarget } from './host/host-key.js';
+import type { Host } from './host/host.js';
 import type { Transport } from './transport/transport.js';
 import type { FetchLike } from './webhook.js';
 
@@ -130,6 +131,11 @@ export interface Fleet {
   tick(): Promise<TaskEvent[]>;
   /** At start-up: the tasks the store says are live; the next tick finds them (a live task is never failed). */
   reattach(): Promise<TaskRecord[]>;
+  /**
+   * The executor's config and its machine as the host layer opened it, sharing the fleet's connection (this
+   * machine for a container executor): for work around tasks, such as git worktrees.
+   */
+  hostOf(executor: string): { config: ExecutorConfig; host: Host };
   /** Closes connections; tasks keep running on their hosts. */
   close(): Promise<void>;
 }

@@ -19,6 +19,8 @@ export interface ExecutorHandle {
   readonly name: string;
   readonly where: string;
   readonly runtime: TaskRuntime;
+  /** The machine its tasks run on, as the host layer opened it (this machine for a container executor). */
+  readonly host: Host;
   /** Runs fn after everything queued before it on this executor (probe, launch, kill never interleave). */
   exclusive<T>(fn: () => Promise<T>): Promise<T>;
   /** null until first contact. */
@@ -46,10 +48,11 @@ export function createExecutorHandles(configs: readonly ExecutorConfig[], deps: 
   return configs.map((config) => {
     const where = describeExecutor(config);
     let runtime: TaskRuntime;
+    let transport: Host;
     if (config.type === 'container') {
-      runtime = createContainerRuntime({ where, config, transport: localTransport() });
+      transport = localTransport();
+      runtime = createContainerRuntime({ where, config, transport });
     } else {
-      let transport: Host;
       if (config.type === 'local') transport = localTransport();
       else {
         // Shared only when everything about the connection is the same (credentials and host-key policy too).
@@ -65,6 +68,7 @@ export function createExecutorHandles(configs: readonly ExecutorConfig[], deps: 
       name: config.name,
       where,
       runtime,
+      host: transport,
       reachable: null,
       lastError: null,
       exclusive<T>(fn: () => Promise<T>): Promise<T> {

@@ -342,6 +342,10 @@ export function createFleet(deps: FleetDeps): Fleet {
       if (live.length > 0) logger.info('re-attaching to live tasks', { tasks: live.map((t) => t.name) });
       return live.map(toTaskRecord);
     },
+    hostOf(executor) {
+      const h = handle(executor);
+      return { config: h.config, host: h.host };
+    },
     async close() {
       const runtimes = new Set(handles.map((h) => h.runtime));
       await Promise.all([...runtimes].map((r) => r.close().catch(() => undefined)));

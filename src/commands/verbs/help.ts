@@ -2,7 +2,7 @@ import { SwitchboardError } from '../../errors.js';
 import { reply } from '../../core/reply.js';
 import { closest } from '../../core/closest.js';
 import type { CommandDefinition } from '../context.js';
-import { usageOf } from '../spec.js';
+import { optionForm, usageOf } from '../spec.js';
 
 export const help: CommandDefinition<'grammar'> = {
   verb: 'help',
@@ -31,7 +31,7 @@ export const help: CommandDefinition<'grammar'> = {
     if (spec.options.length) {
       lines.push('', 'options:');
       for (const option of spec.options) {
-        const form = option.value === 'flag' ? `--${option.name}` : `--${option.name} ${option.placeholder ?? option.name.toUpperCase()}`;
+        const form = optionForm(option);
         lines.push(`  ${form}  ${option.description}`);
       }
     }
