@@ -5,16 +5,21 @@ import { hasLimits } from './limits.js';
 /**
  * One look at a run, as its follower draws it: a live look is judged (a run past a limit is stopped) and the
  * card gets its limits; an ended run that was stopped by its budget (or ended past a limit) ends failed with
- * the stop's reason, which the caller also puts first in the final message.
+ * the stop's reason, which the caller also puts first in the final message. A queued task only shows its
+ * limits: it uses nothing yet.
  */
 export function budgetedCard(
-  guard: Pick<BudgetGuard, 'observe' | 'finish'>,
+  guard: Pick<BudgetGuard, 'observe' | 'finish' | 'limitsFor'>,
   look: Omit<RunLook, 'startedAt' | 'usage'>,
   card: CardState,
-  ended: boolean,
+  stage: 'waiting' | 'live' | 'ended',
 ): { card: CardState; stop?: BudgetStop } {
   const full: RunLook = { ...look, startedAt: card.startedAt, ...(card.usage ? { usage: card.usage } : {}) };
-  if (!ended) {
+  if (stage === 'waiting') {
+    const limits = guard.limitsFor(look.name, look.place);
+    return { card: hasLimits(limits) ? { ...card, budget: limits } : card };
+  }
+  if (stage === 'live') {
     const limits = guard.observe(full);
     return { card: hasLimits(limits) ? { ...card, budget: limits } : card };
   }

@@ -38,8 +38,9 @@ export interface BudgetGuardDeps {
   /** Once per budget stop (schedules count them). */
   onStopped?: (name: string, at: number) => void;
   /**
-   * A stop that did not end the run is sent again after this long (default 10 s): an abort that reached an
-   * OpenCode session before its turn had begun (a slow server at the first look) is a no-op there.
+   * A stop that did not end the run is sent again after this long (default 5 s): an abort that reached an
+   * OpenCode session before its turn had begun (a loaded server, seen in tests) is a no-op there. Aborts are
+   * idempotent, and a killed task's end removes it from the watch, so a repeat costs one request.
    */
   retryStopMs?: number;
 }
@@ -58,7 +59,7 @@ export function tokensOf(usage: CardUsage | undefined): number {
  */
 export function createBudgetGuard(deps: BudgetGuardDeps) {
   const { store, clock, logger } = deps;
-  const retryStopMs = deps.retryStopMs ?? 10_000;
+  const retryStopMs = deps.retryStopMs ?? 5_000;
   /** The newest look at each live run, by name (one run at a time per name). */
   const live = new Map<string, RunLook & { stoppedAt?: number }>();
 

@@ -50,6 +50,8 @@ export interface MonitorDeps {
   queuedFor?: QueuedFor;
   /** The schedule that started a run, for its card. */
   scheduleOf?: ScheduleOf;
+  /** The branch of the worktree a session works in, for its card. */
+  branchOf?: (name: string) => string | undefined;
   /** Who stopped a run with `send --now`, by the run's prompt id: its card and final say so instead of "aborted". */
   interruptedBy?: (promptId: number) => { actor: string; actorName?: string } | undefined;
   scrub?: Scrubber;
@@ -71,7 +73,7 @@ export interface MonitorDeps {
   /** A watched run has ended and its final output (or why it ended) is posted: the next queued prompt may go. */
   onRunEnded?: (name: string, promptId: number | undefined) => void;
   /** Each run's limits: every look is reported (a run past a limit is stopped), and a stopped run's final says so. */
-  budgets?: Pick<BudgetGuard, 'observe' | 'finish' | 'forget'>;
+  budgets?: Pick<BudgetGuard, 'observe' | 'finish' | 'forget' | 'limitsFor'>;
 }
 
 export type Monitor = MonitorControl & {
@@ -119,6 +121,7 @@ export function createMonitor(deps: MonitorDeps): Monitor {
     ...(deps.scrub ? { scrub: deps.scrub } : {}),
     ...(deps.queuedFor ? { queuedFor: deps.queuedFor } : {}),
     ...(deps.scheduleOf ? { scheduleOf: deps.scheduleOf } : {}),
+    ...(deps.branchOf ? { branchOf: deps.branchOf } : {}),
     ...(deps.cardRefreshMs !== undefined ? { refreshMs: deps.cardRefreshMs } : {}),
   });
   const memory = new Map<string, Memory>();
@@ -389,7 +392,7 @@ export function createMonitor(deps: MonitorDeps): Monitor {
       card = { ...card, phase: 'failed', detail: why };
     }
     // The run's budget: a live look may stop it; an ended run that was stopped (or passed a limit) says so.
-    const budgeted = deps.budgets && budgetedCard(deps.budgets, { key: opencodeCardKey(watch), name, place: { kind: 'server', server: target.server } }, card, !!a.finished);
+    const budgeted = deps.budgets && budgetedCard(deps.budgets, { key: opencodeCardKey(watch), name, place: { kind: 'server', server: target.server } }, card, a.finished ? 'ended' : 'live');
     const stopped = budgeted?.stop?.line;
     if (budgeted) card = budgeted.card;
     if (budgeted?.stop && a.finished) a = { ...a, finished: { ...a.finished, ok: false, problem: budgeted.stop.reason } };

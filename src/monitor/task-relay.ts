@@ -13,7 +13,7 @@ import { claudeUsage } from './card-facts.js';
 import { finishedTaskCard, taskCardKey, taskCardState, type TaskView } from './card-task.js';
 import { createRunCards, type CardTarget, type QueuedFor, type ScheduleOf } from './card-runs.js';
 import { finalReport } from './reports.js';
-import { budgetedCard, hasLimits, type BudgetGuard } from '../budgets/index.js';
+import { budgetedCard, type BudgetGuard } from '../budgets/index.js';
 
 export interface TaskRelayDeps {
   fleet: Fleet;
@@ -26,6 +26,8 @@ export interface TaskRelayDeps {
   queuedFor?: QueuedFor;
   /** The schedule that started a run, for its card. */
   scheduleOf?: ScheduleOf;
+  /** The branch of the worktree a task works in, for its card. */
+  branchOf?: (name: string) => string | undefined;
   /** Who stopped a run with `send --now`, by the run's prompt id: its card and final say so instead of "killed". */
   interruptedBy?: (promptId: number) => { actor: string; actorName?: string } | undefined;
   scrub?: Scrubber;
@@ -55,6 +57,7 @@ export function createTaskRelay(deps: TaskRelayDeps) {
     ...(deps.scrub ? { scrub: deps.scrub } : {}),
     ...(deps.queuedFor ? { queuedFor: deps.queuedFor } : {}),
     ...(deps.scheduleOf ? { scheduleOf: deps.scheduleOf } : {}),
+    ...(deps.branchOf ? { branchOf: deps.branchOf } : {}),
     ...(deps.cardRefreshMs !== undefined ? { refreshMs: deps.cardRefreshMs } : {}),
   });
   /** What each task's card last showed of its record, so a status change redraws it at once. */
@@ -103,7 +106,7 @@ export function createTaskRelay(deps: TaskRelayDeps) {
     }
     // The run this record closes, as its card is keyed (its first attempt), whatever the task is now.
     const runOf = { ...task, status: 'running' as const, attempt: record.attempt, retries: record.attempts - 1 };
-    const budgeted = deps.budgets && budgetedCard(deps.budgets, { key: taskCardKey(runOf), name: task.name, place: { kind: 'executor', executor: task.executor } }, card, true);
+    const budgeted = deps.budgets && budgetedCard(deps.budgets, { key: taskCardKey(runOf), name: task.name, place: { kind: 'executor', executor: task.executor } }, card, 'ended');
     if (budgeted) card = budgeted.card;
     const stop = budgeted?.stop;
     const facts = [
@@ -144,11 +147,9 @@ export function createTaskRelay(deps: TaskRelayDeps) {
     const since = shown?.target.key === target.key ? shown.state.startedAt : clock.now();
     let state = taskCardState(task, views.get(task.name), since);
     // A queued run shows its limits already; only a run under way uses anything.
-    if (deps.budgets && task.status === 'queued') {
-      const limits = deps.budgets.limitsFor(task.name, { kind: 'executor', executor: task.executor });
-      if (hasLimits(limits)) state = { ...state, budget: limits };
-    } else if (deps.budgets) {
-      state = budgetedCard(deps.budgets, { key: target.key, name: task.name, place: { kind: 'executor', executor: task.executor } }, state, false).card;
+    if (deps.budgets) {
+      const look = { key: target.key, name: task.name, place: { kind: 'executor' as const, executor: task.executor } };
+      state = budgetedCard(deps.budgets, look, state, task.status === 'queued' ? 'waiting' : 'live').card;
     }
     cards.show(target, state);
     drawnStatus.set(task.name, `${target.key}:${task.status}:${task.reason ?? ''}`);
