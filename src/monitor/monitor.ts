@@ -181,6 +181,8 @@ export function createMonitor(deps: MonitorDeps): Monitor {
     known.delete(name);
     index.remove(name);
     memory.delete(name);
+    // Nobody follows the name's run any more (it ended, its session is gone, it was unwatched): nor does its budget.
+    deps.budgets?.forget(name);
     syncStreams();
   }
 
@@ -554,7 +556,6 @@ export function createMonitor(deps: MonitorDeps): Monitor {
     },
     unwatch(name) {
       const removed = store.remove(name);
-      deps.budgets?.forget(name);
       runCards.leave(name, 'no longer watched: `watch` follows it again');
       unindex(name);
       return removed;
