@@ -220,7 +220,8 @@ export function createApp(deps: AppDeps): App {
     },
   });
   const worktrees = createWorktrees({ store: createWorktreeStore(db, clock), hostOf: (executor) => fleet.hostOf(executor) });
-  relay = createTaskRelay({ fleet, registry, outbox, cards, clock, logger, scrub, queuedFor: (name) => followUps.queuedFor(name), interruptedBy: (promptId) => followUps.interruptedBy(promptId), budgets, scheduleOf });
+  const branchOf = (name: string) => worktrees.of(name)?.branch;
+  relay = createTaskRelay({ fleet, registry, outbox, cards, clock, logger, scrub, queuedFor: (name) => followUps.queuedFor(name), interruptedBy: (promptId) => followUps.interruptedBy(promptId), budgets, scheduleOf, branchOf });
   const cwd = deps.cwd ?? dirname(config.file);
   const dataDir = config.databasePath === ':memory:' ? join(cwd, 'data') : dirname(config.databasePath);
   const offloader = createOffloader({
@@ -271,6 +272,7 @@ export function createApp(deps: AppDeps): App {
     scrub,
     queuedFor: (name) => followUps.queuedFor(name),
     scheduleOf,
+    branchOf,
     interruptedBy: (promptId) => followUps.interruptedBy(promptId),
     onRunEnded: (name, promptId) => followUps.runEnded(name, promptId),
     budgets,

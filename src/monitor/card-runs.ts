@@ -16,6 +16,8 @@ export interface RunCardsDeps {
   scrub?: Scrubber;
   queuedFor?: QueuedFor;
   scheduleOf?: ScheduleOf;
+  /** The branch of the worktree a name works in, for its card (`--worktree`). */
+  branchOf?: (name: string) => string | undefined;
   /** How often a live card is drawn again only so its elapsed time moves (the sink coalesces edits). */
   refreshMs?: number;
 }
@@ -45,7 +47,8 @@ export function createRunCards(deps: RunCardsDeps) {
     const now = clock.now();
     const queued = deps.queuedFor?.(state.name) ?? [];
     const schedule = deps.scheduleOf?.(state.name, state.startedAt);
-    const shown: CardState = { ...state, ...(queued.length && !isFinalPhase(state.phase) ? { queued } : {}), ...(schedule ? { schedule } : {}) };
+    const branch = deps.branchOf?.(state.name);
+    const shown: CardState = { ...state, ...(queued.length && !isFinalPhase(state.phase) ? { queued } : {}), ...(schedule ? { schedule } : {}), ...(branch ? { branch } : {}) };
     const final = isFinalPhase(state.phase);
     cards.update({
       key: target.key,

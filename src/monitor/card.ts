@@ -58,6 +58,8 @@ export interface CardState {
   usage?: CardUsage;
   /** The schedule that started this run (`schedule #3 · every 6h · next …`). */
   schedule?: string;
+  /** The git branch of the worktree the run works in (`--worktree`). */
+  branch?: string;
   /** Prompts waiting for this name, oldest first. */
   queued?: readonly { actor: string }[];
   /** What the phase is about: the retry message, why it failed, how long it has been quiet. */
@@ -239,6 +241,7 @@ export function renderCard(state: CardState, now: number, options: { scrub?: Scr
   const budget = state.budget ? budgetLine(state.budget, state.usage, (final && state.endedAt !== undefined ? state.endedAt : now) - state.startedAt) : undefined;
   if (budget) lines.push(budget);
   if (state.schedule) lines.push(`⏰ ${clip(scrub(state.schedule), limits.lineChars)}`);
+  if (state.branch) lines.push(`🌿 ${clip(state.branch, limits.lineChars)}`);
   const queue = state.queued ? queueLine(state.queued) : undefined;
   if (queue) lines.push(queue);
   return reply([text(lines.join('\n'))], { tone: phase.tone, data: { card: state.name, phase: state.phase } });

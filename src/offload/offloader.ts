@@ -93,6 +93,11 @@ export interface OffloadSpec {
   channel: string;
   onProgress?: (progress: OffloadProgress) => void;
   signal?: AbortSignal;
+  /**
+   * Called once the workspace is there and before the task starts, with its path on the executor: the
+   * directory the task works in instead (a git worktree of it, `offload --worktree`). A throw starts nothing.
+   */
+  workIn?: (remotePath: string) => Promise<string>;
 }
 
 export interface OffloadProgress extends RsyncProgress {
@@ -464,12 +469,13 @@ export function createOffloader(deps: OffloaderDeps): Offloader {
         }
 
         const text = session ? movedPreamble(localPath, remotePath, config.name) + (prompt ?? CONTINUE_PROMPT) : prompt!;
+        const workspaceThere = spec.workIn ? await spec.workIn(remotePath) : remotePath;
         const task = await deps.fleet.start({
           name: spec.name,
           executor: config.name,
           kind: 'claude',
           text,
-          workspace: remotePath,
+          workspace: workspaceThere,
           ...(session ? { resumeSessionId: session.id } : {}),
           ...(Object.keys(env).length ? { env } : {}),
           ...(spec.model ? { model: spec.model } : {}),

@@ -187,7 +187,7 @@ describe('options', () => {
     const error = failure(() => parse('new lab --agnet build'));
     expect(error.code).toBe('usage');
     expect(error.message).toContain('unknown option `--agnet` for `new` (did you mean `--agent`?)');
-    expect(error.hint).toBe('usage: new [name] <server> [--agent A] [--model provider/model] [--dir PATH] [--title T]');
+    expect(error.hint).toBe('usage: new [name] <server> [--agent A] [--model provider/model] [--dir PATH] [--title T] [--worktree[=B]]');
   });
 
   it('an unknown option far from every known one lists the options', () => {
@@ -226,6 +226,22 @@ describe('options', () => {
   it('reads flags without a value', () => {
     expect(parseCommandLine('logs kumo --follow', custom).options).toEqual({ follow: true });
     expect(failure(() => parseCommandLine('logs kumo --follow=yes', custom)).message).toBe('option `--follow` takes no value');
+  });
+
+  it('an option with an optional value takes it only after `=`: a word after a space is text (`--worktree`)', () => {
+    // Alone: true (a generated branch); the words after it are the prompt, whatever they look like.
+    expect(parse('start crib --worktree fix the build')).toEqual({ verb: 'start', args: { executor: 'crib' }, options: { worktree: true }, text: 'fix the build' });
+    expect(parse('start crib --worktree=fix/login fix the build')).toEqual({ verb: 'start', args: { executor: 'crib' }, options: { worktree: 'fix/login' }, text: 'fix the build' });
+    expect(parse('run crib --worktree="odd name" -- git commit').options).toEqual({ worktree: 'odd name' });
+    expect(parse('run crib --worktree -- make test')).toEqual({ verb: 'run', args: { executor: 'crib' }, options: { worktree: true }, text: 'make test' });
+    // Anywhere before the text, with other options around it.
+    expect(parse('start --worktree crib --name n do it')).toEqual({ verb: 'start', args: { executor: 'crib' }, options: { worktree: true, name: 'n' }, text: 'do it' });
+    expect(parse('new kumo @crib --dir ~/repo --worktree=feat/x').options).toEqual({ dir: '~/repo', worktree: 'feat/x' });
+    expect(parse('new kumo @crib --worktree').options).toEqual({ worktree: true });
+    const empty = failure(() => parse('start crib --worktree= go'));
+    expect(empty.message).toBe('option `--worktree=` needs a value after `=` (or give `--worktree` alone)');
+    expect(empty.hint).toContain('[--worktree[=B]]');
+    expect(failure(() => parse('start crib --worktree --worktree=x go')).message).toBe('option `--worktree` given twice');
   });
 
   it('a quoted "--x" is a value, not an option', () => {

@@ -33,9 +33,10 @@ describe('worktrees', () => {
   async function finalOf(name: string, timeoutMs = 30_000): Promise<string> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const found = finals.find((f) => f.includes(`**${name}**`));
+      const found = finals.find((f) => f.startsWith(`📋 **${name}**`));
       if (found) return found;
-      finals.push(await bot.waitFor(/📋 \*\*[a-z0-9-]+\*\* (finished|failed)[^\n]*/, Math.max(1, deadline - Date.now())));
+      const seen = await bot.waitFor(/📋 \*\*[a-z0-9-]+\*\* (finished|failed)[^\n]*/, Math.max(1, deadline - Date.now()));
+      finals.push(...(seen.match(/📋 \*\*[a-z0-9-]+\*\* (finished|failed)[^\n]*/g) ?? []));
     }
   }
 
@@ -134,6 +135,9 @@ describe('worktrees', () => {
     expect(git('log', '-1', '--format=%s', 'sb/wb')).toBe('from wb');
     expect(git('log', '-1', '--format=%s', 'main')).toBe('first');
     expect(git('status', '--porcelain')).toBe('');
+    // Each run's card names its branch.
+    expect(bot.stdout()).toMatch(/^⚙️ \*\*wa\*\* · .*\n(?:.*\n)*?🌿 feat\/a$/m);
+    expect(bot.stdout()).toMatch(/^⚙️ \*\*wb\*\* · .*\n(?:.*\n)*?🌿 sb\/wb$/m);
     const listed = await bot.exec('tasks', /wb .*/);
     expect(listed).toMatch(/wa +· shell on crib · succeeded .* · 🌿 feat\/a/);
     expect(listed).toMatch(/wb +· shell on crib · succeeded .* · 🌿 sb\/wb/);
@@ -165,6 +169,13 @@ describe('worktrees', () => {
     git('rm', '-q', '--cached', 'staged.txt');
     expect(await bot.exec(`run crib --name bad3 --workspace ${repo} --worktree=main -- true`, /❌.*/)).toContain(`branch main is already checked out on crib in ${repo}; nothing was started`);
     expect(await bot.exec(`run crib --name bad4 --workspace ${repo} --worktree=bad..name -- true`, /❌.*/)).toContain('`bad..name` is not a branch name git accepts: it holds `..`');
+    // A name git accepts that a shell would run: it travels as an argument, so it is only a name.
+    const hostile = await bot.exec(`run crib --name odd --workspace ${repo} --worktree=$(touch${'${IFS}'}${root}/pwned) -- true`, /task \*\*odd\*\*.*|❌.*/);
+    expect(hostile).toContain(`🌿 branch \`$(touch\${IFS}${root}/pwned)\` (new)`);
+    expect(await finalOf('odd')).toMatch(/finished/);
+    expect(git('branch', '--list', '$(touch*')).toContain(`$(touch\${IFS}${root}/pwned)`);
+    expect(existsSync(join(root, 'pwned'))).toBe(false);
+    expect(await bot.exec('kill odd --cleanup', /🌿 its worktree.*/)).toContain('is removed');
     expect(await bot.exec(`start crib --worktree=x --label l hi`, /❌.*/)).toMatch(/--worktree needs an executor named|--label/);
     // Nothing was left behind: no task, no worktree, no branch.
     expect(await bot.exec('tasks', /.*\n/)).not.toMatch(/bad[1-4]/);

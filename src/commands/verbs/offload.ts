@@ -9,6 +9,8 @@ import type { CommandContext, CommandDefinition } from '../context.js';
 import { requireName } from '../targets.js';
 import { newTaskName, registerTask } from '../task-names.js';
 import { checkPrompt } from './send.js';
+import { WORKTREE_DETAILS, WORKTREE_OPTION } from './start.js';
+import { checkBranch, type WorktreeRow } from '../../worktrees/index.js';
 
 /** Progress goes to the channel at most this often (the first and the end always). */
 const PROGRESS_EVERY_MS = 15_000;
@@ -29,6 +31,7 @@ export const offload: CommandDefinition = {
     { name: 'max-turns', value: 'int', placeholder: 'N', description: 'stop after this many agent turns' },
     { name: 'back', value: 'string', placeholder: 'NAME', description: 'bring the workspace (and session) of this offloaded task home' },
     { name: 'force', value: 'flag', description: 'with --back: copy even while the task still runs' },
+    { ...WORKTREE_OPTION, description: `${WORKTREE_OPTION.description}. The worktree is made in the copy on the executor, from its HEAD: uncommitted changes stay in the copy` },
   ],
   text: { name: 'prompt', required: false },
   // Offload moves files (and chosen variables) of the machine Switchboard runs on: an admin's call.
@@ -42,7 +45,8 @@ export const offload: CommandDefinition = {
     'The workspace goes by rsync over the executor’s SSH settings (node_modules/, dist/, .venv/… at its root and .env* files stay here; .git goes whole), ' +
     'its Claude session file goes into the executor’s Claude projects folder, and a task resumes that conversation there (with the prompt, if given). ' +
     'Without a session, a prompt starts a fresh one. `offload --back <name>` brings the changes home; every local file it replaces or deletes is kept in data/offload-backups/. ' +
-    'Offload is for admins: it moves files and chosen variables of the machine Switchboard runs on.',
+    'Offload is for admins: it moves files and chosen variables of the machine Switchboard runs on. ' +
+    `With --worktree the task works in a new git worktree of the copy (its uncommitted changes are not in it). ${WORKTREE_DETAILS}`,
   async handle(ctx) {
     if (ctx.options.back !== undefined) return back(ctx);
     return forth(ctx);
@@ -86,12 +90,20 @@ async function forth(ctx: CommandContext): Promise<Reply> {
   const env = list(ctx.options.env);
   const prompt = ctx.text !== undefined && ctx.text.trim() !== '' ? checkPrompt(ctx.text, config.limits.promptMaxChars) : undefined;
   if (ctx.options.force) throw new SwitchboardError('usage', '--force goes with --back');
+  const wantsWorktree = ctx.options.worktree;
+  if (typeof wantsWorktree === 'string') checkBranch(wantsWorktree);
   const name = newTaskName(ctx);
   ctx.audit.target = name;
   const origin = channelOf(ctx.origin);
   ctx.services.notify(ctx.origin, reply(`📦 offloading${workspace ? ` ${workspace}` : ''} to ${executor} as **${name}**…`));
 
+  let worktree: WorktreeRow | undefined;
+  const workIn = async (remotePath: string) => {
+    worktree = await ctx.services.worktrees.create({ name, executor, kind: 'task', workspace: remotePath, ...(typeof wantsWorktree === 'string' ? { branch: wantsWorktree } : {}) });
+    return worktree.workdir;
+  };
   const result = await offloader.offload({
+    ...(wantsWorktree !== undefined ? { workIn } : {}),
     executor,
     name,
     ...(workspace !== undefined ? { workspace } : {}),
@@ -106,6 +118,10 @@ async function forth(ctx: CommandContext): Promise<Reply> {
     actor: ctx.actor.id,
     channel: JSON.stringify(origin),
     onProgress: progressPoster(ctx, name),
+  }).catch(async (error: unknown) => {
+    // The task did not start: the worktree goes again (the copy stays, as offload leaves it).
+    if (worktree) await ctx.services.worktrees.discard(name).catch(() => undefined);
+    throw error;
   });
   const { task } = result;
   const body = prompt ?? CONTINUE_PROMPT;
@@ -120,6 +136,7 @@ async function forth(ctx: CommandContext): Promise<Reply> {
     result.session
       ? `🤖 continuing Claude session \`${result.session.id}\`${task.status === 'queued' ? ` (queued, position ${task.queuePosition ?? '?'})` : ''}`
       : `🤖 no Claude session for that workspace here: a fresh conversation started${task.status === 'queued' ? ' (queued)' : ''}`,
+    ...(worktree ? [`🌿 working in ${worktree.workdir} on branch \`${worktree.branch}\`${worktree.createdBranch ? ' (new)' : ''}`] : []),
     `\`offload --back ${name}\` brings the changes home.`,
   ];
   return reply([text(lines.join('\n')), ...(prompt !== undefined ? promptEcho(prompt) : [])], {
