@@ -15,6 +15,9 @@ export type ErrorCode =
   | 'prompt_too_long'
   | 'no_such_choice'
   | 'already_chosen'
+  // files attached to a prompt: over a limit or a refused type; a download that failed
+  | 'file_refused'
+  | 'file_download_failed'
   // OpenCode servers
   | 'unreachable'
   | 'timeout'

@@ -1,6 +1,7 @@
 import {
   ComponentType,
   Events,
+  type Attachment,
   type AutocompleteInteraction,
   type ButtonInteraction,
   type ChatInputCommandInteraction,
@@ -14,6 +15,7 @@ import type { Reply } from '../../src/core/reply.js';
 import type { Inbound, Pressed } from '../../src/core/switchboard.js';
 import { isRepeat } from '../../src/core/inbound-dedupe.js';
 import type { GrammarSpec } from '../../src/commands/spec.js';
+import { inboundFile, type InboundFile } from '../../src/files/index.js';
 import { ADAPTER, actorOf, placeOf } from './identity.js';
 import { commandText } from './message-text.js';
 import { parseChoiceCustomId } from './render/components.js';
@@ -85,7 +87,8 @@ export function registerInbound(client: Client, deps: InboundDeps): void {
       replyHandle: encodeReplyHandle({ kind: 'message', channelId: message.channelId, messageId: message.id }),
     };
     const actor = actorOf(message.author, message.member);
-    deps.background(() => core.execute({ text, actor, origin, identities: discordIdentity('message', message.id) }));
+    const files = [...message.attachments.values()].map(fileOf);
+    deps.background(() => core.execute({ text, actor, origin, identities: discordIdentity('message', message.id), ...(files.length ? { files } : {}) }));
   }
 
   async function onInteraction(interaction: Interaction): Promise<void> {
@@ -115,7 +118,8 @@ export function registerInbound(client: Client, deps: InboundDeps): void {
     const text = layout ? commandLine(layout, (name) => interaction.options.get(name)?.value ?? undefined) : verb;
     const origin: Origin = { adapter: ADAPTER, ...(await placeOfInteraction(interaction)), ...(replyHandle ? { replyHandle } : {}) };
     const actor = actorOf(interaction.user, interaction.member);
-    deps.background(() => core.execute({ text, actor, origin, identities: discordIdentity('interaction', interaction.id) }));
+    const files = (layout?.fields ?? []).flatMap((f) => (f.kind === 'file' ? [interaction.options.getAttachment(f.option)] : [])).flatMap((a) => (a ? [fileOf(a)] : []));
+    deps.background(() => core.execute({ text, actor, origin, identities: discordIdentity('interaction', interaction.id), ...(files.length ? { files } : {}) }));
   }
 
   async function onAutocomplete(interaction: AutocompleteInteraction): Promise<void> {
@@ -168,6 +172,11 @@ export function registerInbound(client: Client, deps: InboundDeps): void {
     const channel = interaction.channel ?? (await client.channels.fetch(channelId).catch(() => null));
     return placeOf(channel, channelId);
   }
+}
+
+/** An attachment, for the core: its CDN URL needs no token. */
+function fileOf(attachment: Attachment): InboundFile {
+  return inboundFile({ name: attachment.name, size: attachment.size, mimeType: attachment.contentType ?? '', url: attachment.url });
 }
 
 interface LooseRow {

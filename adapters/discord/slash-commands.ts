@@ -35,7 +35,8 @@ const FRESH_NAME_VERBS = new Set(['new', 'attach']);
 export interface SlashField {
   /** The option as registered on Discord. */
   option: string;
-  kind: 'positional' | 'option' | 'text';
+  /** 'file': an attachment option (verbs that take files); never part of the command line. */
+  kind: 'positional' | 'option' | 'text' | 'file';
   /** The name in the grammar (`--dir`, `<server>`). */
   grammarName: string;
   value: OptionSpec['value'];
@@ -101,6 +102,9 @@ function layoutOf(spec: GrammarSpec): SlashVerb {
   if (spec.text) {
     fields.push({ option: unique(spec.text.name), kind: 'text', grammarName: spec.text.name, value: 'string', required: spec.text.required, autocompleteNames: false });
   }
+  if (spec.files) {
+    fields.push({ option: unique('file'), kind: 'file', grammarName: 'file', value: 'string', required: false, autocompleteNames: false });
+  }
   return { verb: spec.verb, fields: fields.slice(0, MAX_OPTIONS) };
 }
 
@@ -120,6 +124,7 @@ function basicOption(spec: GrammarSpec, field: SlashField, verbs: string[], deta
   if (field.value === 'flag') return { ...base, type: ApplicationCommandOptionType.Boolean };
   if (field.value === 'int') return { ...base, type: ApplicationCommandOptionType.Integer, min_value: 0 };
   if (field.kind === 'text') return { ...base, type: ApplicationCommandOptionType.String, max_length: MAX_TEXT_OPTION };
+  if (field.kind === 'file') return { ...base, type: ApplicationCommandOptionType.Attachment };
   // `help <command>`: the verbs are a fixed list, so Discord can offer them as choices.
   if (spec.verb === 'help' && field.grammarName === 'command' && verbs.length <= 25) {
     return { ...base, type: ApplicationCommandOptionType.String, choices: verbs.map((v) => ({ name: v, value: v })) };
@@ -131,6 +136,7 @@ function fieldDescription(spec: GrammarSpec, field: SlashField, detail: 'full' |
   if (detail === 'bare') return field.grammarName;
   if (field.kind === 'option') return spec.options.find((o) => o.name === field.grammarName)!.description;
   if (field.kind === 'text') return `the ${field.grammarName}, sent exactly as typed`;
+  if (field.kind === 'file') return 'a file for the agent (an image, a log…); more files: attach them to a !sb message';
   if (field.autocompleteNames) return 'the name (e.g. kumo)';
   return `the ${field.grammarName.replace(/-/g, ' ')}`;
 }
@@ -168,7 +174,7 @@ export function commandLine(layout: SlashVerb, valueOf: (option: string) => Opti
   const words = [layout.verb];
   for (const field of layout.fields) {
     const value = valueOf(field.option);
-    if (value === undefined || field.kind === 'text') continue;
+    if (value === undefined || field.kind === 'text' || field.kind === 'file') continue;
     if (field.kind === 'positional') words.push(quoteArg(String(value)));
     else if (field.value === 'flag') {
       if (value === true) words.push(`--${field.grammarName}`);

@@ -1,4 +1,5 @@
-import type { App, BlockAction, ButtonAction } from '@slack/bolt';
+import type { App, BlockAction, ButtonAction, types as slackTypes } from '@slack/bolt';
+import { inboundFile, type InboundFile } from '../../src/files/index.js';
 import type { Logger } from '../../src/core/logger.js';
 import type { Actor, Origin } from '../../src/core/origin.js';
 import type { Reply } from '../../src/core/reply.js';
@@ -90,11 +91,24 @@ export function registerInbound(app: App, deps: InboundDeps): void {
     // Slack's retries (X-Slack-Retry-Num, or retry_attempt in Socket Mode) keep the event_id; the core drops them.
     if (boltContext.retryNum) logger.info('slack: a retried event arrived', { eventId: body.event_id, retryNum: boltContext.retryNum, reason: boltContext.retryReason });
     const identities = slackIdentities(boltContext, ['event', body.event_id]);
-    deps.background(() => core.execute({ text, actor: { id: `slack:${event.user}` }, origin, identities }));
+    const files = filesOf(event.files, boltContext.botToken);
+    deps.background(() => core.execute({ text, actor: { id: `slack:${event.user}` }, origin, identities, ...(files.length ? { files } : {}) }));
   });
 
   app.error(async (error) => {
     logger.error('slack: Bolt reported an error', { error: error.message, code: (error as { code?: string }).code });
+  });
+}
+
+/**
+ * Files shared with a mention, for the core: name, size, type, and `url_private_download` fetched with the bot
+ * token (the app needs the files:read scope). A file Slack hides (tombstoned, external) has no download URL.
+ */
+export function filesOf(files: slackTypes.AppMentionEvent['files'], botToken: string | undefined): InboundFile[] {
+  return (files ?? []).flatMap((file) => {
+    const url = file.url_private_download || file.url_private;
+    if (!url) return [];
+    return [inboundFile({ name: file.name || file.title || file.id, size: file.size ?? 0, mimeType: file.mimetype ?? '', url }, botToken ? `Bearer ${botToken}` : undefined)];
   });
 }
 

@@ -20,6 +20,7 @@ import type { FollowUps } from './follow-ups.js';
 import type { ScheduleStore } from '../schedules/index.js';
 import type { BudgetGuard } from '../budgets/index.js';
 import type { Worktrees } from '../worktrees/index.js';
+import type { FetchFile, InboundFile } from '../files/index.js';
 
 /** Everything a handler may use. Built once by the core; handlers never reach for globals. */
 export interface Services {
@@ -54,6 +55,8 @@ export interface Services {
   budgets?: BudgetGuard;
   /** Posts a message outside a command's own reply (progress of a long command); through the outbox. */
   notify(origin: Origin, message: Reply, threadKey?: string): void;
+  /** Downloads attached files (default: the global fetch); tests inject their own. */
+  fetchFile?: FetchFile;
   /** The fleet page, when WEB_PORT is set: a private one-time link for an actor. */
   web?: { link(actor: Actor): string };
 }
@@ -70,6 +73,8 @@ export interface CommandContext<S = Services> {
   args: Record<string, string>;
   options: Record<string, string | number | boolean>;
   text?: string;
+  /** Files attached to the command (only verbs whose spec says `files: true` get any). Not yet downloaded. */
+  files?: readonly InboundFile[];
   services: S;
   /** Filled in by handlers for the audit row the core writes afterwards. */
   audit: { target?: string; promptId?: number; detail?: string };

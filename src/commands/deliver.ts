@@ -3,6 +3,7 @@ import { firstLine } from '../core/format.js';
 import type { NameRecord } from '../sessions/registry.js';
 import type { Services } from './context.js';
 import { onSession, opencodeName } from './targets.js';
+import { dataUrl, type AttachedFile } from '../files/index.js';
 
 /** One prompt on its way to a name, whoever sends it: `send` at once, or the queue when the name is free. */
 export interface OutgoingPrompt {
@@ -40,7 +41,12 @@ export function startRun(services: RunServices, record: NameRecord, prompt: Outg
 }
 
 /** Hands the prompt to the OpenCode server (which answers at once; the monitor follows the run). */
-export async function postPrompt(services: Services, record: NameRecord, prompt: Pick<OutgoingPrompt, 'text' | 'agent'>): Promise<void> {
+export async function postPrompt(
+  services: Services,
+  record: NameRecord,
+  prompt: Pick<OutgoingPrompt, 'text' | 'agent'>,
+  files: readonly AttachedFile[] = [],
+): Promise<void> {
   const target = opencodeName({ services }, record, 'send');
   const agent = prompt.agent ?? record.agent;
   // The stream relays before the prompt goes, so even a run's first events arrive (not only by polling later).
@@ -50,6 +56,7 @@ export async function postPrompt(services: Services, record: NameRecord, prompt:
       text: prompt.text,
       ...(agent ? { agent } : {}),
       ...(record.model ? { model: record.model } : {}),
+      ...(files.length ? { files: files.map((f) => ({ mime: f.mimeType, url: dataUrl(f), filename: f.name })) } : {}),
     }),
   );
 }

@@ -28,6 +28,8 @@ export interface GrammarSpec {
   examples?: readonly string[];
   /** Longer help shown by `help <verb>`. */
   details?: string;
+  /** Files attached to the command (Slack, Discord) go with the prompt; other verbs refuse them. */
+  files?: boolean;
 }
 
 export interface ParsedCommand {

@@ -3,6 +3,7 @@ import { parseInterval } from '../monitor/interval.js';
 import { NAME_PATTERN } from '../sessions/names.js';
 import { executorDefaultsSchema, executorSchema, modelsSchema } from '../executors/index.js';
 import { budgetSchema } from '../budgets/schema.js';
+import { filesSchema } from '../files/limits.js';
 
 const duration = z.string().refine(
   (value) => {
@@ -74,6 +75,8 @@ export const fileConfigSchema = z.strictObject({
       commandsPerMinute: z.number().int().min(1).default(30),
     })
     .default({ promptMaxChars: 100_000, commandsPerMinute: 30 }),
+  /** Files attached to a prompt (Slack, Discord): how many, how large, which types. */
+  files: filesSchema,
   // The executor sections are described by the executor layer itself.
   executors: z.array(executorSchema).default([]),
   defaults: executorDefaultsSchema.default(executorDefaultsSchema.parse({})),

@@ -1,4 +1,5 @@
 import { text, verbatim, type Block } from './reply.js';
+import { formatSize } from '../files/limits.js';
 
 /**
  * The Unicode bidirectional controls. Embeddings, overrides and isolates can make text display in an order
@@ -44,7 +45,22 @@ export function bidiNotice(prompt: string): string | null {
  * The echo of a prompt: its exact bytes, and, when it holds bidirectional controls, a line saying so, so the
  * echo cannot read differently from what was sent on any platform.
  */
-export function promptEcho(prompt: string): Block[] {
+export function promptEcho(prompt: string, files: readonly EchoedFile[] = []): Block[] {
   const notice = bidiNotice(prompt);
-  return notice === null ? [verbatim(prompt)] : [verbatim(prompt), text(notice)];
+  const blocks = notice === null ? [verbatim(prompt)] : [verbatim(prompt), text(notice)];
+  if (files.length > 0) blocks.push(text(filesLine(files)));
+  return blocks;
+}
+
+/** A file that went with a prompt, as the echo lists it. */
+export interface EchoedFile {
+  name: string;
+  size: number;
+  mimeType: string;
+}
+
+/** `📎 2 files: a.png (12 KB, image/png) · notes.txt (300 B, text/plain)`; names in code spans, so markup in one shows as typed. */
+export function filesLine(files: readonly EchoedFile[]): string {
+  const list = files.map((f) => `\`${f.name.replace(/`/g, "'")}\` (${formatSize(f.size)}, ${f.mimeType})`).join(' · ');
+  return `📎 ${files.length} file${files.length === 1 ? '' : 's'}: ${list}`;
 }

@@ -11,6 +11,7 @@ import { reply, type Reply } from './reply.js';
 import { createRateLimiter } from './rate-limit.js';
 import type { Outbox } from '../notify/outbox.js';
 import { DUPLICATE, type InboundClaim, type InboundLedger } from './inbound-dedupe.js';
+import type { InboundFile } from '../files/index.js';
 
 export interface Inbound {
   text: string;
@@ -26,6 +27,11 @@ export interface Inbound {
    * and a refusal or failure is left to the schedule to report in its channel (its owner may be away).
    */
   scheduleId?: number;
+  /**
+   * Files attached to the command (Slack files on a mention, Discord attachments): name, declared size and type,
+   * and where to fetch them. The verb checks and downloads them (src/files); verbs that take none refuse them.
+   */
+  files?: readonly InboundFile[];
 }
 
 export interface Pressed {
@@ -81,7 +87,14 @@ export function createSwitchboard(parts: SwitchboardParts) {
   const limiter = createRateLimiter(services.config.limits.commandsPerMinute, () => services.clock.now());
 
   /** `authorise` adds a check of the caller's after the role check, refused and audited like it. */
-  async function run(line: string, actor: Actor, origin: Origin, authorise?: (scope: Scope) => void, scheduleId?: number): Promise<Outcome> {
+  async function run(
+    line: string,
+    actor: Actor,
+    origin: Origin,
+    authorise?: (scope: Scope) => void,
+    scheduleId?: number,
+    files?: readonly InboundFile[],
+  ): Promise<Outcome> {
     const audit: CommandContext['audit'] = {};
     const scheduled = scheduleId !== undefined ? { scheduleId } : {};
     let verb = '?';
@@ -103,6 +116,11 @@ export function createSwitchboard(parts: SwitchboardParts) {
       if (scope.name !== undefined) audit.target = scope.name;
       services.access.require(actor, definition.level, `use \`${parsed.verb}\``, scope);
       authorise?.(scope);
+      if (files?.length && !definition.files) {
+        throw new SwitchboardError('usage', `\`${parsed.verb}\` takes no files; the attached ${files.length === 1 ? 'file was' : 'files were'} not used`, {
+          hint: 'files go with a prompt: send <name> <prompt…> or start <executor> <prompt…>',
+        });
+      }
       const ctx: CommandContext = {
         actor,
         origin,
@@ -110,6 +128,7 @@ export function createSwitchboard(parts: SwitchboardParts) {
         args: parsed.args,
         options: parsed.options,
         ...(parsed.text !== undefined ? { text: parsed.text } : {}),
+        ...(files?.length ? { files } : {}),
         services,
         audit,
       };
@@ -194,7 +213,7 @@ export function createSwitchboard(parts: SwitchboardParts) {
       const typedChoice = inbound.scheduleId === undefined ? services.choices.matchTyped(actor, origin, inbound.text) : undefined;
       const holder = typedChoice ? services.choices.hold(typedChoice.choiceId, by) : undefined;
       try {
-        const result = holder !== undefined ? alreadyChosen(holder) : await run(typedChoice?.command ?? inbound.text, actor, origin, undefined, inbound.scheduleId);
+        const result = holder !== undefined ? alreadyChosen(holder) : await run(typedChoice?.command ?? inbound.text, actor, origin, undefined, inbound.scheduleId, inbound.files);
         // A refused or failed pick leaves the choice on offer, as a button does: an error changes no state.
         const made = typedChoice && holder === undefined && result.reply.tone !== 'error';
         const postIt = options.post !== false && !(inbound.scheduleId !== undefined && result.reply.tone === 'error');

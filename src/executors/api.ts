@@ -3,7 +3,7 @@ import type { Logger } from '../core/logger.js';
 import type { Db } from '../sessions/database.js';
 import type { Todo, Usage } from './claude-events.js';
 import type { ExecutorConfig, ExecutorDefaults, ModelAliases } from './config.js';
-import type { TaskKind } from './protocol/task-files.js';
+import type { TaskAttachment, TaskKind } from './protocol/task-files.js';
 import type { AttemptRow, CompletionRecord, TaskRecord, TaskStatus } from './task-store.js';
 import type { SshTarget } from './host/host-key.js';
 import type { Host } from './host/host.js';
@@ -63,6 +63,8 @@ export interface StartSpec {
   resumeSessionId?: string;
   /** Extra variables for this task only, over the executor's `env`; they travel in the same 0600 env file. */
   env?: Readonly<Record<string, string>>;
+  /** Claude tasks: files for the first run, written 0600 into `files/` of the task directory and named in the prompt. */
+  files?: readonly TaskAttachment[];
   actor: string;
   channel: string;
 }
@@ -113,7 +115,7 @@ export interface Fleet {
   check(executor: string): Promise<ExecutorStatus>;
   start(spec: StartSpec): Promise<TaskRecord>;
   /** A follow-up to a finished claude task: a new run in the same conversation (--resume). */
-  send(name: string, text: string): Promise<TaskRecord>;
+  send(name: string, text: string, files?: readonly TaskAttachment[]): Promise<TaskRecord>;
   /** Stops the whole process tree (TERM, grace, KILL) and the tmux session or container. */
   kill(name: string): Promise<TaskRecord>;
   /** The last `lines` lines of the human log, ANSI-stripped (claude: the rendered transcript). */

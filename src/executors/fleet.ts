@@ -10,7 +10,7 @@ import { executorNamed, homeDirOf } from './host/index.js';
 import { claudePathFor, policyFrom, prepareWhere, refOf, type EventsCursor, type FleetContext } from './fleet-context.js';
 import { tailHumanLog } from './human-log.js';
 import { lastLines } from './protocol/ansi.js';
-import { claudeArgv, runFiles, staticTaskFiles } from './protocol/task-files.js';
+import { attachmentFiles, claudeArgv, promptWithAttachments, runFiles, staticTaskFiles, type TaskAttachment } from './protocol/task-files.js';
 import { createRuns } from './runs.js';
 import { scrubbingTaskStore } from './scrubbed-store.js';
 import { ACTIVE_STATUSES, createTaskStore, isFinal, toTaskRecord, type TaskRecord, type TaskRow } from './task-store.js';
@@ -183,6 +183,7 @@ export function createFleet(deps: FleetDeps): Fleet {
         await runs.prepareTask(h, store.get(id)!, spec.text, {
           resume: spec.resumeSessionId !== undefined,
           ...(spec.env ? { env: spec.env } : {}),
+          ...(spec.files?.length ? { files: spec.files } : {}),
         });
       } catch (error) {
         await runs.discard(h, store.get(id)!);
@@ -204,7 +205,7 @@ export function createFleet(deps: FleetDeps): Fleet {
     throw new SwitchboardError('executor_unreachable', `no reachable executor with the label '${spec.label}': ${failures.join('; ')}`);
   }
 
-  async function send(name: string, text: string): Promise<TaskRecord> {
+  async function send(name: string, text: string, files: readonly TaskAttachment[] = []): Promise<TaskRecord> {
     const task = taskNamed(name);
     if (task.kind !== 'claude') throw new SwitchboardError('usage', `${name} is a shell task; send works on claude tasks`, { hint: `run a new command instead.` });
     if (!isFinal(task.status)) {
@@ -231,7 +232,10 @@ export function createFleet(deps: FleetDeps): Fleet {
     }
     const fresh = store.get(task.id)!;
     const argv = claudeArgv({ claudePath: fresh.claudePath ?? claudePathFor(h, defaults), sessionId: fresh.sessionId!, resume: true, model: fresh.model ?? undefined, maxTurns: fresh.maxTurns ?? undefined, maxBudgetUsd: ctx.maxBudgetUsd(fresh) });
-    await h.runtime.writeFiles(fresh.remoteDir!, runFiles({ kind: 'claude', text, argv }));
+    await h.runtime.writeFiles(fresh.remoteDir!, [
+      ...attachmentFiles(files),
+      ...runFiles({ kind: 'claude', text: promptWithAttachments(text, fresh.remoteDir!, files), argv }),
+    ]);
     const queued = store.update(task.id, { status: 'queued', queueSeq: store.nextQueueSeq(), resumeReason: 'followup', reason: null }, task.status);
     if (!queued) throw new SwitchboardError('task_busy', `${name} changed state meanwhile; try again`);
     const failure = await h.exclusive(() => runs.launchQueued(h, [], task.id));

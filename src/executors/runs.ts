@@ -5,7 +5,7 @@ import type { AttemptSummary } from './claude-events.js';
 import { completionRecord, sessionCost } from './completion.js';
 import type { ExecutorHandle } from './executor.js';
 import { claudePathFor, prepareWhere, refOf, type FleetContext } from './fleet-context.js';
-import { claudeArgv, resumeFiles, runFiles, staticTaskFiles } from './protocol/task-files.js';
+import { attachmentFiles, claudeArgv, promptWithAttachments, resumeFiles, runFiles, staticTaskFiles, type TaskAttachment } from './protocol/task-files.js';
 import { ACTIVE_STATUSES, toTaskRecord, type AttemptReason, type TaskRow } from './task-store.js';
 
 /**
@@ -32,6 +32,8 @@ export interface PrepareOptions {
   resume?: boolean;
   /** Over the executor's env, for this task only. */
   env?: Readonly<Record<string, string>>;
+  /** Files for the first run (claude): into `files/` of the task directory, named after the prompt. */
+  files?: readonly TaskAttachment[];
 }
 
 /** What a resumed claude reads first; the wrapper appends the run's prompt after it. */
@@ -71,7 +73,12 @@ export function createRuns(ctx: FleetContext): Runs {
         ? claudeArgv({ claudePath: prepared.claudePath ?? claudePathFor(h, defaults), sessionId: task.sessionId!, resume: options.resume === true, model: task.model ?? undefined, maxTurns: task.maxTurns ?? undefined, maxBudgetUsd: ctx.maxBudgetUsd(task) })
         : undefined;
     try {
-      await h.runtime.writeFiles(prepared.dir, [...files, ...runFiles({ kind: task.kind, text, ...(argv ? { argv } : {}) })]);
+      const attached = options.files ?? [];
+      await h.runtime.writeFiles(prepared.dir, [
+        ...files,
+        ...attachmentFiles(attached),
+        ...runFiles({ kind: task.kind, text: promptWithAttachments(text, prepared.dir, attached), ...(argv ? { argv } : {}) }),
+      ]);
     } catch (error) {
       await h.runtime.removeDir({ ...refOf(task), dir: prepared.dir }).catch(() => undefined);
       throw error;

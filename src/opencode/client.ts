@@ -34,6 +34,8 @@ export interface PromptInput {
   agent?: string;
   /** `provider/model`; the server remembers the last model per session, so Switchboard always sends its own. */
   model?: string;
+  /** Files that go with the prompt, as the API's `file` parts (after the text): a `data:` URL each. */
+  files?: readonly { mime: string; url: string; filename: string }[];
 }
 
 interface CallOptions {
@@ -138,7 +140,8 @@ export function createOpencodeClient(server: ServerRef, options: OpencodeClientO
   };
   const sessionPath = (id: string, rest = '') => `session/${encodeURIComponent(id)}${rest}`;
   const promptBody = (input: PromptInput) => {
-    const body: Record<string, unknown> = { parts: [{ type: 'text', text: input.text }] };
+    const files = (input.files ?? []).map((f) => ({ type: 'file', mime: f.mime, url: f.url, filename: f.filename }));
+    const body: Record<string, unknown> = { parts: [{ type: 'text', text: input.text }, ...files] };
     if (input.agent) body.agent = input.agent;
     if (input.model) {
       const [providerID, ...rest] = input.model.split('/');

@@ -15,6 +15,8 @@ export interface OpencodeServerOptions {
   /** Reuse the state of an earlier server (restart tests). */
   root?: string;
   port?: number;
+  /** The fake model takes images (`modalities.input` text and image): without it OpenCode tells the model it cannot read one. */
+  imageInput?: boolean;
 }
 
 export interface OpencodeServer {
@@ -79,7 +81,14 @@ export async function startOpencodeServer(options: OpencodeServerOptions): Promi
           name: 'Fake',
           options: { baseURL: options.llmBaseUrl, apiKey: 'x' },
           // Prices (USD per million tokens) and a context limit, so runs report a cost and a context share.
-          models: { 'fake-model': { name: 'Fake Model', cost: { input: 3_000, output: 15_000 }, limit: { context: 1_000, output: 500 } } },
+          models: {
+            'fake-model': {
+              name: 'Fake Model',
+              cost: { input: 3_000, output: 15_000 },
+              limit: { context: 1_000, output: 500 },
+              ...(options.imageInput ? { attachment: true, modalities: { input: ['text', 'image'], output: ['text'] } } : {}),
+            },
+          },
         },
       },
       model: 'fake/fake-model',

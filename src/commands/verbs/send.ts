@@ -7,6 +7,12 @@ import { postPrompt, recordPrompt, startRun, type OutgoingPrompt } from '../deli
 import type { NameRecord } from '../../sessions/registry.js';
 import { onSession, opencodeName, requireName, scopeOf } from '../targets.js';
 import { requireAgent } from '../servers.js';
+import { checkFiles, downloadFiles, type AttachedFile } from '../../files/index.js';
+
+/** The files that went, for the reply's data (tests, the CLI): names, sizes and types, no bytes. */
+export function filesData(files: readonly AttachedFile[]): { files?: { name: string; size: number; mimeType: string }[] } {
+  return files.length ? { files: files.map(({ name, size, mimeType }) => ({ name, size, mimeType })) } : {};
+}
 
 /** Checks a prompt before anything is sent: not empty, not over the configured length. */
 export function checkPrompt(prompt: string | undefined, maxChars: number): string {
@@ -32,17 +38,24 @@ export const send: CommandDefinition = {
     { name: 'now', value: 'flag', description: 'interrupt the current run and send this prompt at once, instead of queueing it' },
   ],
   text: { name: 'prompt', required: false },
+  files: true,
   level: 'work',
   examples: ['send kumo fix the flaky auth test', 'send kumo --agent plan -- --verbose is broken, plan a fix', 'send --now kumo stop, the tests are in test/unit'],
   details:
     'Everything after the name (or after `--`) is sent byte for byte. The prompt is echoed back exactly. ' +
     'While the name is busy the prompt is queued and runs after the current run, each with its own final output; ' +
-    '`--now` stops the current run first (a Claude task resumes its conversation with the new prompt).',
+    '`--now` stops the current run first (a Claude task resumes its conversation with the new prompt). ' +
+    'Files attached to the command (Slack: on the @-mention; Discord: on the `!sb` message or the `file` option) go with the prompt: ' +
+    'to an OpenCode session as file parts, to a Claude task into its task directory, named in the prompt. ' +
+    'Files cannot wait in the queue: while the name is busy a send with files is refused; send it again once the run has ended.',
   async handle(ctx) {
     const record = requireName(ctx);
     const prompt = checkPrompt(ctx.text, ctx.services.config.limits.promptMaxChars);
     ctx.services.access.require(ctx.actor, 'work', `send prompts to ${record.name}`, scopeOf(record));
     const agentOption = ctx.options.agent as string | undefined;
+    const files = ctx.files ?? [];
+    // Declared sizes and types are checked before anything else happens; the bytes are fetched just before sending.
+    if (files.length) checkFiles(files, ctx.services.config.files);
     if (record.target.kind === 'task') checkTaskFollowUp(ctx, record);
     else if (agentOption !== undefined) {
       const target = opencodeName(ctx, record, 'send');
@@ -55,17 +68,29 @@ export const send: CommandDefinition = {
     // A turn we did not start (the OpenCode TUI, another tool) would swallow this prompt just the same.
     const foreign = !followUps.mustWait(record) && (await followUps.foreignRun(record));
     // Asked again after that await: a send that started meanwhile makes this one wait.
-    const echo =
-      foreign || followUps.mustWait(record)
-        ? await queueFollowUp(ctx, record, outgoing, prompt, foreign)
-        : await followUps.exclusive(record.name, () =>
-            record.target.kind === 'task' ? sendToTask(ctx, record, prompt) : sendToSession(ctx, record, outgoing, prompt),
-          );
+    const queueing = foreign || followUps.mustWait(record);
+    if (queueing && files.length) throw filesCannotQueue(record.name);
+    const echo = queueing
+      ? await queueFollowUp(ctx, record, outgoing, prompt, foreign)
+      : await followUps.exclusive(record.name, async () => {
+          const attached = files.length ? await downloadFiles(files, ctx.services.config.files, ctx.services.fetchFile) : [];
+          return record.target.kind === 'task' ? sendToTask(ctx, record, prompt, attached) : sendToSession(ctx, record, outgoing, prompt, attached);
+        });
     // Only an accepted prompt opens the name's thread; a refusal stays where it was typed.
     ctx.route = { threadKey: record.name, opensThread: true };
     return echo;
   },
 };
+
+/**
+ * A queued prompt is stored in SQLite to survive restarts; files (up to maxFiles × maxBytes) are not kept
+ * there, so a send with files goes at once or not at all.
+ */
+function filesCannotQueue(name: string): SwitchboardError {
+  return new SwitchboardError('file_refused', `${name} is busy and files cannot wait in the queue; nothing was sent`, {
+    hint: `send it again with the files once ${name} has finished (status ${name}), or without them to queue it`,
+  });
+}
 
 /** A follow-up for a busy name waits its turn; with `--now` it goes first and the current run is stopped. */
 async function queueFollowUp(ctx: CommandContext, record: NameRecord, outgoing: OutgoingPrompt, prompt: string, foreign = false) {
@@ -122,17 +147,17 @@ async function stopRun(ctx: CommandContext, record: NameRecord): Promise<void> {
   await onSession(target, () => target.client.abort(target.target.sessionId));
 }
 
-async function sendToSession(ctx: CommandContext, record: NameRecord, outgoing: OutgoingPrompt, prompt: string) {
+async function sendToSession(ctx: CommandContext, record: NameRecord, outgoing: OutgoingPrompt, prompt: string, files: readonly AttachedFile[]) {
   const sentAt = ctx.services.clock.now();
-  await postPrompt(ctx.services, record, outgoing);
+  await postPrompt(ctx.services, record, outgoing, files);
   const promptId = recordPrompt(ctx.services, record, outgoing);
   startRun(ctx.services, record, outgoing, promptId, sentAt);
   ctx.audit.promptId = promptId;
   const agent = outgoing.agent ?? record.agent;
   const sessionId = record.target.kind === 'opencode' ? record.target.sessionId : undefined;
   return reply(
-    [text(`📨 **${record.name}** ← ${ctx.actor.name ?? ctx.actor.id}${agent ? ` (agent ${agent})` : ''}`), ...promptEcho(prompt)],
-    { data: { name: record.name, promptId, sessionId, agent } },
+    [text(`📨 **${record.name}** ← ${ctx.actor.name ?? ctx.actor.id}${agent ? ` (agent ${agent})` : ''}`), ...promptEcho(prompt, files)],
+    { data: { name: record.name, promptId, sessionId, agent, ...filesData(files) } },
   );
 }
 
@@ -144,13 +169,13 @@ function checkTaskFollowUp(ctx: CommandContext, record: NameRecord): void {
 }
 
 /** A follow-up to a Claude Code task: a new run that resumes the same conversation. */
-async function sendToTask(ctx: CommandContext, record: NameRecord, prompt: string) {
-  const task = await ctx.services.fleet.send(record.name, prompt);
+async function sendToTask(ctx: CommandContext, record: NameRecord, prompt: string, files: readonly AttachedFile[]) {
+  const task = await ctx.services.fleet.send(record.name, prompt, files);
   const outgoing = { actor: ctx.actor.id, text: prompt, origin: ctx.origin };
   const promptId = recordPrompt(ctx.services, record, outgoing);
   startRun(ctx.services, record, outgoing, promptId, ctx.services.clock.now());
   ctx.audit.promptId = promptId;
-  return reply([text(`📨 **${record.name}** ← ${ctx.actor.name ?? ctx.actor.id} (resuming the conversation on ${task.executor})`), ...promptEcho(prompt)], {
-    data: { name: record.name, promptId, taskId: task.id, status: task.status },
+  return reply([text(`📨 **${record.name}** ← ${ctx.actor.name ?? ctx.actor.id} (resuming the conversation on ${task.executor})`), ...promptEcho(prompt, files)], {
+    data: { name: record.name, promptId, taskId: task.id, status: task.status, ...filesData(files) },
   });
 }

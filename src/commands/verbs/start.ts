@@ -4,7 +4,8 @@ import { channelOf } from '../../core/origin.js';
 import { SwitchboardError } from '../../errors.js';
 import type { CommandContext, CommandDefinition } from '../context.js';
 import { newTaskName, registerTask } from '../task-names.js';
-import { checkPrompt } from './send.js';
+import { checkPrompt, filesData } from './send.js';
+import { checkFiles, downloadFiles } from '../../files/index.js';
 
 /** Starts a task and registers its name; shared by `start` (Claude Code) and `run` (shell). */
 async function startTask(ctx: CommandContext, kind: 'claude' | 'shell'): Promise<ReturnType<typeof reply>> {
@@ -14,6 +15,9 @@ async function startTask(ctx: CommandContext, kind: 'claude' | 'shell'): Promise
   const label = ctx.options.label as string | undefined;
   if (executor !== undefined) access.require(ctx.actor, 'work', `start tasks on ${executor}`, { executor });
   else access.require(ctx.actor, 'work', 'start tasks');
+  // Attached files: refused by declared size and type first, then fetched within the limits; nothing starts otherwise.
+  if (ctx.files?.length) checkFiles(ctx.files, config.files);
+  const attached = ctx.files?.length ? await downloadFiles(ctx.files, config.files, ctx.services.fetchFile) : [];
   const wantsWorktree = ctx.options.worktree;
   if (wantsWorktree !== undefined && executor === undefined) {
     throw new SwitchboardError('usage', '--worktree needs an executor named, not --label: the worktree is made on that executor before the task starts', {
@@ -44,6 +48,7 @@ async function startTask(ctx: CommandContext, kind: 'claude' | 'shell'): Promise
       ...(label !== undefined ? { label } : {}),
       kind,
       text: body,
+      ...(attached.length ? { files: attached } : {}),
       ...(where !== undefined ? { workspace: where } : {}),
       ...(ctx.options.model !== undefined ? { model: String(ctx.options.model) } : {}),
       ...(ctx.options['max-turns'] !== undefined ? { maxTurns: Number(ctx.options['max-turns']) } : {}),
@@ -62,9 +67,9 @@ async function startTask(ctx: CommandContext, kind: 'claude' | 'shell'): Promise
   return reply(
     [
       text(`${icon} task **${name}** ${state}${task.workspace ? ` in ${task.workspace}` : ''}${worktree ? ` · 🌿 branch \`${worktree.branch}\`${worktree.createdBranch ? ' (new)' : ''}` : ''} ← ${ctx.actor.name ?? ctx.actor.id}`),
-      ...promptEcho(body),
+      ...promptEcho(body, attached),
     ],
-    { data: { name, taskId: task.id, executor: task.executor, status: task.status, promptId, ...(worktree ? { branch: worktree.branch, worktree: worktree.path } : {}) } },
+    { data: { name, taskId: task.id, executor: task.executor, status: task.status, promptId, ...filesData(attached), ...(worktree ? { branch: worktree.branch, worktree: worktree.path } : {}) } },
   );
 }
 
@@ -101,9 +106,10 @@ export const start: CommandDefinition = {
     { name: 'label', value: 'string', placeholder: 'L', description: 'instead of an executor: the reachable one with this label and the fewest tasks' },
   ],
   text: { name: 'prompt', required: true },
+  files: true,
   level: 'work',
   examples: ['start crib --name auth --workspace ~/app Refactor the auth module', 'start --label rust Fix the build', 'start crib --workspace ~/app --worktree=fix/login Fix the login redirect'],
-  details: 'The prompt travels as a file (mode 0600) and reaches Claude on stdin, byte for byte. Progress and the result come back here. ' + WORKTREE_DETAILS,
+  details: 'The prompt travels as a file (mode 0600) and reaches Claude on stdin, byte for byte. Progress and the result come back here. Files attached to the command (Slack: on the @-mention; Discord: on the `!sb` message or the `file` option) are written into the task directory (mode 0600) and named on a line after the prompt. ' + WORKTREE_DETAILS,
   handle: (ctx) => startTask(ctx, 'claude'),
 };
 

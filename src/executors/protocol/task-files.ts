@@ -1,6 +1,7 @@
 import { SwitchboardError } from '../../errors.js';
 import { LOG_FILTER_SCRIPT, WRAPPER_SCRIPT } from './wrapper.js';
 import { shellQuote } from './quote.js';
+import { formatSize } from '../../files/limits.js';
 
 /**
  * The task directory (made by mktemp -d, mode 0700) and what goes in it. Pure: builds names, bytes and modes;
@@ -85,6 +86,48 @@ export function runFiles(input: { kind: TaskKind; text: string; argv?: readonly 
     files.push({ name: FILE.argv, data: nulSeparated(input.argv), mode: 0o600 });
   }
   return files;
+}
+
+/** Files attached to a run's prompt: in `files/` of the task directory, each 0600. */
+export const ATTACHED_DIR = 'files';
+
+/** A file that goes with a claude prompt (already downloaded and named safely by the core). */
+export interface TaskAttachment {
+  name: string;
+  size: number;
+  mimeType: string;
+  data: Uint8Array;
+}
+
+/** A safe basename: no path separator, NUL or control character, no leading dot or dash. */
+const SAFE_BASENAME = /^[^./\\\-\u0000-\u001f\u007f][^/\\\u0000-\u001f\u007f]*$/;
+
+/** The attachments as task files under `files/` (mode 0600). A name that is not a safe basename is refused. */
+export function attachmentFiles(files: readonly TaskAttachment[]): TaskFile[] {
+  return files.map((file) => {
+    if (!SAFE_BASENAME.test(file.name) || file.name.length > 255) {
+      throw new SwitchboardError('file_refused', `${JSON.stringify(file.name.slice(0, 60))} is not a safe file name`);
+    }
+    return { name: `${ATTACHED_DIR}/${file.name}`, data: file.data, mode: 0o600 };
+  });
+}
+
+/**
+ * The prompt claude reads: the prompt exactly as sent, then a line naming the attached files and where they
+ * are (`Attached files (in /tmp/sb.x/files): a.png (12 KB, image/png)`). Without files, the prompt alone.
+ */
+export function promptWithAttachments(text: string, dir: string, files: readonly TaskAttachment[]): string {
+  if (files.length === 0) return text;
+  const list = files.map((f) => `${f.name} (${formatSize(f.size)}, ${f.mimeType})`).join(', ');
+  return `${text}\n\nAttached files (in ${dir}/${ATTACHED_DIR}): ${list}`;
+}
+
+/** Makes the directories (ours: `<task dir>/files`) that files with a `/` in their name go into. Paths as $@. */
+export const MAKE_DIRS_SCRIPT = 'mkdir -p -m 700 -- "$@"';
+
+/** The parent directories under `dir` that these files need, each once. */
+export function subdirectoriesOf(dir: string, files: readonly TaskFile[]): string[] {
+  return [...new Set(files.filter((f) => f.name.includes('/')).map((f) => `${dir}/${f.name.slice(0, f.name.lastIndexOf('/'))}`))];
 }
 
 /**

@@ -6,7 +6,7 @@ import { describeRunFailure, parseInspectLine } from './container-state.js';
 import { FILE, type TaskFile } from '../protocol/task-files.js';
 import type { ReadRange, ReadResult, Transport } from '../transport/transport.js';
 import type { HostCheck, PreparedTask, StopReport, TaskRef, TaskRuntime } from './runtime.js';
-import { parseFields } from './tmux-runtime.js';
+import { makeSubdirectories, parseFields } from './tmux-runtime.js';
 
 export interface ContainerRuntimeOptions {
   where: string;
@@ -183,6 +183,7 @@ export function createContainerRuntime(options: ContainerRuntimeOptions): TaskRu
     },
 
     async writeFiles(dir: string, files: readonly TaskFile[]) {
+      await makeSubdirectories(transport, dir, files, where);
       await Promise.all(files.map((file) => transport.writeFile(`${dir}/${file.name}`, file.data, file.mode)));
     },
 

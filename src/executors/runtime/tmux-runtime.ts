@@ -10,7 +10,7 @@ import {
   SIGNAL_SCRIPT,
 } from '../protocol/host-scripts.js';
 import { parseProbeOutput, type TaskProbe } from '../protocol/probe.js';
-import type { TaskFile } from '../protocol/task-files.js';
+import { MAKE_DIRS_SCRIPT, subdirectoriesOf, type TaskFile } from '../protocol/task-files.js';
 import type { ReadRange, ReadResult, Transport } from '../transport/transport.js';
 import type { HostCheck, PreparedTask, StopReport, TaskRef, TaskRuntime } from './runtime.js';
 
@@ -83,6 +83,7 @@ export function createTmuxRuntime(options: TmuxRuntimeOptions): TaskRuntime {
     },
 
     async writeFiles(dir: string, files: readonly TaskFile[]) {
+      await makeSubdirectories(transport, dir, files, where);
       // SFTP requests pipeline over one channel, so writing them together costs about one round trip.
       await Promise.all(files.map((file) => transport.writeFile(`${dir}/${file.name}`, file.data, file.mode)));
     },
@@ -166,4 +167,15 @@ export function parseFields(stdout: string): Map<string, string> {
 
 function firstLine(text: string): string {
   return text.trim().split('\n')[0] ?? '';
+}
+
+/**
+ * Before files with a `/` in their name (attachments under `files/`) are written: their directories, 0700.
+ * Only our own directory names reach the script, as arguments; the file names never do.
+ */
+export async function makeSubdirectories(transport: Transport, dir: string, files: readonly TaskFile[], where: string): Promise<void> {
+  const dirs = subdirectoriesOf(dir, files);
+  if (dirs.length === 0) return;
+  const result = await transport.exec(MAKE_DIRS_SCRIPT, { args: dirs });
+  if (result.code !== 0) throw new SwitchboardError('task_failed', `${where}: could not make ${dirs.join(', ')}: ${result.stderr.trim()}`);
 }

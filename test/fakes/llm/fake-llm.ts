@@ -41,8 +41,15 @@ export interface ChatRequest {
   messages: Array<{ role: string; content: unknown; tool_calls?: unknown }>;
   tools?: unknown[];
   lastUserText: string;
+  /**
+   * What the model was given in the latest user message, part by part, as OpenCode sent it: text (a text file
+   * attached to the prompt arrives as text), and images as their data URLs (`image_url` content).
+   */
+  lastUserParts: SeenPart[];
   afterToolResult: boolean;
 }
+
+export type SeenPart = { type: 'text'; text: string } | { type: 'image'; url: string } | { type: 'other'; raw: unknown };
 
 /** Token-shaped strings the LEAK answer prints; assembled from parts so secret scanners leave this file alone. */
 export const LEAKED_SECRETS: readonly string[] = [
@@ -207,8 +214,23 @@ function describe(body: { messages: ChatRequest['messages']; tools?: unknown[] }
     messages,
     ...(body.tools ? { tools: body.tools } : {}),
     lastUserText: contentText(lastUser?.content),
+    lastUserParts: contentParts(lastUser?.content),
     afterToolResult: last?.role === 'tool',
   };
+}
+
+function contentParts(content: unknown): SeenPart[] {
+  if (typeof content === 'string') return [{ type: 'text', text: content }];
+  if (!Array.isArray(content)) return [];
+  return content.map((part: unknown): SeenPart => {
+    const p = part as { type?: string; text?: unknown; image_url?: { url?: unknown } | string };
+    if (p?.type === 'text' && typeof p.text === 'string') return { type: 'text', text: p.text };
+    if (p?.type === 'image_url') {
+      const url = typeof p.image_url === 'string' ? p.image_url : p.image_url?.url;
+      if (typeof url === 'string') return { type: 'image', url };
+    }
+    return { type: 'other', raw: part };
+  });
 }
 
 function contentText(content: unknown): string {

@@ -141,12 +141,41 @@ export class UserActor {
   async slash(name: string, invocation: SlashInvocation = {}): Promise<TwinInteraction> {
     this.deps.requireSession('slash');
     const command = this.command(name);
-    const built = buildSlashOptions(command, invocation);
+    const built = buildSlashOptions(command, { ...invocation, ...(invocation.options ? { options: this.uploadAttachments(invocation.options) } : {}) });
     const record = this.deps.interactions.start(
       { kind: 'command', guildId: this.channel.guildId, channelId: this.channel.id, userId: this.userId, summary: built.summary, commandId: command.id, commandName: command.name },
       (r) => chatInputInteraction(this.deps.ctx, r, built),
     );
     return new TwinInteraction(this.deps, record);
+  }
+
+  /**
+   * Files picked for attachment options: Discord's client uploads each before the interaction (an ephemeral
+   * attachment on its CDN), and the option carries the attachment's id, resolved in `data.resolved.attachments`.
+   */
+  private uploadAttachments(options: NonNullable<SlashInvocation['options']>): NonNullable<SlashInvocation['options']> {
+    const out: NonNullable<SlashInvocation['options']> = {};
+    for (const [key, value] of Object.entries(options)) {
+      if (typeof value !== 'object') {
+        out[key] = value;
+        continue;
+      }
+      const bytes = typeof value.file.data === 'string' ? Buffer.from(value.file.data) : Buffer.from(value.file.data);
+      const attachmentId = this.deps.ctx.world.newId();
+      this.deps.ctx.world.files.push({
+        messageId: '',
+        channelId: this.channel.id,
+        attachmentId,
+        filename: value.file.name,
+        contentType: value.file.contentType,
+        description: undefined,
+        bytes,
+        size: bytes.length,
+        uploadedBy: 'user',
+      });
+      out[key] = attachmentId;
+    }
+    return out;
   }
 
   /** The user typing `value` into option `focused`; the bot answers with choices (callback type 8). */

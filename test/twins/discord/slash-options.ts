@@ -14,13 +14,19 @@ import {
  * for an unknown option or leaves out a required one fails here, where the mistake is, not in the bot.
  */
 
+/** A file the user picks for an attachment option: Discord uploads it first and the option carries its id. */
+export interface SlashAttachment {
+  file: { name: string; contentType?: string; data: string | Uint8Array };
+}
+
 export type SlashOptionValue = string | number | boolean;
 
 export interface SlashInvocation {
   subcommand?: string;
   group?: string;
-  options?: Record<string, SlashOptionValue>;
+  options?: Record<string, SlashOptionValue | SlashAttachment>;
 }
+
 
 export interface AutocompleteInvocation extends SlashInvocation {
   /** The option the user is typing in. */
@@ -32,7 +38,7 @@ export interface AutocompleteInvocation extends SlashInvocation {
 export interface BuiltOptions<T extends InteractionType> {
   options: APIApplicationCommandInteractionDataOption<T>[];
   /** Ids of user/role/channel/mentionable options, so the caller can fill `data.resolved`. */
-  referenced: { users: string[]; roles: string[]; channels: string[] };
+  referenced: { users: string[]; roles: string[]; channels: string[]; attachments: string[] };
   /** `sb send name:kumo prompt:hi`, as Discord's client shows an invocation. */
   summary: string;
 }
@@ -88,7 +94,7 @@ function build(
   const label = `/${path.join(' ')}`;
   const basics = leafDefs as APIApplicationCommandBasicOption[];
   const given = { ...(invocation.options ?? {}) };
-  const referenced = { users: [] as string[], roles: [] as string[], channels: [] as string[] };
+  const referenced = { users: [] as string[], roles: [] as string[], channels: [] as string[], attachments: [] as string[] };
   for (const name of Object.keys(given)) {
     if (!basics.some((d) => d.name === name)) throw new Error(`${label}: unknown option ${JSON.stringify(name)} (has: ${names(basics)})`);
   }
@@ -126,7 +132,7 @@ function build(
 function convert(
   label: string,
   def: APIApplicationCommandBasicOption,
-  value: SlashOptionValue,
+  value: SlashOptionValue | SlashAttachment,
   referenced: AnyBuilt['referenced'],
 ): APIApplicationCommandInteractionDataBasicOption {
   const fail = (expected: string): never => {
@@ -167,7 +173,10 @@ function convert(
       return { type: def.type, name: def.name, value: value as string };
     }
     case ApplicationCommandOptionType.Attachment:
-      throw new Error(`${label}: attachment options are not supported by the Discord twin`);
+      // The actor uploaded the file already (UserActor.slash) and passes its id here.
+      if (typeof value !== 'string') fail('an uploaded attachment');
+      referenced.attachments.push(value as string);
+      return { type: def.type, name: def.name, value: value as string };
   }
 }
 

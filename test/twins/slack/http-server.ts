@@ -10,8 +10,8 @@ import { parseBody, readRawBody, type ParsedBody } from './request-body.js';
 export interface RouteReply {
   readonly status: number;
   readonly headers?: Record<string, string>;
-  /** Objects are sent as JSON, strings as text/plain. */
-  readonly body: Record<string, unknown> | string;
+  /** Objects are sent as JSON, strings as text/plain, Buffers as they are (with the headers given). */
+  readonly body: Record<string, unknown> | string | Buffer;
 }
 
 export interface TwinRoutes {
@@ -21,11 +21,14 @@ export interface TwinRoutes {
   upload(fileId: string, body: ParsedBody): RouteReply;
   /** `/response/<invocationId>`: a response_url. */
   response(invocationId: string, body: ParsedBody): RouteReply;
+  /** `GET /files-pri/<team>-<file>/download/<name>`: a shared file's bytes (url_private_download). */
+  file(teamAndFile: string, req: IncomingMessage): RouteReply;
   /** WebSocket upgrades; returns false to refuse. */
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean;
 }
 
-const ROUTES: ReadonlyArray<{ pattern: RegExp; route: 'api' | 'upload' | 'response' }> = [
+const ROUTES: ReadonlyArray<{ pattern: RegExp; route: 'api' | 'upload' | 'response' | 'file' }> = [
+  { pattern: /^\/files-pri\/([\w-]+)(?:\/download)?\/[^/]+$/, route: 'file' },
   { pattern: /^\/api\/([\w.]+)$/, route: 'api' },
   { pattern: /^\/upload\/([\w-]+)$/, route: 'upload' },
   { pattern: /^\/response\/([\w-]+)$/, route: 'response' },
@@ -76,6 +79,10 @@ async function handle(routes: TwinRoutes, req: IncomingMessage, res: ServerRespo
     return;
   }
   const id = match.m[1] ?? '';
+  if (match.route === 'file') {
+    send(res, req.method === 'GET' ? routes.file(id, req) : { status: 405, body: 'Method Not Allowed' });
+    return;
+  }
   const raw = await readRawBody(req);
   let body: ParsedBody;
   try {
@@ -98,6 +105,11 @@ async function handle(routes: TwinRoutes, req: IncomingMessage, res: ServerRespo
 }
 
 function send(res: ServerResponse, reply: RouteReply): void {
+  if (Buffer.isBuffer(reply.body)) {
+    res.writeHead(reply.status, reply.headers ?? {});
+    res.end(reply.body);
+    return;
+  }
   const isText = typeof reply.body === 'string';
   const payload = isText ? (reply.body as string) : JSON.stringify(reply.body);
   res.writeHead(reply.status, {

@@ -1,6 +1,7 @@
 /** The Slack twin's public surface. Import from here, not from the modules behind it. */
 export { startSlackTwin, SlackTwin, type SlackTwinOptions } from './twin.js';
 export { SlackUser, listButtons } from './user.js';
+export type { FileDownload, ShareFile } from './shared-files.js';
 export type {
   ActOptions,
   ButtonSelector,

@@ -120,6 +120,8 @@ export interface MessageEventInput {
   readonly threadTs: string | undefined;
   readonly eventId: string;
   readonly eventTime: number;
+  /** Files shared with the message (`files`, and subtype `file_share` on the message event, as Slack sends them). */
+  readonly files?: readonly Record<string, unknown>[];
 }
 
 /** An Events API `event_callback`, with the `authorizations` Bolt uses to work out the bot's identity. */
@@ -139,6 +141,7 @@ export function eventCallbackPayload(workspace: Workspace, input: MessageEventIn
       team: team.id,
       ...(input.type === 'message' ? { channel_type: channelType(input.channel) } : {}),
       ...(input.threadTs !== undefined ? { thread_ts: input.threadTs } : {}),
+      ...(input.files?.length ? { files: input.files, upload: false, display_as_bot: false, ...(input.type === 'message' ? { subtype: 'file_share' } : {}) } : {}),
     },
     type: 'event_callback',
     event_id: input.eventId,

@@ -1,6 +1,7 @@
 import { ChangeSignal } from './change-signal.js';
 import { Delivery } from './delivery.js';
 import { EventRetries, SLACK_EVENT_RETRIES, type EventAttempt, type EventRetryPolicy, type LostStage } from './event-retries.js';
+import { SharedFiles } from './shared-files.js';
 import { listenTwinServer, type ListeningServer, type RouteReply } from './http-server.js';
 import { createIdSource } from './ids.js';
 import { receiveUploadBytes } from './methods/files.js';
@@ -109,6 +110,8 @@ export class SlackTwin {
   private readonly closeGraceMs: number;
   private readonly host: string;
   private readonly users = new Map<string, SlackUser>();
+  /** Files people shared in messages, served at their url_private_download to a valid token only. */
+  readonly sharedFiles: SharedFiles;
   private listening: ListeningServer | undefined;
   private currentEventsUrl: string | undefined;
   private closed = false;
@@ -125,6 +128,12 @@ export class SlackTwin {
     this.host = options.host ?? '127.0.0.1';
     this.currentEventsUrl = options.eventsUrl;
     this.state = new TwinState(createIdSource(), new ChangeSignal());
+    this.sharedFiles = new SharedFiles(
+      () => this.state.ids.nextId('F'),
+      () => this.url,
+      options.team?.id ?? 'TTWIN0001',
+      () => [this.botToken],
+    );
     this.workspace = new Workspace(
       { id: options.team?.id ?? 'TTWIN0001', domain: options.team?.domain ?? 'twin' },
       {
@@ -168,6 +177,7 @@ export class SlackTwin {
         api: (method, req, body) => handleApiRequest(webApi, { method, fields: body.fields, authorization: req.headers.authorization }),
         upload: (fileId, body) => this.receiveUpload(fileId, body.fields, body.raw, body.contentType),
         response: (id, body) => handleResponseUrlPost(this.state, this.workspace, id, body.fields),
+        file: (id, req) => this.sharedFiles.serve(id, req.headers.authorization),
         upgrade: (req, socket, head) => this.socket.handleUpgrade(req, socket, head),
       },
       this.host,
@@ -500,6 +510,7 @@ export class SlackTwin {
       delivery: this.delivery,
       subscribedEvents: this.subscribedEvents,
       responseUrlFor: (id) => `${this.url}/response/${id}`,
+      shareFile: (file, user) => this.sharedFiles.share(file, user, this.clock.now()),
       now: () => this.clock.now(),
       invocationSnapshot,
       messageSnapshot: (channel, ts) => this.message(channel, ts),

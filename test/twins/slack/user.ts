@@ -1,4 +1,5 @@
 import type { Delivery, EnvelopeType, ViaOption } from './delivery.js';
+import type { ShareFile } from './shared-files.js';
 import { isRecord } from './limits.js';
 import { blockActionsPayload, eventCallbackPayload, slashCommandPayload } from './payloads.js';
 import type { ResponseFilter, WaitOptions } from './queries.js';
@@ -25,6 +26,8 @@ export interface CommandOptions extends ActOptions {
 export interface SayOptions extends ActOptions {
   readonly channel: string;
   readonly threadTs?: string;
+  /** Files shared with the message: the events carry them (subtype file_share), the twin serves their bytes. */
+  readonly files?: readonly ShareFile[];
 }
 
 /** Which button to click: its action_id, optionally narrowed by value or block_id when several share it. */
@@ -57,6 +60,8 @@ export interface UserDeps {
   readonly delivery: Delivery;
   readonly subscribedEvents: readonly SubscribedEvent[];
   responseUrlFor(invocationId: string): string;
+  /** Stores a shared file; returns the `files` entry of the events. */
+  shareFile(file: ShareFile, user: string): Record<string, unknown>;
   now(): number;
   invocationSnapshot(record: InvocationRecord): Invocation;
   messageSnapshot(channel: string, ts: string): SlackMessage | undefined;
@@ -186,6 +191,7 @@ export class SlackUser {
       source: 'user',
       args: { channel: channel.id, text, ...(threadTs !== undefined ? { thread_ts: threadTs } : {}) },
     });
+    const files = (options.files ?? []).map((file) => deps.shareFile(file, this.id));
     const mentionsBot = text.includes(`<@${deps.workspace.bot.userId}>`);
     const types = deps.subscribedEvents.filter((t) => t === 'message' || mentionsBot);
     const acks: Ack[] = [];
@@ -215,6 +221,7 @@ export class SlackUser {
         threadTs,
         eventId: deps.state.ids.nextId('Ev'),
         eventTime: Math.floor(deps.now() / 1000),
+        ...(files.length ? { files } : {}),
       });
       acks.push(await this.send(invocation, 'events_api', payload, via, options.signing));
     }

@@ -16,7 +16,7 @@ import {
 import type { BuiltOptions } from '../slash-options.js';
 import type { InteractionRecord, World } from '../world.js';
 import { apiChannel, apiInteractionMember, apiMemberNoUser, apiRole, apiUser, memberPermissions } from './entities.js';
-import { apiMessage, type MessageContext } from './messages.js';
+import { apiMessage, attachmentUrl, type MessageContext } from './messages.js';
 
 /** Fields every guild interaction carries; discord.js reads most of them while constructing the interaction. */
 function base(ctx: MessageContext, record: InteractionRecord) {
@@ -46,9 +46,23 @@ function base(ctx: MessageContext, record: InteractionRecord) {
 }
 
 /** `data.resolved` for user/role/channel options, as discord.js's getUser()/getRole()/getChannel() read it. */
-function resolved(world: World, guildId: string, refs: BuiltOptions<InteractionType>['referenced']): APIInteractionDataResolved | undefined {
-  if (refs.users.length + refs.roles.length + refs.channels.length === 0) return undefined;
+function resolved(world: World, guildId: string, refs: BuiltOptions<InteractionType>['referenced'], baseUrl: string): APIInteractionDataResolved | undefined {
+  if (refs.users.length + refs.roles.length + refs.channels.length + refs.attachments.length === 0) return undefined;
   const out: APIInteractionDataResolved = {};
+  for (const id of refs.attachments) {
+    const file = world.files.find((f) => f.attachmentId === id);
+    if (!file) continue;
+    const url = attachmentUrl(baseUrl, file.channelId, id, file.filename);
+    (out.attachments ??= {})[id] = {
+      id,
+      filename: file.filename,
+      size: file.size,
+      url,
+      proxy_url: url,
+      ephemeral: true,
+      ...(file.contentType ? { content_type: file.contentType } : {}),
+    };
+  }
   for (const id of refs.users) {
     const user = world.users.get(id);
     if (!user) continue;
@@ -79,7 +93,7 @@ export function chatInputInteraction(
   record: InteractionRecord,
   built: BuiltOptions<InteractionType.ApplicationCommand>,
 ): APIChatInputApplicationCommandGuildInteraction {
-  const res = resolved(ctx.world, record.guildId, built.referenced);
+  const res = resolved(ctx.world, record.guildId, built.referenced, ctx.baseUrl);
   return {
     ...base(ctx, record),
     type: InteractionType.ApplicationCommand,
