@@ -1,6 +1,6 @@
 // Why this file is long: the watch loop is one state machine (check → assess → act → card → reschedule) over
 // shared per-name memory; health, cards, the event hub and assessment already live in their own modules, and
-// what is left shares that memory (about 585 lines; the stream holds for `send` live in the event hub).
+// what is left shares that memory (about 590 lines; the stream holds for `send` live in the event hub).
 // Further splits are part of issue 15.
 import type { Config } from '../config/load.js';
 import type { Clock } from '../core/clock.js';
@@ -393,8 +393,10 @@ export function createMonitor(deps: MonitorDeps): Monitor {
       a = { ...a, finished: { ...a.finished, ok: false, problem: why } };
       card = { ...card, phase: 'failed', detail: why };
     }
-    // The run's budget: a live look may stop it; an ended run that was stopped (or passed a limit) says so.
-    const budgeted = deps.budgets && budgetedCard(deps.budgets, { key: opencodeCardKey(watch), name, place: { kind: 'server', server: target.server } }, card, a.finished ? 'ended' : 'live');
+    // The run's budget: a live look may stop it; an ended run that was stopped (or passed a limit) says so. A
+    // hand-made watch of an idle session has no run yet, so nothing to judge.
+    const stage = a.finished ? 'ended' : watch.promptId === undefined && observation.state === 'idle' ? 'waiting' : 'live';
+    const budgeted = deps.budgets && budgetedCard(deps.budgets, { key: opencodeCardKey(watch), name, place: { kind: 'server', server: target.server } }, card, stage);
     const stopped = budgeted?.stop?.line;
     if (budgeted) card = budgeted.card;
     if (budgeted?.stop && a.finished) a = { ...a, finished: { ...a.finished, ok: false, problem: budgeted.stop.reason } };

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   assessBudget,
+  budgetedCard,
   budgetMigrations,
   compactDuration,
   createBudgetGuard,
@@ -221,6 +222,22 @@ describe('the store and the guard', () => {
     expect(first.stopped).toHaveLength(1);
     // Another run of the name has its own key: no stop carried over.
     expect(again.finish({ key: 'kumo#p8', name: 'kumo', startedAt: first.clock.now(), at: first.clock.now() + 1_000 }).stop).toBeUndefined();
+  });
+
+  it('a follower’s look: waiting shows the limits only, live is judged, ended turns a stopped run’s card failed', () => {
+    const { guard, clock, stops } = setup({ defaults: { timeMs: 1_000 } });
+    const card: CardState = { name: 'kumo', phase: 'working', startedAt: clock.now() - 5_000, todos: [] };
+    const look = { key: 'kumo#w1', name: 'kumo' };
+    const waiting = budgetedCard(guard, look, card, 'waiting');
+    expect(waiting.card.budget).toEqual({ timeMs: 1_000 });
+    expect(guard.current('kumo')).toBeUndefined();
+    expect(budgetedCard(guard, look, card, 'live').stop).toBeUndefined();
+    expect(guard.current('kumo')).toBeDefined();
+    expect(stops).toEqual(['kumo']);
+    const ended = budgetedCard(guard, look, { ...card, phase: 'finished', endedAt: clock.now() }, 'ended');
+    expect(ended.stop?.line).toBe('❌ kumo stopped: budget 1s reached (0 tokens, 5s)');
+    expect(ended.card).toMatchObject({ phase: 'failed', detail: 'kumo stopped: budget 1s reached (0 tokens, 5s)', budget: { timeMs: 1_000 } });
+    expect(guard.current('kumo')).toBeUndefined();
   });
 
   it('a run that ended past a limit (claude stopped itself at --max-budget-usd) is reported as stopped', () => {
