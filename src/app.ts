@@ -220,7 +220,14 @@ export function createApp(deps: AppDeps): App {
     },
   });
   const worktrees = createWorktrees({ store: createWorktreeStore(db, clock), hostOf: (executor) => fleet.hostOf(executor) });
-  const branchOf = (name: string) => worktrees.of(name)?.branch;
+  // The branch of the worktree a name works in; not a worktree a forgotten name of the same spelling left behind.
+  const branchOf = (name: string): string | undefined => {
+    const worktree = worktrees.of(name);
+    if (!worktree) return undefined;
+    const task = fleet.get(name);
+    const directory = task ? task.workspace : registry.get(name)?.target.directory;
+    return directory === worktree.workdir ? worktree.branch : undefined;
+  };
   relay = createTaskRelay({ fleet, registry, outbox, cards, clock, logger, scrub, queuedFor: (name) => followUps.queuedFor(name), interruptedBy: (promptId) => followUps.interruptedBy(promptId), budgets, scheduleOf, branchOf });
   const cwd = deps.cwd ?? dirname(config.file);
   const dataDir = config.databasePath === ':memory:' ? join(cwd, 'data') : dirname(config.databasePath);

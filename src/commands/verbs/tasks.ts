@@ -35,9 +35,10 @@ export const tasks: CommandDefinition<'clock' | 'fleet' | 'tasks' | 'worktrees'>
     if (list.length === 0) return reply('No tasks match. Start one with `start <executor> <prompt…>` or `run <executor> <command…>`.', { data: [] });
     const now = ctx.services.clock.now();
     const width = Math.max(...list.map((t) => t.name.length));
-    const branchOf = (name: string) => {
-      const worktree = ctx.services.worktrees.of(name);
-      return worktree ? `🌿 ${worktree.branch}` : '';
+    // (Only the worktree the task works in: a forgotten name of the same spelling may have left one behind.)
+    const branchOf = (task: (typeof list)[number]) => {
+      const worktree = ctx.services.worktrees.of(task.name);
+      return worktree && worktree.workdir === task.workspace ? `🌿 ${worktree.branch}` : '';
     };
     const lines = list.map((task) => {
       const view = ctx.services.tasks.view(task.name);
@@ -49,7 +50,7 @@ export const tasks: CommandDefinition<'clock' | 'fleet' | 'tasks' | 'worktrees'>
         view?.todos.length ? `todo ${done}/${view.todos.length}` : '',
         task.totalCostUsd ? `$${task.totalCostUsd.toFixed(4)}` : '',
         task.reason && !['succeeded', 'running'].includes(task.status) ? task.reason : '',
-        branchOf(task.name),
+        branchOf(task),
       ]
         .filter(Boolean)
         .join(' · ');
