@@ -6,26 +6,25 @@ export type BudgetPlace = { kind: 'server'; server: string } | { kind: 'executor
 
 export interface BudgetDefault {
   limits: BudgetLimits;
-  /** `server lab`, `executor crib`: where the defaults come from, for `budget <name>`. */
+  /** `server lab`, `executor crib`: where the defaults come from. */
   from?: string;
 }
+
+type Entries = ReadonlyArray<{ name: string; budget?: BudgetConfig | undefined }>;
 
 /**
  * The defaults of switchboard.yaml: a configured server's `budget`, an executor's `budget` for its tasks, and
  * for a server Switchboard runs on an executor (`@crib`) that executor's.
  */
-export function budgetDefaults(config: {
-  servers: ReadonlyArray<{ name: string; budget?: BudgetConfig | undefined }>;
-  executors: ReadonlyArray<{ name: string; budget?: BudgetConfig | undefined }>;
-}): (place: BudgetPlace | undefined) => BudgetDefault {
+export function budgetDefaults(config: { servers: Entries; executors: Entries }): (place: BudgetPlace | undefined) => BudgetDefault {
+  const from = (entries: Entries, name: string, what: string): BudgetDefault => {
+    const budget = entries.find((entry) => entry.name === name)?.budget;
+    return budget ? { limits: limitsFromConfig(budget), from: `${what} ${name}` } : { limits: {} };
+  };
   return (place) => {
     if (!place) return { limits: {} };
-    const executor = place.kind === 'executor' ? place.executor : place.server.startsWith('@') ? place.server.slice(1) : undefined;
-    if (executor !== undefined) {
-      const budget = config.executors.find((e) => e.name === executor)?.budget;
-      return budget ? { limits: limitsFromConfig(budget), from: `executor ${executor}` } : { limits: {} };
-    }
-    const budget = config.servers.find((s) => s.name === (place as { server: string }).server)?.budget;
-    return budget ? { limits: limitsFromConfig(budget), from: `server ${(place as { server: string }).server}` } : { limits: {} };
+    if (place.kind === 'executor') return from(config.executors, place.executor, 'executor');
+    if (place.server.startsWith('@')) return from(config.executors, place.server.slice(1), 'executor');
+    return from(config.servers, place.server, 'server');
   };
 }

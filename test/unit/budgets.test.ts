@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   assessBudget,
   budgetedCard,
+  budgetDefaults,
   budgetMigrations,
   compactDuration,
   createBudgetGuard,
@@ -137,6 +138,21 @@ describe('the card line', () => {
     expect(replyToPlainText(stopped)).toContain('❌ kumo stopped: budget 15m reached (0.70 USD, 41k tokens, 16m 00s)');
     expect(replyToPlainText(stopped)).toContain('⚠️ budget $0.70 / $1.00 · 41k / 400k tokens · 16m / 15m (time at 106 %)');
     expect(replyToPlainText(renderCard({ ...state, budget: undefined as never }, 0))).not.toContain('budget');
+  });
+});
+
+describe('defaults', () => {
+  it('a server’s for its sessions, an executor’s for its tasks and for the OpenCode server Switchboard runs there', () => {
+    const defaults = budgetDefaults({
+      servers: [{ name: 'lab', budget: { cost: 2 } }, { name: 'bare' }],
+      executors: [{ name: 'crib', budget: { tokens: 1_000, time: '1h' } }],
+    });
+    expect(defaults({ kind: 'server', server: 'lab' })).toEqual({ limits: { costUsd: 2 }, from: 'server lab' });
+    expect(defaults({ kind: 'server', server: '@crib' })).toEqual({ limits: { tokens: 1_000, timeMs: 3_600_000 }, from: 'executor crib' });
+    expect(defaults({ kind: 'executor', executor: 'crib' }).from).toBe('executor crib');
+    expect(defaults({ kind: 'server', server: 'bare' })).toEqual({ limits: {} });
+    expect(defaults({ kind: 'server', server: 'http://10.0.0.5:4096' })).toEqual({ limits: {} });
+    expect(defaults(undefined)).toEqual({ limits: {} });
   });
 });
 
