@@ -37,6 +37,12 @@ limits:
   promptMaxChars: 100000
   commandsPerMinute: 30
 
+# Files attached to a prompt (a Slack @-mention, a Discord !sb message or the /sb file option).
+files:
+  maxBytes: 10MB      # each file; 512KB, 2MB… (checked before and while downloading)
+  maxFiles: 5
+  types: [image/png, image/jpeg, image/gif, image/webp, text/*, application/json, application/pdf]
+
 # Machines that run Claude Code and shell tasks (see the README).
 defaults:
   maxTurns: 100
