@@ -21,7 +21,7 @@ import { commandText } from './message-text.js';
 import { parseChoiceCustomId } from './render/components.js';
 import { encodeReplyHandle } from './reply-handle.js';
 import { DISCORD_LIMITS } from './render/limits.js';
-import { SLASH_COMMAND, commandLine, type SlashLayout } from './slash-commands.js';
+import { SLASH_COMMAND, commandLine, invokedVerb, type SlashLayout } from './slash-commands.js';
 
 /** What the Discord adapter needs from the core. */
 export interface DiscordCore {
@@ -112,10 +112,11 @@ export function registerInbound(client: Client, deps: InboundDeps): void {
       // Too late to acknowledge (Discord showed "did not respond"); the command still runs and answers in the channel.
       logger.warn('discord: could not acknowledge a slash command', { error: String(error) });
     }
-    const verb = interaction.options.getSubcommand(false) ?? 'help';
-    const layout = deps.layout.verbs.get(verb);
+    const group = interaction.options.getSubcommandGroup(false);
+    const subcommand = interaction.options.getSubcommand(false);
+    const layout = invokedVerb(deps.layout, group, subcommand);
     // A subcommand we no longer know (commands registered by an older version) still gets the core's answer.
-    const text = layout ? commandLine(layout, (name) => interaction.options.get(name)?.value ?? undefined) : verb;
+    const text = layout ? commandLine(layout, (name) => interaction.options.get(name)?.value ?? undefined) : (subcommand ?? group ?? 'help');
     const origin: Origin = { adapter: ADAPTER, ...(await placeOfInteraction(interaction)), ...(replyHandle ? { replyHandle } : {}) };
     const actor = actorOf(interaction.user, interaction.member);
     const files = (layout?.fields ?? []).flatMap((f) => (f.kind === 'file' ? [interaction.options.getAttachment(f.option)] : [])).flatMap((a) => (a ? [fileOf(a)] : []));
@@ -124,10 +125,10 @@ export function registerInbound(client: Client, deps: InboundDeps): void {
 
   async function onAutocomplete(interaction: AutocompleteInteraction): Promise<void> {
     const focused = interaction.options.getFocused(true);
-    const layout = deps.layout.verbs.get(interaction.options.getSubcommand(false) ?? '');
+    const layout = invokedVerb(deps.layout, interaction.options.getSubcommandGroup(false), interaction.options.getSubcommand(false));
     const field = layout?.fields.find((f) => f.option === focused.name);
     const typed = String(focused.value).trim().toLowerCase();
-    const names = field?.autocompleteNames ? core.services.registry.list().map((r) => r.name) : [];
+    const names = field?.autocompleteNames ? core.services.registry.list().map((r) => r.name) : field?.autocompleteVerbs ? [...deps.layout.verbs.keys()] : [];
     // Names starting with what was typed first, then names merely containing it.
     const ranked = [...names.filter((n) => n.startsWith(typed)).sort(), ...names.filter((n) => !n.startsWith(typed) && n.includes(typed)).sort()];
     await interaction.respond(ranked.slice(0, MAX_CHOICES).map((name) => ({ name, value: name })));

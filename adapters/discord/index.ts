@@ -87,8 +87,9 @@ export function createDiscordAdapter(core: DiscordCore, options: DiscordAdapterO
       : Routes.applicationCommands(settings.applicationId);
     try {
       await client.rest.put(route, { body: [layout.body] });
-      logger.info('discord: /sb registered', { scope: settings.guildId ? `guild ${settings.guildId}` : 'global', subcommands: layout.verbs.size });
-      if (layout.skipped.length) logger.warn('discord: Discord allows 25 subcommands; these work as messages only', { verbs: layout.skipped });
+      const groups = [...new Set([...layout.verbs.values()].flatMap((v) => (v.group ? [v.group] : [])))];
+      logger.info('discord: /sb registered', { scope: settings.guildId ? `guild ${settings.guildId}` : 'global', subcommands: layout.verbs.size, groups });
+      if (layout.skipped.length) logger.warn('discord: these verbs cannot be /sb subcommands (name or Discord limits); they work as messages only', { verbs: layout.skipped });
     } catch (error) {
       // Messages still work; the log says how to make the slash command work too.
       logger.error('discord: could not register /sb (invite the bot with the applications.commands scope; check DISCORD_APPLICATION_ID and DISCORD_GUILD_ID)', {

@@ -4,6 +4,8 @@ import {
   ApplicationIntegrationType,
   InteractionContextType,
   type APIApplicationCommandBasicOption,
+  type APIApplicationCommandOption,
+  type APIApplicationCommandSubcommandGroupOption,
   type APIApplicationCommandSubcommandOption,
   type RESTPostAPIChatInputApplicationCommandsJSONBody,
 } from 'discord.js';
@@ -12,8 +14,9 @@ import type { GrammarSpec, OptionSpec } from '../../src/commands/spec.js';
 
 /**
  * The `/sb` slash command, derived from the grammar: one subcommand per verb, positionals as string options,
- * `--x` options as typed options, free text as one string option. The same layout turns an invocation back
- * into the command line the core parses, so the grammar stays the one source of truth.
+ * `--x` options as typed options, free text as one string option. Verbs past what fits at the top go into
+ * subcommand groups (`/sb more schedule …`). The same layout turns an invocation back into the command line the
+ * core parses, so the grammar stays the one source of truth.
  */
 export const SLASH_COMMAND = 'sb';
 
@@ -21,6 +24,10 @@ export const SLASH_COMMAND = 'sb';
 const MAX_SUBCOMMANDS = 25;
 const MAX_OPTIONS = 25;
 const MAX_DESCRIPTION = 100;
+/** Groups hold subcommands only, and a group cannot hold a group: one level of nesting. */
+const MAX_GROUP_SUBCOMMANDS = 25;
+/** The first group's name; further ones are `more2`, `more3`, … */
+const GROUP_NAME = 'more';
 /**
  * Names, descriptions and choice values of one command together are capped (8 000 characters in today's docs,
  * 4 000 in older ones); staying under the lower figure works everywhere.
@@ -42,39 +49,118 @@ export interface SlashField {
   value: OptionSpec['value'];
   required: boolean;
   autocompleteNames: boolean;
+  /** `help <command>` once the verbs are too many for Discord's 25 choices: the verbs are suggested as typed. */
+  autocompleteVerbs?: boolean;
 }
 
 export interface SlashVerb {
   verb: string;
+  /** The subcommand group the verb sits in (`/sb more schedule`); none for a top-level subcommand. */
+  group?: string;
   /** In grammar order: positionals, then options, then the free text. */
   fields: SlashField[];
 }
 
 export interface SlashLayout {
   body: RESTPostAPIChatInputApplicationCommandsJSONBody;
+  /** Every verb reachable through `/sb`, top level or in a group; subcommand names are the verbs. */
   verbs: ReadonlyMap<string, SlashVerb>;
-  /** Verbs past Discord's 25 subcommands: still available as `!sb` messages. */
+  /** Verbs that cannot be slash commands (a name Discord refuses, or more than fits even in groups): `!sb` messages only. */
   skipped: string[];
 }
 
+/**
+ * The verbs in grammar order: while they fit, each is a top-level subcommand; past 25, the last top-level slots give
+ * way to groups of up to 25 (`more`, then `more2`, …), as few groups as fit them all, so the first verbs stay
+ * one word away. A group counts as one of the 25 top-level options.
+ */
 export function slashLayout(grammar: readonly GrammarSpec[]): SlashLayout {
-  const verbs = new Map<string, SlashVerb>();
   const usable = grammar.filter((spec) => validName(spec.verb) === spec.verb);
-  for (const spec of usable.slice(0, MAX_SUBCOMMANDS)) verbs.set(spec.verb, layoutOf(spec));
-  const skipped = [...grammar.filter((spec) => !verbs.has(spec.verb)).map((spec) => spec.verb)];
+  let built = layoutFor(grammar, usable);
+  if (commandChars(built.body) > MAX_COMMAND_CHARS) {
+    // Even bare descriptions are over the size cap: the last verbs give way (messages only) rather than the whole
+    // command failing to register. The most verbs that fit, by bisection (each layout is built three times over).
+    let [fits, over] = [1, usable.length];
+    while (over - fits > 1) {
+      const mid = Math.floor((fits + over) / 2);
+      if (commandChars(layoutFor(grammar, usable.slice(0, mid)).body) <= MAX_COMMAND_CHARS) fits = mid;
+      else over = mid;
+    }
+    built = layoutFor(grammar, usable.slice(0, fits));
+  }
+  const skipped = grammar.filter((spec) => !built.verbs.has(spec.verb)).map((spec) => spec.verb);
+  return { ...built, skipped };
+}
+
+function layoutFor(grammar: readonly GrammarSpec[], usable: readonly GrammarSpec[]): Omit<SlashLayout, 'skipped'> {
+  const groupNames = groupNamesAvoiding(new Set(usable.map((spec) => spec.verb)));
+  let groupCount = 0;
+  while (groupCount < MAX_SUBCOMMANDS && MAX_SUBCOMMANDS - groupCount + groupCount * MAX_GROUP_SUBCOMMANDS < usable.length) groupCount++;
+  const topCount = MAX_SUBCOMMANDS - groupCount;
+  const verbs = new Map<string, SlashVerb>();
+  usable.slice(0, topCount).forEach((spec) => verbs.set(spec.verb, layoutOf(spec)));
+  const grouped = usable.slice(topCount, topCount + groupCount * MAX_GROUP_SUBCOMMANDS);
+  grouped.forEach((spec, i) => verbs.set(spec.verb, { ...layoutOf(spec), group: groupNames[Math.floor(i / MAX_GROUP_SUBCOMMANDS)]! }));
   const verbNames = [...verbs.keys()];
-  const body = (detail: 'full' | 'short' | 'bare'): RESTPostAPIChatInputApplicationCommandsJSONBody => ({
-    type: ApplicationCommandType.ChatInput,
-    name: SLASH_COMMAND,
-    description: 'Switchboard: drive coding agents (same commands as !sb messages)',
-    // Guild channels only: access rules and replies are per channel, and DMs have none we could allow.
-    contexts: [InteractionContextType.Guild],
-    integration_types: [ApplicationIntegrationType.GuildInstall],
-    options: [...verbs.values()].map((layout) => subcommand(grammar.find((s) => s.verb === layout.verb)!, layout, verbNames, detail)),
-  });
+  if (verbNames.length > 25) {
+    for (const field of verbs.get('help')?.fields ?? []) if (field.grammarName === 'command') field.autocompleteVerbs = true;
+  }
+  const specOf = (layout: SlashVerb) => grammar.find((s) => s.verb === layout.verb)!;
+  const body = (detail: Detail): RESTPostAPIChatInputApplicationCommandsJSONBody => {
+    const top: APIApplicationCommandOption[] = [];
+    const groups = new Map<string, APIApplicationCommandSubcommandGroupOption>();
+    for (const layout of verbs.values()) {
+      const sub = subcommand(specOf(layout), layout, verbNames, detail);
+      if (layout.group === undefined) {
+        top.push(sub);
+        continue;
+      }
+      let group = groups.get(layout.group);
+      if (!group) {
+        group = { type: ApplicationCommandOptionType.SubcommandGroup, name: layout.group, description: '', options: [] };
+        groups.set(layout.group, group);
+        top.push(group);
+      }
+      group.options!.push(sub);
+    }
+    // The group's description is where the picker shows what is inside.
+    for (const group of groups.values()) {
+      group.description = describe(`More commands: ${group.options!.map((o) => o.name).join(', ')}`, detail === 'bare' ? 60 : MAX_DESCRIPTION);
+    }
+    return {
+      type: ApplicationCommandType.ChatInput,
+      name: SLASH_COMMAND,
+      description: 'Switchboard: drive coding agents (same commands as !sb messages)',
+      // Guild channels only: access rules and replies are per channel, and DMs have none we could allow.
+      contexts: [InteractionContextType.Guild],
+      integration_types: [ApplicationIntegrationType.GuildInstall],
+      options: top,
+    };
+  };
   // Shorter descriptions before anything is left out: the whole command must stay under Discord's size cap.
   const chosen = (['full', 'short', 'bare'] as const).map(body).find((b) => commandChars(b) <= MAX_COMMAND_CHARS) ?? body('bare');
-  return { body: chosen, verbs, skipped };
+  return { body: chosen, verbs };
+}
+
+type Detail = 'full' | 'short' | 'bare';
+
+/** `more`, `more2`, …, skipping any that is a verb's name (a group and a subcommand cannot share one). */
+function groupNamesAvoiding(verbs: ReadonlySet<string>): string[] {
+  const names: string[] = [];
+  for (let n = 1; names.length < MAX_SUBCOMMANDS; n++) {
+    const name = n === 1 ? GROUP_NAME : `${GROUP_NAME}${n}`;
+    if (!verbs.has(name)) names.push(name);
+  }
+  return names;
+}
+
+/**
+ * The verb of an invocation (`/sb status` or `/sb more schedule`). Subcommand names are the verbs, unique across
+ * groups, so an invocation of a command registered by an older layout (the verb then in another place) still finds it.
+ */
+export function invokedVerb(layout: SlashLayout, group: string | null, subcommand: string | null): SlashVerb | undefined {
+  if (subcommand === null) return group === null ? layout.verbs.get('help') : undefined;
+  return layout.verbs.get(subcommand);
 }
 
 function layoutOf(spec: GrammarSpec): SlashVerb {
@@ -108,7 +194,7 @@ function layoutOf(spec: GrammarSpec): SlashVerb {
   return { verb: spec.verb, fields: fields.slice(0, MAX_OPTIONS) };
 }
 
-function subcommand(spec: GrammarSpec, layout: SlashVerb, verbs: string[], detail: 'full' | 'short' | 'bare'): APIApplicationCommandSubcommandOption {
+function subcommand(spec: GrammarSpec, layout: SlashVerb, verbs: string[], detail: Detail): APIApplicationCommandSubcommandOption {
   const options = layout.fields.map((field) => basicOption(spec, field, verbs, detail));
   return {
     type: ApplicationCommandOptionType.Subcommand,
@@ -119,20 +205,20 @@ function subcommand(spec: GrammarSpec, layout: SlashVerb, verbs: string[], detai
   };
 }
 
-function basicOption(spec: GrammarSpec, field: SlashField, verbs: string[], detail: 'full' | 'short' | 'bare'): APIApplicationCommandBasicOption {
+function basicOption(spec: GrammarSpec, field: SlashField, verbs: string[], detail: Detail): APIApplicationCommandBasicOption {
   const base = { name: field.option, description: describe(fieldDescription(spec, field, detail), detail === 'full' ? MAX_DESCRIPTION : 50), required: field.required };
   if (field.value === 'flag') return { ...base, type: ApplicationCommandOptionType.Boolean };
   if (field.value === 'int') return { ...base, type: ApplicationCommandOptionType.Integer, min_value: 0 };
   if (field.kind === 'text') return { ...base, type: ApplicationCommandOptionType.String, max_length: MAX_TEXT_OPTION };
   if (field.kind === 'file') return { ...base, type: ApplicationCommandOptionType.Attachment };
-  // `help <command>`: the verbs are a fixed list, so Discord can offer them as choices.
+  // `help <command>`: the verbs are a fixed list, so Discord can offer them as choices (25 at most; more are autocompleted).
   if (spec.verb === 'help' && field.grammarName === 'command' && verbs.length <= 25) {
     return { ...base, type: ApplicationCommandOptionType.String, choices: verbs.map((v) => ({ name: v, value: v })) };
   }
-  return { ...base, type: ApplicationCommandOptionType.String, ...(field.autocompleteNames ? { autocomplete: true } : {}) };
+  return { ...base, type: ApplicationCommandOptionType.String, ...(field.autocompleteNames || field.autocompleteVerbs ? { autocomplete: true } : {}) };
 }
 
-function fieldDescription(spec: GrammarSpec, field: SlashField, detail: 'full' | 'short' | 'bare'): string {
+function fieldDescription(spec: GrammarSpec, field: SlashField, detail: Detail): string {
   if (detail === 'bare') return field.grammarName;
   if (field.kind === 'option') return spec.options.find((o) => o.name === field.grammarName)!.description;
   if (field.kind === 'text') return `the ${field.grammarName}, sent exactly as typed`;

@@ -38,25 +38,41 @@ function finalReport(name: string, after: TwinMessage | string): Promise<TwinMes
 }
 
 describe('the /sb command', () => {
-  it('is registered in the guild with one subcommand per verb, options mirroring the grammar', async () => {
+  it('is registered in the guild with one subcommand per verb (past 24, in the group `more`), options mirroring the grammar', async () => {
     const [command, ...others] = h.discord.registeredCommands(h.env.DISCORD_GUILD_ID);
     expect(others).toEqual([]);
     expect(command!.name).toBe('sb');
-    const subcommands = command!.options!;
-    expect(subcommands.map((s) => s.name)).toEqual(h.app.switchboard.services.grammar.map((g) => g.verb));
+    const verbs = h.app.switchboard.services.grammar.map((g) => g.verb);
+    expect(verbs.length).toBeGreaterThan(25);
+    // Discord's 25 options: 24 verbs, then one group holding the rest; every verb reachable, exactly once.
+    const top = command!.options!;
+    expect(top).toHaveLength(25);
+    expect(top.slice(0, 24).map((s) => [s.type, s.name])).toEqual(verbs.slice(0, 24).map((v) => [ApplicationCommandOptionType.Subcommand, v]));
+    const more = top[24]!;
+    expect(more).toMatchObject({ type: ApplicationCommandOptionType.SubcommandGroup, name: 'more' });
+    const grouped = 'options' in more ? (more.options ?? []) : [];
+    expect(grouped.map((s) => [s.type, s.name])).toEqual(verbs.slice(24).map((v) => [ApplicationCommandOptionType.Subcommand, v]));
+    expect(grouped.map((s) => s.name)).toEqual(expect.arrayContaining(['dashboard', 'schedule', 'schedules', 'unschedule', 'budget']));
+    const subcommands = [...top.slice(0, 24), ...grouped];
+    expect(subcommands.map((s) => s.name)).toEqual(verbs);
+    expect(h.logger.lines.filter((l) => l.includes('work as messages only'))).toEqual([]);
     const sub = (name: string) => subcommands.find((s) => s.name === name) as APIApplicationCommandOption & { options: Array<Record<string, unknown>> };
     expect(sub('send').options).toEqual([
       expect.objectContaining({ name: 'name', type: ApplicationCommandOptionType.String, required: true, autocomplete: true }),
       expect.objectContaining({ name: 'agent', type: ApplicationCommandOptionType.String, required: false }),
       expect.objectContaining({ name: 'now', type: ApplicationCommandOptionType.Boolean, required: false }),
       expect.objectContaining({ name: 'prompt', type: ApplicationCommandOptionType.String, required: false, max_length: 6000 }),
+      expect.objectContaining({ name: 'file', type: ApplicationCommandOptionType.Attachment, required: false }),
     ]);
     // Discord wants required options first: `new [name] <server>` registers server before name.
-    expect(sub('new').options.map((o) => `${String(o.name)}${o.required ? '!' : ''}`)).toEqual(['server!', 'name', 'agent', 'model', 'dir', 'title']);
+    expect(sub('new').options.map((o) => `${String(o.name)}${o.required ? '!' : ''}`)).toEqual(['server!', 'name', 'agent', 'model', 'dir', 'title', 'worktree']);
     expect(sub('new').options.find((o) => o.name === 'name')).not.toHaveProperty('autocomplete');
     expect(sub('audit').options.find((o) => o.name === 'limit')).toMatchObject({ type: ApplicationCommandOptionType.Integer });
-    expect(sub('help').options[0]).toMatchObject({ name: 'command', choices: expect.arrayContaining([{ name: 'send', value: 'send' }]) });
-    for (const verb of ['status', 'todo', 'last', 'watch', 'unwatch', 'abort', 'approve', 'deny', 'forget']) {
+    // More verbs than Discord's 25 choices: `help <command>` suggests them as typed.
+    expect(sub('help').options[0]).toMatchObject({ name: 'command', autocomplete: true });
+    expect(sub('schedule').options.map((o) => `${String(o.name)}${o.required ? '!' : ''}`)).toEqual(['when!', 'command!', 'tz', 'queue', 'catch-up']);
+    expect(sub('dashboard').options).toEqual([expect.objectContaining({ name: 'name', required: false, autocomplete: true })]);
+    for (const verb of ['status', 'todo', 'last', 'watch', 'unwatch', 'abort', 'approve', 'deny', 'forget', 'budget']) {
       expect(sub(verb).options.find((o) => o.name === 'name'), verb).toMatchObject({ autocomplete: true, required: true });
     }
     // The client asked for exactly the intents message commands need.
@@ -66,7 +82,7 @@ describe('the /sb command', () => {
 
 describe('every command, by message and by slash command', () => {
   it('gives the fleet page link only privately: ephemeral to /sb, never into the channel for a !sb message', async () => {
-    const slash = await h.slash(ALICE, 'dashboard');
+    const slash = await h.slash(ALICE, 'more dashboard');
     const link = await slash.waitForFollowUp();
     expect(link.ephemeral).toBe(true);
     expect(link.content).toMatch(/http:\/\/127\.0\.0\.1:\d+\/\?t=[\w.-]+/);
@@ -304,9 +320,39 @@ describe('every command, by message and by slash command', () => {
   });
 
   it('shows the audit log, by message and by slash command', async () => {
-    const bySlash = await h.answer(await h.slash(ADMIN, 'audit', { name: 'kumo', limit: 3 }));
+    const bySlash = await h.answer(await h.slash(ADMIN, 'more audit', { name: 'kumo', limit: 3 }));
     expect(bySlash.content.split('\n').filter((l) => / · discord:\d+ · discord:/.test(l))).toHaveLength(3);
     expect((await (await h.say(BOB, '!sb audit kumo --since 1h')).waitForBotReply()).content).toContain(`discord:${BOB}`);
+  });
+
+  it('runs the verbs in the group `more` as the same command lines: /sb more schedules, budget, schedule, unschedule', async () => {
+    const none = await h.slash(ALICE, 'more schedules');
+    expect((await h.answer(none)).content).toContain('No schedules. Make one with');
+
+    expect((await h.answer(await h.slash(ALICE, 'more budget', { name: 'kumo' }))).content).toMatch(/💸 \*\*kumo\*\* has no budget|💰 budget of \*\*kumo\*\*/);
+    expect((await h.answer(await h.slash(ALICE, 'more budget', { name: 'kumo', time: '30m' }))).content).toContain('💰 budget of **kumo** set: ');
+    expect((await (await h.say(ALICE, '!sb budget kumo')).waitForBotReply()).content).toContain('💰 budget of **kumo**');
+
+    const made = await h.answer(await h.slash(ALICE, 'more schedule', { when: '6h', command: 'status kumo' }), /⏰ schedule/);
+    const id = /⏰ schedule \*\*#(\d+)\*\*/.exec(made.content)![1]!;
+    expect(made.content).toContain('status kumo');
+    expect((await h.answer(await h.slash(BOB, 'more schedules', { name: 'kumo' }))).content).toContain(`**#${id}**`);
+    expect((await h.answer(await h.slash(ALICE, 'more unschedule', { id }))).content).toContain(`#${id}`);
+    expect((await h.answer(await h.slash(ALICE, 'more schedules', { name: 'kumo' }))).content).toContain('No schedules for **kumo**');
+    expect((await h.answer(await h.slash(BOB, 'help', { command: 'schedule' }))).content).toContain('usage: schedule');
+  });
+
+  it('autocompletes names inside the group, and verbs for help', async () => {
+    const typed = await h.discord.channel(WORK).user(ALICE).autocomplete('sb', { group: 'more', subcommand: 'budget', focused: 'name', value: 'ku' });
+    expect(await typed.waitForChoices()).toContainEqual({ name: 'kumo', value: 'kumo' });
+    const dashboard = await h.discord.channel(WORK).user(ALICE).autocomplete('sb', { group: 'more', subcommand: 'dashboard', focused: 'name', value: 'slas' });
+    expect(await dashboard.waitForChoices()).toEqual([{ name: 'slashy', value: 'slashy' }]);
+    const verbs = await h.discord.channel(WORK).user(ALICE).autocomplete('sb', { subcommand: 'help', focused: 'command', value: 'sched' });
+    expect(await verbs.waitForChoices()).toEqual([
+      { name: 'schedule', value: 'schedule' },
+      { name: 'schedules', value: 'schedules' },
+      { name: 'unschedule', value: 'unschedule' },
+    ]);
   });
 });
 

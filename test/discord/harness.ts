@@ -74,7 +74,7 @@ export interface Harness {
   env: Record<string, string>;
   /** A person types a message (`!sb …`) in a channel (default WORK). */
   say(user: string, text: string, channel?: string): Promise<UserMessage>;
-  /** A person runs `/sb <subcommand>` with options. */
+  /** A person runs `/sb <subcommand>` (or `/sb <group> <subcommand>`, e.g. `'more schedules'`) with options. */
   slash(user: string, subcommand: string, options?: Record<string, SlashOptionValue>, channel?: string): Promise<TwinInteraction>;
   /** The next bot message (not ephemeral, not "thinking…") after `after`, matching the filter. */
   botMessage(after: TwinMessage | string, filter?: { channel?: string; text?: string | RegExp; timeoutMs?: number }): Promise<TwinMessage>;
@@ -177,7 +177,10 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     logger,
     env,
     say: (user, text, channel = WORK) => discord.channel(channel).user(user).sendMessage(text),
-    slash: (user, subcommand, opts = {}, channel = WORK) => discord.channel(channel).user(user).slash('sb', { subcommand, options: opts }),
+    slash: (user, path, opts = {}, channel = WORK) => {
+      const [group, subcommand] = path.includes(' ') ? path.split(' ') : [undefined, path];
+      return discord.channel(channel).user(user).slash('sb', { ...(group ? { group } : {}), subcommand, options: opts });
+    },
     botMessage(after, filter = {}) {
       const anchor = discord.message(idOf(after));
       return discord.waitForMessage({

@@ -1,4 +1,4 @@
-import { DiscordAPIError, HTTPError, RateLimitError } from 'discord.js';
+import { ApplicationCommandOptionType, DiscordAPIError, HTTPError, RateLimitError } from 'discord.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { toDeliveryError } from '../../adapters/discord/errors.js';
@@ -17,7 +17,7 @@ import {
 import { outputPieces } from '../../adapters/discord/render/output.js';
 import { planReply } from '../../adapters/discord/render/plan.js';
 import { decodeReplyHandle, encodeReplyHandle, type ReplyHandle } from '../../adapters/discord/reply-handle.js';
-import { commandChars, commandLine, MAX_COMMAND_CHARS, slashLayout } from '../../adapters/discord/slash-commands.js';
+import { commandChars, commandLine, invokedVerb, MAX_COMMAND_CHARS, slashLayout, type SlashLayout } from '../../adapters/discord/slash-commands.js';
 import { parseCommandLine } from '../../src/commands/grammar.js';
 import { allCommands } from '../../src/commands/index.js';
 import type { GrammarSpec } from '../../src/commands/spec.js';
@@ -169,24 +169,123 @@ describe('a reply as Discord messages', () => {
 describe('/sb from the grammar', () => {
   const layout = slashLayout(allCommands);
 
-  it('fits Discord’s rules: valid names, required options first, within the size cap', () => {
-    expect(commandChars(layout.body)).toBeLessThanOrEqual(MAX_COMMAND_CHARS);
-    for (const sub of layout.body.options ?? []) {
-      expect(sub.name).toMatch(/^[-_\p{Ll}\p{N}]{1,32}$/u);
+  /** Every subcommand with the group it sits in, checked against Discord's rules on the way. */
+  function subcommandsOf(body: SlashLayout['body']): Array<{ group?: string; name: string; options: Array<{ name: string; required?: boolean; description: string; type: number }> }> {
+    const NAME = /^[-_\p{Ll}\p{N}]{1,32}$/u;
+    const top = body.options ?? [];
+    expect(top.length).toBeLessThanOrEqual(25);
+    expect(new Set(top.map((o) => o.name)).size).toBe(top.length);
+    return top.flatMap((option) => {
+      expect(option.name).toMatch(NAME);
+      expect(option.description.length).toBeGreaterThan(0);
+      expect(option.description.length).toBeLessThanOrEqual(100);
+      if (option.type === ApplicationCommandOptionType.SubcommandGroup) {
+        const inside = option.options ?? [];
+        expect(inside.length).toBeGreaterThan(0);
+        expect(inside.length).toBeLessThanOrEqual(25);
+        return inside.map((sub) => {
+          // One level of groups: a group holds subcommands only.
+          expect(sub.type).toBe(ApplicationCommandOptionType.Subcommand);
+          return { group: option.name, ...checkedSubcommand(sub) };
+        });
+      }
+      expect(option.type).toBe(ApplicationCommandOptionType.Subcommand);
+      return [checkedSubcommand(option)];
+    });
+
+    function checkedSubcommand(sub: { name: string; description: string; options?: unknown[] }) {
+      expect(sub.name).toMatch(NAME);
       expect(sub.description.length).toBeLessThanOrEqual(100);
-      const options = ('options' in sub ? sub.options : []) as Array<{ name: string; required?: boolean; description: string }>;
+      const options = (sub.options ?? []) as Array<{ name: string; required?: boolean; description: string; type: number }>;
       expect(options.length).toBeLessThanOrEqual(25);
       const firstOptional = options.findIndex((o) => !o.required);
       if (firstOptional >= 0) expect(options.slice(firstOptional).every((o) => !o.required)).toBe(true);
-      for (const option of options) expect(option.name).toMatch(/^[-_\p{Ll}\p{N}]{1,32}$/u);
+      for (const option of options) {
+        expect(option.name).toMatch(NAME);
+        expect(option.type).not.toBe(ApplicationCommandOptionType.Subcommand);
+        expect(option.type).not.toBe(ApplicationCommandOptionType.SubcommandGroup);
+      }
+      return { name: sub.name, options };
     }
+  }
+
+  const verbsOf = (n: number, summary = 'x'.repeat(20)): GrammarSpec[] =>
+    Array.from({ length: n }, (_, i) => ({ verb: `verb${i}`, summary, positionals: [{ name: 'name' }], options: [] }));
+
+  it('fits Discord’s rules: valid names, required options first, within the size cap', () => {
+    expect(commandChars(layout.body)).toBeLessThanOrEqual(MAX_COMMAND_CHARS);
+    subcommandsOf(layout.body);
   });
 
-  it('keeps 25 subcommands at most and says which verbs are left to messages', () => {
-    const many: GrammarSpec[] = Array.from({ length: 30 }, (_, i) => ({ verb: `verb${i}`, summary: 'x'.repeat(120), positionals: [], options: [] }));
-    const limited = slashLayout(many);
-    expect(limited.body.options).toHaveLength(25);
-    expect(limited.skipped).toEqual(['verb25', 'verb26', 'verb27', 'verb28', 'verb29']);
+  it('reaches every verb of the grammar: the first 24 at the top, the rest in the group `more`, none left to messages', () => {
+    expect(allCommands.length).toBeGreaterThan(25);
+    const subs = subcommandsOf(layout.body);
+    expect(subs.map((s) => s.name)).toEqual(allCommands.map((c) => c.verb));
+    expect(layout.skipped).toEqual([]);
+    expect(layout.body.options).toHaveLength(25);
+    expect(subs.filter((s) => s.group === undefined).map((s) => s.name)).toEqual(allCommands.slice(0, 24).map((c) => c.verb));
+    expect(subs.filter((s) => s.group !== undefined).map((s) => `${s.group} ${s.name}`)).toEqual(allCommands.slice(24).map((c) => `more ${c.verb}`));
+    expect(layout.body.options!.at(-1)).toMatchObject({ type: ApplicationCommandOptionType.SubcommandGroup, name: 'more', description: expect.stringMatching(/^More commands: .*schedule/) });
+    // The layout knows each verb's place, for reading invocations back.
+    for (const sub of subs) expect(layout.verbs.get(sub.name)?.group).toBe(sub.group);
+    for (const verb of ['dashboard', 'schedule', 'schedules', 'unschedule', 'budget']) expect(layout.verbs.get(verb)?.group, verb).toBe('more');
+    // 30 verbs are too many for Discord's 25 choices: `help <command>` suggests them as typed instead.
+    const help = subs.find((s) => s.name === 'help')!.options[0]!;
+    expect(help).toMatchObject({ name: 'command', autocomplete: true });
+    expect(help).not.toHaveProperty('choices');
+    expect(layout.verbs.get('help')!.fields[0]).toMatchObject({ autocompleteVerbs: true });
+    expect(layout.verbs.get('schedules')!.fields[0]).toMatchObject({ option: 'name', autocompleteNames: true });
+  });
+
+  it('reads an invocation back to its verb, in a group or not', () => {
+    expect(invokedVerb(layout, null, 'send')?.verb).toBe('send');
+    expect(invokedVerb(layout, 'more', 'schedule')?.verb).toBe('schedule');
+    // A command registered by an older layout (the verb was top level then) still reaches it.
+    expect(invokedVerb(layout, null, 'schedule')?.verb).toBe('schedule');
+    expect(invokedVerb(layout, null, null)?.verb).toBe('help');
+    expect(invokedVerb(layout, 'more', 'nope')).toBeUndefined();
+    const schedule = commandLine(layout.verbs.get('schedule')!, (name) => ({ when: 'every 6h', command: 'send kumo check the build' })[name]);
+    expect(parseCommandLine(schedule, allCommands)).toMatchObject({ verb: 'schedule', args: { when: 'every 6h' }, text: 'send kumo check the build' });
+  });
+
+  it('keeps every verb reachable as the grammar grows: as few groups as needed, 25 options at most at each level', () => {
+    for (const n of [25, 26, 30, 49, 50, 60, 100]) {
+      const grown = slashLayout(verbsOf(n));
+      const subs = subcommandsOf(grown.body);
+      expect(subs.map((s) => s.name), `${n} verbs`).toEqual(verbsOf(n).map((v) => v.verb));
+      expect(grown.skipped, `${n} verbs`).toEqual([]);
+      expect(commandChars(grown.body), `${n} verbs`).toBeLessThanOrEqual(MAX_COMMAND_CHARS);
+      const groups = [...new Set(subs.flatMap((s) => (s.group ? [s.group] : [])))];
+      const expectedGroups = n <= 25 ? 0 : Math.ceil((n - 25) / 24);
+      expect(groups, `${n} verbs`).toEqual(['more', 'more2', 'more3', 'more4'].slice(0, expectedGroups));
+      expect(grown.body.options, `${n} verbs`).toHaveLength(Math.min(n, 25));
+    }
+    // 30 verbs: 24 at the top, 6 in `more`.
+    const thirty = subcommandsOf(slashLayout(verbsOf(30)).body);
+    expect(thirty.filter((s) => s.group === 'more').map((s) => s.name)).toEqual(['verb24', 'verb25', 'verb26', 'verb27', 'verb28', 'verb29']);
+    // 60: 23 at the top, `more` full, `more2` the rest.
+    const sixty = subcommandsOf(slashLayout(verbsOf(60)).body);
+    expect(sixty.filter((s) => s.group === undefined)).toHaveLength(23);
+    expect(sixty.filter((s) => s.group === 'more')).toHaveLength(25);
+    expect(sixty.filter((s) => s.group === 'more2')).toHaveLength(12);
+  });
+
+  it('names its group around a verb called `more`, and leaves to messages only what truly cannot fit (saying which)', () => {
+    const withMore = [{ verb: 'more', summary: 'a verb named more', positionals: [], options: [] }, ...verbsOf(29)];
+    const grown = slashLayout(withMore);
+    expect(grown.skipped).toEqual([]);
+    expect(grown.verbs.get('more')?.group).toBeUndefined();
+    expect(grown.verbs.get('verb23')?.group).toBe('more2');
+    expect(subcommandsOf(grown.body).filter((s) => s.group === undefined)).toHaveLength(24);
+
+    // A verb Discord cannot name is left to messages.
+    expect(slashLayout([...verbsOf(3), { verb: 'Bad Verb', summary: 'x', positionals: [], options: [] }]).skipped).toEqual(['Bad Verb']);
+    // More verbs than Discord's size cap can hold, even bare: the last ones give way, the command still registers.
+    const huge = slashLayout(verbsOf(400, 'x'.repeat(120)));
+    expect(commandChars(huge.body)).toBeLessThanOrEqual(MAX_COMMAND_CHARS);
+    expect(huge.skipped.length).toBeGreaterThan(0);
+    expect(huge.skipped.at(-1)).toBe('verb399');
+    expect(subcommandsOf(huge.body).length + huge.skipped.length).toBe(400);
   });
 
   it('builds the command line the grammar reads back, free text byte for byte', () => {

@@ -358,6 +358,114 @@ describe('interactions', () => {
     expect(bad).toMatchObject({ status: 400, body: { code: 50035, errors: { '0': { name: { _errors: [{ code: 'APPLICATION_COMMAND_INVALID_NAME' }] } } } } });
     expect((await api(discord, 'PUT', `/applications/${testSnowflake(5)}/commands`, [])).body).toMatchObject({ code: 50001 });
   });
+
+  it('validates subcommand groups as Discord does: 25 options per level, valid names, one level of groups', async () => {
+    const discord = await start();
+    const put = (options: unknown[]) => api(discord, 'PUT', `/applications/${discord.applicationId}/guilds/${GUILD}/commands`, [{ name: 'sb', description: 'Switchboard', options }]);
+    const sub = (name: string, options: unknown[] = []) => ({ type: 1, name, description: name, options });
+    const group = (name: string, options: unknown[]) => ({ type: 2, name, description: name, options });
+    const subs = (n: number, prefix = 'v') => Array.from({ length: n }, (_, i) => sub(`${prefix}${i}`));
+    const formErrors = async (options: unknown[]) => {
+      const answer = await put(options);
+      expect(answer.status).toBe(400);
+      expect(answer.body).toMatchObject({ code: 50035 });
+      return answer.body!.errors['0'];
+    };
+
+    // 24 subcommands and a group of 25 with options: what Switchboard's `/sb` looks like.
+    const ok = await put([...subs(24), group('more', [sub('schedule', [{ type: 3, name: 'when', description: 'when', required: true }]), ...subs(24, 'm')])]);
+    expect(ok.status).toBe(200);
+    expect(discord.registeredCommands(GUILD)[0]!.options![24]).toMatchObject({ type: 2, name: 'more', options: expect.arrayContaining([expect.objectContaining({ name: 'schedule' })]) });
+
+    expect(await formErrors(subs(26))).toMatchObject({ options: { _errors: [{ code: 'BASE_TYPE_MAX_LENGTH' }] } });
+    expect(await formErrors([...subs(24), group('more', subs(26, 'm'))])).toMatchObject({ options: { '24': { options: { _errors: [{ code: 'BASE_TYPE_MAX_LENGTH' }] } } } });
+    expect(await formErrors([group('more', [sub('Bad Name'), sub('x'.repeat(33))])])).toMatchObject({
+      options: { '0': { options: { '0': { name: { _errors: [{ code: 'APPLICATION_COMMAND_INVALID_NAME' }] } }, '1': { name: { _errors: [{ code: 'APPLICATION_COMMAND_INVALID_NAME' }] } } } } },
+    });
+    // A group inside a group, a plain option in a group, a subcommand inside a subcommand.
+    const nesting = { _errors: [{ code: 'APPLICATION_COMMAND_OPTIONS_TYPE_INVALID' }] };
+    expect(await formErrors([group('more', [group('deeper', [sub('x')])])])).toMatchObject({ options: { '0': { options: { '0': nesting } } } });
+    expect(await formErrors([group('more', [{ type: 3, name: 'loose', description: 'loose' }])])).toMatchObject({ options: { '0': { options: { '0': nesting } } } });
+    expect(await formErrors([sub('outer', [sub('inner')])])).toMatchObject({ options: { '0': { options: { '0': nesting } } } });
+    // Subcommands and plain options at one level; an empty group; two options of one name.
+    expect(await formErrors([sub('send'), { type: 3, name: 'loose', description: 'loose' }])).toMatchObject({ options: { '1': nesting } });
+    expect(await formErrors([group('more', [])])).toMatchObject({ options: { '0': { options: { _errors: [{ code: 'BASE_TYPE_BAD_LENGTH' }] } } } });
+    expect(await formErrors([sub('send'), group('send', [sub('x')])])).toMatchObject({ options: { '1': { name: { _errors: [{ code: 'APPLICATION_COMMAND_OPTIONS_DUPLICATE_NAME' }] } } } });
+    // Names, descriptions and choices of the whole command over 8 000 characters.
+    const long = Array.from({ length: 25 }, (_, g) => group(`g${g}`, Array.from({ length: 4 }, (_, i) => ({ ...sub(`s${i}`), description: 'd'.repeat(100) }))));
+    expect(await formErrors(long)).toMatchObject({ _errors: [{ code: 'APPLICATION_COMMAND_TOO_LARGE' }] });
+    // Nothing of the refused bodies was stored.
+    expect(discord.registeredCommands(GUILD)[0]!.options).toHaveLength(25);
+  });
+
+  it('sends a grouped invocation as Discord does: SUB_COMMAND_GROUP › SUB_COMMAND › options, autocomplete too', async () => {
+    const discord = await start();
+    const socket = await connect(discord);
+    await socket.dispatch('GUILD_CREATE');
+    const body = {
+      name: 'sb',
+      description: 'Switchboard',
+      options: [
+        { type: 1, name: 'status', description: 'Status', options: [{ type: 3, name: 'name', description: 'n', required: true }] },
+        {
+          type: 2,
+          name: 'more',
+          description: 'More commands',
+          options: [
+            {
+              type: 1,
+              name: 'schedule',
+              description: 'Schedule',
+              options: [
+                { type: 3, name: 'when', description: 'when', required: true },
+                { type: 5, name: 'queue', description: 'queue' },
+                { type: 3, name: 'command', description: 'command' },
+              ],
+            },
+            { type: 1, name: 'budget', description: 'Budget', options: [{ type: 3, name: 'name', description: 'n', required: true, autocomplete: true }] },
+          ],
+        },
+      ],
+    };
+    expect((await api(discord, 'PUT', `/applications/${discord.applicationId}/guilds/${GUILD}/commands`, [body])).status).toBe(200);
+    const alice = discord.channel(GENERAL).user(ALICE);
+
+    let from = socket.frames.length;
+    await alice.slash('sb', { group: 'more', subcommand: 'schedule', options: { command: 'status kumo', when: '6h', queue: true } });
+    const invoked = await interactionFrame(socket, from);
+    expect(invoked.data).toMatchObject({ name: 'sb', type: 1 });
+    expect(invoked.data.options).toEqual([
+      {
+        type: 2,
+        name: 'more',
+        options: [
+          {
+            type: 1,
+            name: 'schedule',
+            options: [
+              { type: 3, name: 'when', value: '6h' },
+              { type: 5, name: 'queue', value: true },
+              { type: 3, name: 'command', value: 'status kumo' },
+            ],
+          },
+        ],
+      },
+    ]);
+
+    from = socket.frames.length;
+    await alice.autocomplete('sb', { group: 'more', subcommand: 'budget', focused: 'name', value: 'ku' });
+    const typed = await interactionFrame(socket, from);
+    expect(typed.data.options).toEqual([{ type: 2, name: 'more', options: [{ type: 1, name: 'budget', options: [{ type: 3, name: 'name', value: 'ku', focused: true }] }] }]);
+
+    // Top-level subcommands stay one level deep; a group needs its subcommand, and only its own.
+    from = socket.frames.length;
+    await alice.slash('sb', { subcommand: 'status', options: { name: 'kumo' } });
+    expect((await interactionFrame(socket, from)).data.options).toEqual([{ type: 1, name: 'status', options: [{ type: 3, name: 'name', value: 'kumo' }] }]);
+    await expect(alice.slash('sb', { group: 'more' })).rejects.toThrow('/sb more: a subcommand is required (has: schedule, budget)');
+    await expect(alice.slash('sb', { group: 'more', subcommand: 'status', options: { name: 'kumo' } })).rejects.toThrow('unknown subcommand "status"');
+    await expect(alice.slash('sb', { subcommand: 'schedule', options: { when: '6h' } })).rejects.toThrow('unknown subcommand "schedule"');
+    await expect(alice.slash('sb', { group: 'less', subcommand: 'schedule' })).rejects.toThrow('unknown subcommand group "less"');
+  });
 });
 
 describe('messages and limits', () => {

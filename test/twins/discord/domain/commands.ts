@@ -17,6 +17,8 @@ import type { CommandRecord, World } from '../world.js';
 export type CommandScope = 'global' | { guildId: string };
 
 const NAME = /^[-_\p{L}\p{N}\p{sc=Deva}\p{sc=Thai}]{1,32}$/u;
+/** Discord's cap on one command's names, descriptions and choices together (today's docs). */
+const MAX_COMMAND_SIZE = 8_000;
 
 export class CommandRegistry {
   constructor(private readonly world: World) {}
@@ -117,19 +119,38 @@ function validateCommand(body: RESTPostAPIApplicationCommandsJSONBody, path: Arr
       form.add([...path, 'description'], 'BASE_TYPE_BAD_LENGTH', 'Must be between 1 and 100 in length.');
     }
     validateOptions(('options' in body ? body.options : undefined) ?? [], [...path, 'options'], form);
+    if (commandSize(body) > MAX_COMMAND_SIZE) form.add(path, 'APPLICATION_COMMAND_TOO_LARGE', `Command exceeds maximum size (${MAX_COMMAND_SIZE})`);
   }
 }
 
-function validateOptions(options: APIApplicationCommandOption[], path: Array<string | number>, form: FormErrorBuilder): void {
+/** Where options sit: the command's own, a subcommand group's, or a subcommand's (no deeper: one level of groups). */
+type Level = 'command' | 'group' | 'subcommand';
+
+function validateOptions(options: APIApplicationCommandOption[], path: Array<string | number>, form: FormErrorBuilder, level: Level = 'command'): void {
   if (options.length > 25) form.add(path, 'BASE_TYPE_MAX_LENGTH', 'Must be 25 or fewer in length.');
+  const nestedType = (o: APIApplicationCommandOption) => o.type === ApplicationCommandOptionType.Subcommand || o.type === ApplicationCommandOptionType.SubcommandGroup;
+  // Subcommands and groups may share a level, but never with plain options: the client could not tell which is which.
+  const mixed = level === 'command' && options.some(nestedType) && options.some((o) => !nestedType(o));
+  const seen = new Set<string>();
   let seenOptional = false;
   options.forEach((option, i) => {
     const here = [...path, i];
     if (!NAME.test(option.name) || option.name !== option.name.toLowerCase()) form.add([...here, 'name'], 'APPLICATION_COMMAND_INVALID_NAME', 'Command name is invalid');
+    if (seen.has(option.name)) form.add([...here, 'name'], 'APPLICATION_COMMAND_OPTIONS_DUPLICATE_NAME', 'Application command option names must be unique');
+    seen.add(option.name);
     if (!option.description || option.description.length > 100) form.add([...here, 'description'], 'BASE_TYPE_BAD_LENGTH', 'Must be between 1 and 100 in length.');
-    const nested = option.type === ApplicationCommandOptionType.Subcommand || option.type === ApplicationCommandOptionType.SubcommandGroup;
+    const nested = nestedType(option);
+    // A group holds subcommands only; a subcommand holds plain options only; a group inside a group is refused.
+    const allowed =
+      level === 'command' ? !mixed || nested : level === 'group' ? option.type === ApplicationCommandOptionType.Subcommand : !nested;
+    if (!allowed) {
+      form.add(here, 'APPLICATION_COMMAND_OPTIONS_TYPE_INVALID', 'Sub-command and sub-command group option types are mutually exclusive to all other types');
+      return;
+    }
     if (nested) {
-      validateOptions(option.options ?? [], [...here, 'options'], form);
+      const inner = option.options ?? [];
+      if (option.type === ApplicationCommandOptionType.SubcommandGroup && inner.length === 0) form.add([...here, 'options'], 'BASE_TYPE_BAD_LENGTH', 'Must be between 1 and 25 in length.');
+      validateOptions(inner, [...here, 'options'], form, option.type === ApplicationCommandOptionType.SubcommandGroup ? 'group' : 'subcommand');
       return;
     }
     // Discord rejects a required option after an optional one: the client could not fill them in order.
@@ -140,4 +161,17 @@ function validateOptions(options: APIApplicationCommandOption[], path: Array<str
       form.add([...here, 'autocomplete'], 'APPLICATION_COMMAND_OPTION_CHOICES_AUTOCOMPLETE', 'Autocomplete and choices are mutually exclusive');
     }
   });
+}
+
+/** Names, descriptions and choice names and values of the whole command, as Discord counts them against its cap. */
+function commandSize(option: { name?: unknown; description?: unknown; options?: unknown; choices?: unknown }): number {
+  const text = (v: unknown) => (typeof v === 'string' ? v.length : 0);
+  const choices = Array.isArray(option.choices) ? (option.choices as Array<{ name?: unknown; value?: unknown }>) : [];
+  const options = Array.isArray(option.options) ? (option.options as Array<Parameters<typeof commandSize>[0]>) : [];
+  return (
+    text(option.name) +
+    text(option.description) +
+    choices.reduce((sum, c) => sum + text(c.name) + String(c.value ?? '').length, 0) +
+    options.reduce((sum, o) => sum + commandSize(o), 0)
+  );
 }
