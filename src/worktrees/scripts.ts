@@ -62,6 +62,8 @@ else
 fi
 meta=$("$git" -C "$dest" rev-parse --git-dir) || fail add_failed "no metadata for $dest"
 printf 'gitdir: ../../worktrees/%s\n' "\${meta##*/}" > "$dest/.git.tmp" && mv -f -- "$dest/.git.tmp" "$dest/.git"
+# Owned like the repository's .git (a container's user, when git ran here as root), best effort.
+chown -R --reference="$common" -- "$dest" "$common/sb-worktrees" "$meta" 2>/dev/null || true
 printf 'path %s\n' "$dest"
 workdir=$dest
 [ -z "$prefix" ] || workdir=$dest/\${prefix%/}
