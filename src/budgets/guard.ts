@@ -159,5 +159,10 @@ export function createBudgetGuard(deps: BudgetGuardDeps) {
     own(name: string): NameBudget | undefined {
       return store.get(name);
     },
+    /** `forget`: the name's own limits go with it (a scheduled re-run under the same name keeps them). */
+    clear(name: string): void {
+      live.delete(name);
+      store.clear(name);
+    },
   };
 }

@@ -68,6 +68,7 @@ export function createBudgetStore(db: Db, clock: Clock) {
   const selectStop = db.prepare<[string], { card_key: string; name: string; kind: BudgetKind; reason: string; at: number }>(
     'SELECT * FROM budget_stops WHERE card_key = ?',
   );
+  const remove = db.prepare('DELETE FROM budgets WHERE name = ?');
   const insertStop = db.prepare('INSERT OR IGNORE INTO budget_stops (card_key, name, kind, reason, at) VALUES (?, ?, ?, ?, ?)');
 
   function get(name: string): NameBudget | undefined {
@@ -99,6 +100,10 @@ export function createBudgetStore(db: Db, clock: Clock) {
     },
     off(name: string, by: string): NameBudget {
       return write(name, true, {}, by);
+    },
+    /** The name is gone: a later name spelled the same starts from the defaults. */
+    clear(name: string): void {
+      remove.run(name);
     },
     stopOf(key: string): StopRecord | undefined {
       const row = selectStop.get(key);

@@ -315,6 +315,14 @@ describe('the budget verb, through the core', () => {
     expect(rows.map((r) => r.actor)).toContain(owner.id);
   });
 
+  it('a forgotten name takes its own limits with it: the next name spelled the same starts from the defaults', async () => {
+    start();
+    await core.run(owner, 'budget kumo --cost 1');
+    expect(plain(await core.run(admin, 'forget kumo'))).toMatch(/^🗑 forgot \*\*kumo\*\*/);
+    seedSession(core, 'kumo', { name: 'lab', url: 'http://127.0.0.1:9' }, other.id);
+    expect(plain(await core.run(viewer, 'budget kumo'))).toContain('2.00 USD · 30m for each run (the defaults of its server lab)');
+  });
+
   it('bad input: a specific error each, and nothing changed', async () => {
     start();
     const cases: Array<[string, string, RegExp]> = [

@@ -4,7 +4,7 @@ import { droppedNote } from '../follow-ups.js';
 import { requireName } from '../targets.js';
 import { dropName } from '../drop-name.js';
 
-export const forget: CommandDefinition<'fleet' | 'followUps' | 'monitor' | 'registry'> = {
+export const forget: CommandDefinition<'budgets' | 'fleet' | 'followUps' | 'monitor' | 'registry'> = {
   verb: 'forget',
   summary: 'drop a name (the remote session or task is never deleted)',
   positionals: [{ name: 'name' }],
@@ -14,6 +14,7 @@ export const forget: CommandDefinition<'fleet' | 'followUps' | 'monitor' | 'regi
   async handle(ctx) {
     const record = requireName(ctx);
     const dropped = await dropName(ctx.services, record);
+    ctx.services.budgets?.clear(record.name);
     const what =
       record.target.kind === 'opencode'
         ? `its OpenCode session ${record.target.sessionId} on ${record.target.server} was left untouched`
