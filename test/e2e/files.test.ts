@@ -131,6 +131,40 @@ describe.concurrent('files into a prompt', { timeout: 90_000 }, () => {
     const request = await api.waitForRequest('CLAUDEFILES', 30_000);
     expect(request.lastUserText).toBe(`read the log CLAUDEFILES\n\nAttached files (in ${dir}/files): app.log (${LOG.length} B, text/plain)`);
     await slack.botMessage(at, { text: /📋 \*bake\* finished · ✅/, timeoutMs: 60_000 });
+
+    // A follow-up to the finished task with a file: the same directory, the next run's prompt names it.
+    const next = slack.mark();
+    await slack.slack.user(slackHarness.ALICE).say(mention('send bake and this trace FOLLOWFILE'), {
+      channel: slackHarness.WORK,
+      files: [{ name: 'trace.json', mimetype: 'application/json', content: '{"ok":false}' }],
+    });
+    const resumed = await slack.botMessage(next, { text: /📨 \*bake\*.*resuming the conversation/ });
+    expect(shown(resumed.visibleText)).toMatch(/📎 1 file: `trace\.json` \(12 B, application\/json\)/);
+    expect(readFileSync(join(dir, 'files', 'trace.json'), 'utf8')).toBe('{"ok":false}');
+    expect(statSync(join(dir, 'files', 'trace.json')).mode & 0o777).toBe(0o600);
+    const followUp = await api.waitForRequest('FOLLOWFILE', 30_000);
+    expect(followUp.lastUserText).toBe(`and this trace FOLLOWFILE\n\nAttached files (in ${dir}/files): trace.json (12 B, application/json)`);
+    await slack.botMessage(next, { text: /📋 \*bake\* finished · ✅/, timeoutMs: 60_000 });
+  });
+
+  it('Discord: a Claude task started from a `!sb start` message gets the image and the text file in its directory (0600)', async () => {
+    const sent = await discord.discord.channel(discordHarness.WORK).user(discordHarness.ALICE).sendMessage({
+      content: `!sb start local --name knead --workspace ${join(root, 'work')} look at both DISCORDCLAUDE`,
+      files: [
+        { name: 'shot.png', contentType: 'image/png', data: PNG },
+        { name: 'trace.txt', contentType: 'text/plain', data: LOG },
+      ],
+    });
+    const echo = await discord.botMessage(sent, { text: /task \*\*knead\*\* started/ });
+    expect(echo.content).toMatch(/📎 2 files: `shot\.png` \(\d+ B, image\/png\) · `trace\.txt` \(\d+ B, text\/plain\)/);
+    const tasks = join(root, 'd', 'tasks');
+    const dir = readdirSync(tasks).map((d) => join(tasks, d)).find((d) => readFileSync(join(d, 'task.json'), 'utf8').includes('"knead"'))!;
+    expect(readFileSync(join(dir, 'files', 'shot.png'))).toEqual(PNG);
+    expect(readFileSync(join(dir, 'files', 'trace.txt'), 'utf8')).toBe(LOG);
+    expect([statSync(join(dir, 'files', 'shot.png')).mode & 0o777, statSync(join(dir, 'files', 'trace.txt')).mode & 0o777]).toEqual([0o600, 0o600]);
+    const request = await api.waitForRequest('DISCORDCLAUDE', 30_000);
+    expect(request.lastUserText).toBe(`look at both DISCORDCLAUDE\n\nAttached files (in ${dir}/files): shot.png (${PNG.length} B, image/png), trace.txt (${LOG.length} B, text/plain)`);
+    await discord.botMessage(sent, { text: /📋 \*\*knead\*\* finished · ✅/, timeoutMs: 60_000 });
   });
 
   it('Discord: attachments on a `!sb send` message and the `/sb send` file option reach the session; a disallowed one is refused', async () => {
