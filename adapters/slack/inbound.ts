@@ -102,13 +102,13 @@ export function registerInbound(app: App, deps: InboundDeps): void {
 
 /**
  * Files shared with a mention, for the core: name, size, type, and `url_private_download` fetched with the bot
- * token (the app needs the files:read scope). A file Slack hides (tombstoned, external) has no download URL.
+ * token (the app needs the files:read scope). A file whose event carries no download link (deleted, external, or
+ * only `file_access: check_file_info`) keeps an empty URL: the core refuses it with that reason, nothing is sent.
  */
 export function filesOf(files: slackTypes.AppMentionEvent['files'], botToken: string | undefined): InboundFile[] {
-  return (files ?? []).flatMap((file) => {
-    const url = file.url_private_download || file.url_private;
-    if (!url) return [];
-    return [inboundFile({ name: file.name || file.title || file.id, size: file.size ?? 0, mimeType: file.mimetype ?? '', url }, botToken ? `Bearer ${botToken}` : undefined)];
+  return (files ?? []).map((file) => {
+    const url = file.url_private_download || file.url_private || '';
+    return inboundFile({ name: file.name || file.title || file.id, size: file.size ?? 0, mimeType: file.mimetype ?? '', url }, botToken ? `Bearer ${botToken}` : undefined);
   });
 }
 

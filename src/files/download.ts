@@ -110,6 +110,7 @@ async function downloadOne(file: InboundFile, name: string, limits: FileLimits, 
     new SwitchboardError('file_refused', `${shown(file.name)} is larger than the limit of ${formatSize(limits.maxBytes)} a file. Nothing was sent`, {
       hint: 'attach a smaller file (or raise files.maxBytes in switchboard.yaml)',
     });
+  if (!file.url) throw failed('the platform gave no link to download it from');
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(new Error('timed out')), DOWNLOAD_TIMEOUT_MS);
   timer.unref?.();

@@ -141,6 +141,8 @@ describe('the download helper', () => {
       }),
     );
     expect(network.message).toBe('could not download "a.txt" (fetch failed). Nothing was sent');
+    const nowhere = await refusal(downloadFiles([file({ url: '' })], LIMITS, async () => new Response('x')));
+    expect(nowhere.message).toBe('could not download "a.txt" (the platform gave no link to download it from). Nothing was sent');
   });
 });
 
