@@ -91,17 +91,27 @@ describe('schedules, end to end', { timeout: 180_000 }, () => {
     await bot.exec('unschedule 1', /🗑 schedule \*\*#1\*\* removed/);
     const out = bot.stdout();
     expect(count(out, /📨 \*\*kumo\*\* ← tester/)).toBeGreaterThanOrEqual(2);
-    expect(count(out, /⚙️ \*\*kumo\*\* · finished ✅/)).toBeGreaterThanOrEqual(2);
+    // A card per run (a pipe prints a card's state line as it changes; edits close together may merge).
+    expect(count(out, /⚙️ \*\*kumo\*\* · working/)).toBeGreaterThanOrEqual(2);
+    expect(count(out, /⚙️ \*\*kumo\*\* · finished ✅/)).toBeGreaterThanOrEqual(1);
     // The list and the audit log say who ran what: the schedule, as its owner.
     const audit = await bot.exec('audit kumo', /send kumo: “TODO scheduled triage”/);
     expect(audit).toContain('console:tester (⏰ schedule #1)');
-    // Nothing fires after unschedule: every echo before it (a fire under way goes on) has its prompt and its final, and no more come.
-    const before = out.slice(0, out.indexOf('🗑 schedule **#1** removed'));
-    const echoes = count(before, /📨 \*\*kumo\*\* ← tester[^\n]*\nTODO scheduled triage/);
+    // Nothing fires after unschedule. A fire already under way when it was removed goes on (its echo may come
+    // just after the removal's answer): at most one more echo, then none; every prompt has its one final.
+    const echo = /📨 \*\*kumo\*\* ← tester[^\n]*\nTODO scheduled triage/;
+    const before = count(out.slice(0, out.indexOf('🗑 schedule **#1** removed')), echo);
     await bot.exec('schedules', /No schedules\./);
     await new Promise((resolve) => setTimeout(resolve, 3_000));
-    expect(asked('scheduled triage')).toBe(echoes);
-    expect(count(bot.stdout(), /Done: TODO scheduled triage/)).toBe(echoes);
+    const settled = count(bot.stdout(), echo);
+    expect(settled - before).toBeLessThanOrEqual(1);
+    for (let i = 0; count(bot.stdout(), /Done: TODO scheduled triage/) < settled; i++) {
+      if (i > 300) throw new Error(`${settled} scheduled prompts, not all with a final in 30 s`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(asked('scheduled triage')).toBe(settled);
+    expect(count(bot.stdout(), /Done: TODO scheduled triage/)).toBe(settled);
+    expect(count(bot.stdout(), echo)).toBe(settled);
   });
 
   it('no overlap: while a run is busy the fire is skipped, said once, and nothing reaches the agent', async () => {

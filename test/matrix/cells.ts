@@ -25,8 +25,9 @@ export function matrixCells(get: () => { door: Door; world: World }): Record<str
     async help() {
       const { door } = get();
       const at = await door.command('help');
-      const listing = await door.post(at, /Switchboard commands[^]*audit/);
-      for (const verb of VERBS) expect(listing.text, verb).toMatch(new RegExp(`(^|\\n)\\s*${verb}\\s{2,}\\S`));
+      await door.post(at, /Switchboard commands/);
+      // (A long listing may come in several posts, as Discord's 2 000 characters cut it: each verb is looked for.)
+      for (const verb of VERBS) await door.post(at, new RegExp(`(^|\\n)\\s*${verb}\\s{2,}\\S`));
     },
 
     async servers() {
@@ -285,6 +286,21 @@ export function matrixCells(get: () => { door: Door; world: World }): Record<str
       const { door } = get();
       const at = await door.command('schedules');
       await door.post(at, /#1 · cron `0-59\/2 0-59 0-23 1-31 1-12 0-6` [^\n]*`run local --name tick [^\n]*· last: (ran tick|skipped: tick was busy)/);
+    },
+
+    async budget() {
+      const { door } = get();
+      const at = await door.command('budget kumo --cost 5 --time 30m');
+      await door.post(at, /💰 budget of kumo set: 5\.00 USD · 30m for each run, the current one included/);
+      const at2 = await door.command('budget kumo');
+      await door.post(at2, /💰 budget of kumo: 5\.00 USD · 30m for each run \(set for kumo\)/);
+    },
+
+    async dashboard() {
+      const { door } = get();
+      // The matrix runs without WEB_PORT: the refusal, for the asker, says what to set where.
+      const at = await door.command('dashboard');
+      await door.answer(at, /❌ the fleet page is off: this bot has no WEB_PORT\nan operator sets WEB_PORT/);
     },
 
     async unschedule() {

@@ -34,6 +34,8 @@ export interface Door {
   post(mark: number, pattern: RegExp, timeoutMs?: number): Promise<Post>;
   /** How many posts after `mark` match `pattern` now (on the console, each printed state of a card counts). */
   count(mark: number, pattern: RegExp): number;
+  /** What the person who typed sees after `mark`: a post, or an answer only they see (a Slack ephemeral). */
+  answer(mark: number, pattern: RegExp, timeoutMs?: number): Promise<Post>;
   mark(): number;
 }
 
@@ -88,6 +90,10 @@ export function consoleDoor(bot: ConsoleBot): Door {
       });
     },
     count: (mark, pattern) => [...shown(mark).matchAll(new RegExp(pattern.source, pattern.flags.includes('g') ? pattern.flags : `${pattern.flags}g`))].length,
+    // The terminal is the asker's own: a private answer prints there like any other.
+    answer(mark, pattern, timeoutMs) {
+      return this.post(mark, pattern, timeoutMs);
+    },
   };
 }
 
@@ -115,6 +121,14 @@ export function slackDoor(h: SlackHarness): Door {
       }
     },
     count: (mark, pattern) => since(mark).filter((m) => pattern.test(text(m))).length,
+    async answer(mark, pattern, timeoutMs = 60_000) {
+      const inChannel = () => since(mark).find((m) => pattern.test(text(m)));
+      const privately = () => h.slack.ephemerals().find((e) => e.seq > mark && e.user === SLACK_ALICE && pattern.test(unbold(decodeEntities(e.visibleText))));
+      await h.slack.waitUntil(() => inChannel() ?? privately(), { timeoutMs, description: String(pattern) });
+      const posted = inChannel();
+      if (posted) return toPost(posted);
+      return { text: unbold(decodeEntities(privately()!.visibleText)), buttons: [], where: 'ephemeral' };
+    },
   };
 }
 
@@ -150,6 +164,10 @@ export function discordDoor(h: DiscordHarness): Door {
       }
     },
     count: (at, pattern) => since(at).filter((m) => pattern.test(text(m))).length,
+    // A refusal of a `!sb` message comes to the channel: there is no private way back to a message.
+    answer(at, pattern, timeoutMs) {
+      return this.post(at, pattern, timeoutMs);
+    },
   };
 }
 
