@@ -115,7 +115,7 @@ export function createScheduleRunner(deps: ScheduleRunnerDeps) {
       // Paused schedules keep their times and look again, quietly, at each one.
       const refused = deps.refusal(schedule);
       if (refused) {
-        store.fired(schedule.id, { at: now, outcome: 'refused', result: `paused: ${refused.message}` });
+        store.fired(schedule.id, { at: now, outcome: 'refused', result: `paused: ${refused.message}` }, false);
         return;
       }
       if (store.resume(schedule.id)) say(schedule, `▶️ schedule #${schedule.id} runs again: ${schedule.owner.id} may run \`${schedule.line}\` here now`, 'info');

@@ -148,6 +148,9 @@ export interface Fire {
 
 export type ScheduleStore = ReturnType<typeof createScheduleStore>;
 
+/** Fires kept in each schedule's history. */
+export const FIRES_KEPT = 200;
+
 export function createScheduleStore(db: Db, clock: Clock) {
   const byId = db.prepare<[number], ScheduleRow>('SELECT * FROM schedules WHERE id = ?');
   // Asked for every row of the fleet page and every card drawn: prepared once.
@@ -216,11 +219,18 @@ export function createScheduleStore(db: Db, clock: Clock) {
     resume(id: number): boolean {
       return db.prepare('UPDATE schedules SET paused = NULL, paused_note = NULL WHERE id = ? AND paused IS NOT NULL').run(id).changes === 1;
     },
-    /** Writes what a fire came to, on the schedule (for `schedules`) and in its history. */
-    fired(id: number, fire: { at: number; name?: string; outcome: string; result: string }): void {
+    /**
+     * Writes what a fire came to, on the schedule (for `schedules`) and, unless it is a quiet look of a paused
+     * schedule, in its history, of which the newest FIRES_KEPT rows stay (a 1-minute schedule fires 525 600 times a year).
+     */
+    fired(id: number, fire: { at: number; name?: string; outcome: string; result: string }, history = true): void {
       db.transaction(() => {
         db.prepare('UPDATE schedules SET last_fire_at = ?, last_result = ?, last_name = COALESCE(?, last_name) WHERE id = ?').run(fire.at, fire.result, fire.name ?? null, id);
+        if (!history) return;
         db.prepare('INSERT INTO schedule_fires (schedule_id, at, name, outcome) VALUES (?, ?, ?, ?)').run(id, fire.at, fire.name ?? null, fire.outcome);
+        db.prepare(
+          'DELETE FROM schedule_fires WHERE schedule_id = ? AND id <= (SELECT id FROM schedule_fires WHERE schedule_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?)',
+        ).run(id, id, FIRES_KEPT);
       })();
     },
     /** The newest run a schedule started under this name, marked as stopped by its budget; its schedule id. */

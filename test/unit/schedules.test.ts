@@ -6,6 +6,7 @@ import { replyToPlainText } from '../../src/core/reply.js';
 import { SwitchboardError } from '../../src/errors.js';
 import { openDatabase } from '../../src/sessions/database.js';
 import { formatFire, nextFire, parseWhen, shortestGap } from '../../src/schedules/index.js';
+import { FIRES_KEPT } from '../../src/schedules/store.js';
 import { renderCard } from '../../src/monitor/card.js';
 import { errorCode, plain as plainText, seedTask, startCore, type Core } from './helpers/core-app.js';
 import { join } from 'node:path';
@@ -321,6 +322,8 @@ describe('firing', () => {
     expect(plain(await core.run(ADMIN, 'schedules'))).toMatch(/#1 · every 1m · ⏸ paused \(slack:UBOB may not use `help`/);
     const audit = core.app.switchboard.services.audit.list({ limit: 5 }).filter((row) => row.scheduleId === 1);
     expect(audit.map((row) => row.outcome)).toEqual(['error:forbidden']);
+    // The quiet looks while paused leave no history: one refused fire, not one a slot.
+    expect(core.db.prepare("SELECT COUNT(*) AS n FROM schedule_fires WHERE outcome = 'refused'").get()).toEqual({ n: 1 });
     await core.close({ keep: true });
     core = startCore({ yaml: yaml(), dir: core.dir, clock: core.clock });
     core.clock.advance(60_000);
@@ -328,6 +331,15 @@ describe('firing', () => {
     const back = posted(core).slice(1);
     expect(back[0]).toBe('▶️ schedule #1 runs again: slack:UBOB may run `help send` here now');
     expect(back[1]).toMatch(/^send: relay a prompt/);
+  });
+
+  it('keeps the newest fires of each schedule, not every fire forever', async () => {
+    core = startCore({ yaml: yaml() });
+    await core.run(ALICE, 'schedule 1m help send');
+    const store = core.app.switchboard.services.schedules;
+    for (let i = 0; i < FIRES_KEPT + 30; i++) store.fired(1, { at: i, outcome: 'started', result: 'ran' });
+    const rows = core.db.prepare<[], { n: number; first: number }>('SELECT COUNT(*) AS n, MIN(at) AS first FROM schedule_fires WHERE schedule_id = 1').get()!;
+    expect(rows).toEqual({ n: FIRES_KEPT, first: 30 });
   });
 
   it('three runs in a row stopped by their budget pause the schedule', async () => {
