@@ -102,7 +102,7 @@ describe('schedules, end to end', { timeout: 180_000 }, () => {
     const echo = /📨 \*\*kumo\*\* ← tester[^\n]*\nTODO scheduled triage/;
     const before = count(out.slice(0, out.indexOf('🗑 schedule **#1** removed')), echo);
     await bot.exec('schedules', /No schedules\./);
-    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    await new Promise((resolve) => setTimeout(resolve, 2_200));
     const settled = count(bot.stdout(), echo);
     expect(settled - before).toBeLessThanOrEqual(1);
     for (let i = 0; count(bot.stdout(), /Done: TODO scheduled triage/) < settled; i++) {
@@ -121,7 +121,7 @@ describe('schedules, end to end', { timeout: 180_000 }, () => {
       await bot.exec('schedule "*/2 * * * * *" send kumo overlap probe', /unschedule 2` removes it/);
       await bot.waitFor(/⏭ schedule #2 skipped a run: \*\*kumo\*\* is still busy with the previous one/, 30_000);
       // A few more slots pass while the run is held: still skipped, and said only once.
-      await new Promise((resolve) => setTimeout(resolve, 3_000));
+      await new Promise((resolve) => setTimeout(resolve, 2_200));
       expect(count(bot.stdout(), /⏭ schedule #2 skipped a run/)).toBe(1);
       expect(asked('overlap probe')).toBe(0);
       await bot.exec('unschedule 2', /🗑 schedule \*\*#2\*\* removed/);
@@ -146,7 +146,7 @@ describe('schedules, end to end', { timeout: 180_000 }, () => {
     await bot.exec('schedule 2s send kumo HOLD:sched-catch catch up', /unschedule 4` removes it/);
     // Down for several periods.
     await bot.end();
-    await new Promise((resolve) => setTimeout(resolve, 5_000));
+    await new Promise((resolve) => setTimeout(resolve, 4_200));
     writeConfig();
     bot = await startConsoleBot({ cwd: root });
     try {
@@ -169,7 +169,7 @@ describe('schedules, end to end', { timeout: 180_000 }, () => {
     await bot.waitFor(/⏸ schedule #5 is paused: console:tester may not use `send`: it needs the member role\. an admin can add `console:tester` under `access\.members`/, 30_000);
     const listed = await bot.exec('schedules', /#5\*\* · every 2s · ⏸ paused/);
     expect(listed).toContain('`send kumo after the demotion` · tester');
-    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    await new Promise((resolve) => setTimeout(resolve, 2_200));
     expect(count(bot.stdout(), /⏸ schedule #5 is paused/)).toBe(1);
     expect(asked('after the demotion')).toBe(0);
   });

@@ -267,13 +267,14 @@ export function matrixCells(get: () => { door: Door; world: World }): Record<str
 
     async schedule({ saw }) {
       const { door, world } = get();
-      // Every 2 seconds, spelled without asterisks: the doors read text with bold markers (and so every `*`) removed.
-      const at = await door.command(`schedule "0-59/2 0-59 0-23 1-31 1-12 0-6" run local --name tick --workspace "${world.workspace}" -- echo scheduled-$((40+2))`);
-      await door.post(at, /⏰ schedule #1 · cron `0-59\/2 0-59 0-23 1-31 1-12 0-6` \S+ · next [^\n]* · runs as /);
+      // Every 4 seconds (a fire posts three messages; Slack takes one a second per channel), spelled without
+      // asterisks: the doors read text with bold markers (and so every `*`) removed.
+      const at = await door.command(`schedule "0-59/4 0-59 0-23 1-31 1-12 0-6" run local --name tick --workspace "${world.workspace}" -- echo scheduled-$((40+2))`);
+      await door.post(at, /⏰ schedule #1 · cron `0-59\/4 0-59 0-23 1-31 1-12 0-6` \S+ · next [^\n]* · runs as /);
       // Each fire is the member's own `run`, here: the task starts and posts its final; the next fire reuses the name.
       await door.post(at, near('📋 tick finished · ✅', 'scheduled-42', 1), 60_000);
       // The run's card names its schedule (a chat shows the card whole; a pipe gets its state line only).
-      if (door.adapter !== 'console') await door.post(at, /⚙️ tick · [^]*⏰ schedule #1 · cron `0-59\/2 0-59 0-23 1-31 1-12 0-6` \S+ · next /);
+      if (door.adapter !== 'console') await door.post(at, /⚙️ tick · [^]*⏰ schedule #1 · cron `0-59\/4 0-59 0-23 1-31 1-12 0-6` \S+ · next /);
       const deadline = Date.now() + 60_000;
       while (door.count(at, /📋 tick finished · ✅/) < 2) {
         if (Date.now() > deadline) throw new Error(`one scheduled run of tick finished in 60 s, not two`);
@@ -285,7 +286,7 @@ export function matrixCells(get: () => { door: Door; world: World }): Record<str
     async schedules() {
       const { door } = get();
       const at = await door.command('schedules');
-      await door.post(at, /#1 · cron `0-59\/2 0-59 0-23 1-31 1-12 0-6` [^\n]*`run local --name tick [^\n]*· last: (ran tick|skipped: tick was busy)/);
+      await door.post(at, /#1 · cron `0-59\/4 0-59 0-23 1-31 1-12 0-6` [^\n]*`run local --name tick [^\n]*· last: (ran tick|skipped: tick was busy)/);
     },
 
     async budget() {

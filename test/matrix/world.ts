@@ -61,7 +61,7 @@ export async function startWorld(label: string): Promise<World> {
     '  interval: 2s',
     '  stallAfter: 4s',
     '  unreachableAfter: 2',
-    // Schedules fire every 2 s here, so the `schedule` cell sees two fires quickly.
+    // Schedules may fire every few seconds here, so the `schedule` cell sees two fires quickly.
     'schedules:',
     '  minInterval: 2s',
     // (`defaults:` first: a kill waits 1 s for a task to end, a retry starts at once.)
