@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { SlowFirst } from './sequencer.js';
 
 // Lives in test/ so the top level stays as DESIGN.md draws it. End-to-end files start real binaries
 // (opencode, claude, sshd, tmux), so the timeouts are generous; each test still waits on queues, never sleeps.
@@ -10,6 +11,7 @@ export default defineConfig({
     hookTimeout: 120_000,
     pool: 'forks',
     maxWorkers: 3,
+    sequence: { sequencer: SlowFirst },
     reporters: ['default'],
   },
 });

@@ -186,9 +186,10 @@ describe('worktrees', () => {
   it('a local task and a container task (the repository mounted at another path) commit on their branches', async () => {
     const local = await bot.exec(`run local --name loc --workspace ${repo} --worktree=feat/local -- git commit -q --allow-empty -m "from loc" && pwd`, /task \*\*loc\*\*.*|❌.*/);
     expect(local).toContain(`in ${repo}/.git/sb-worktrees/loc · 🌿 branch \`feat/local\` (new)`);
+    // Its final before the next command: a wait for that command's answer must not read past it.
+    expect(await finalOf('loc')).toMatch(/finished/);
     const boxed = await bot.exec('run box --name boxy --worktree=feat/box -- git commit -q --allow-empty -m "from boxy" && pwd', /task \*\*boxy\*\*.*|❌.*/, 60_000);
     expect(boxed).toContain('in /work/repo/.git/sb-worktrees/boxy · 🌿 branch `feat/box` (new)');
-    expect(await finalOf('loc')).toMatch(/finished/);
     expect(await finalOf('boxy', 60_000)).toMatch(/finished/);
     expect(git('log', '-1', '--format=%s', 'feat/local')).toBe('from loc');
     expect(git('log', '-1', '--format=%s', 'feat/box')).toBe('from boxy');
