@@ -86,6 +86,20 @@ export function createSwitchboard(parts: SwitchboardParts) {
   const table = commandTable(parts.commands);
   const limiter = createRateLimiter(services.config.limits.commandsPerMinute, () => services.clock.now());
 
+  /**
+   * The door every line passes: the channel's allow-list, the grammar, the verb's role in the line's scope.
+   * `seen` learns the verb and scope before the role check may refuse, so a refusal is audited with them.
+   */
+  function admit(line: string, actor: Actor, origin: Origin, seen?: (verb: string, scope: Scope) => void) {
+    services.access.requireChannel(origin);
+    const parsed = parseCommandLine(line, services.grammar);
+    const definition = table.get(parsed.verb)!;
+    const scope = scopeOfArgs(parsed.args, services.registry);
+    seen?.(parsed.verb, scope);
+    services.access.require(actor, definition.level, `use \`${parsed.verb}\``, scope);
+    return { parsed, definition, scope };
+  }
+
   /** `authorise` adds a check of the caller's after the role check, refused and audited like it. */
   async function run(
     line: string,
@@ -107,14 +121,11 @@ export function createSwitchboard(parts: SwitchboardParts) {
           `slow down: at most ${services.config.limits.commandsPerMinute} commands a minute; try again in ${Math.ceil(wait / 1000)} s`,
         );
       }
-      services.access.requireChannel(origin);
-      const parsed = parseCommandLine(line, services.grammar);
-      verb = parsed.verb;
-      const definition = table.get(parsed.verb)!;
-      const scope = scopeOfArgs(parsed.args, services.registry);
-      // A refused command about a name is still found by `audit <name>`.
-      if (scope.name !== undefined) audit.target = scope.name;
-      services.access.require(actor, definition.level, `use \`${parsed.verb}\``, scope);
+      const { parsed, definition, scope } = admit(line, actor, origin, (seenVerb, seenScope) => {
+        verb = seenVerb;
+        // A refused command about a name is still found by `audit <name>`.
+        if (seenScope.name !== undefined) audit.target = seenScope.name;
+      });
       authorise?.(scope);
       if (files?.length && !definition.files) {
         throw new SwitchboardError('usage', `\`${parsed.verb}\` takes no files; the attached ${files.length === 1 ? 'file was' : 'files were'} not used`, {
@@ -256,9 +267,7 @@ export function createSwitchboard(parts: SwitchboardParts) {
      */
     refusal(line: string, actor: Actor, origin: Origin): SwitchboardError | undefined {
       try {
-        services.access.requireChannel(origin);
-        const parsed = parseCommandLine(line, services.grammar);
-        services.access.require(actor, table.get(parsed.verb)!.level, `use \`${parsed.verb}\``, scopeOfArgs(parsed.args, services.registry));
+        admit(line, actor, origin);
         return undefined;
       } catch (caught) {
         return toSwitchboardError(caught);

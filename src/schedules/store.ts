@@ -124,18 +124,8 @@ function fromRow(row: ScheduleRow): Schedule {
   };
 }
 
-export interface NewSchedule {
-  whenText: string;
-  zone: string;
-  line: string;
-  verb: string;
-  name?: string;
-  owner: Actor;
-  origin: Origin;
-  queue: boolean;
-  catchUp: 'once' | 'none';
-  nextAt: number;
-}
+/** What making a schedule gives; the rest (id, times, results, pauses) the store keeps. */
+export type NewSchedule = Pick<Schedule, 'whenText' | 'zone' | 'line' | 'verb' | 'name' | 'owner' | 'origin' | 'queue' | 'catchUp' | 'nextAt'>;
 
 export interface Fire {
   id: number;
