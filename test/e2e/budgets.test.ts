@@ -1,61 +1,56 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
 import { startFakeAnthropic, type FakeAnthropic } from '../fakes/anthropic/fake-anthropic.js';
-import { startFakeLlm, type FakeLlm } from '../fakes/llm/fake-llm.js';
 import { localClaudeExecutorYaml } from '../helpers/claude-env.js';
 import { startConsoleBot, type ConsoleBot } from '../helpers/console-bot.js';
-import { removeServerRoot, startOpencodeServer, type OpencodeServer } from '../helpers/opencode-server.js';
+import { useOpencodeWorld } from '../helpers/opencode-world.js';
+import { killTmuxServer } from '../helpers/tmux.js';
 
 /**
  * Budgets end to end: the real bot process (console adapter), the real `opencode` with the scripted LLM (which
  * prices its tokens, so runs report tokens and cost) and the real `claude` with the scripted Messages API. One
  * server and one bot for the file; every assertion is on what the terminal shows.
  */
-let llm: FakeLlm;
 let api: FakeAnthropic;
-let server: OpencodeServer;
 let root: string;
 let bot: ConsoleBot;
 const socket = `sb-budget-${process.pid}`;
 
-beforeAll(async () => {
-  [llm, api] = await Promise.all([startFakeLlm(), startFakeAnthropic()]);
-  server = await startOpencodeServer({ llmBaseUrl: llm.baseUrl });
-  root = mkdtempSync(join(tmpdir(), 'sb-budgets-'));
-  mkdirSync(join(root, 'work'));
-  writeFileSync(
-    join(root, 'switchboard.yaml'),
-    [
-      'servers:',
-      '  - name: lab',
-      `    url: ${server.url}`,
-      ...localClaudeExecutorYaml({ baseUrl: api.baseUrl, root, socket }),
-      // The executor's default: each task run there may cost at most 0.0001 USD (claude also gets --max-budget-usd).
-      '    budget:',
-      '      cost: 0.0001',
-    ].join('\n'),
-  );
-  bot = await startConsoleBot({ cwd: root });
-  await bot.exec('new tick lab --agent build', /Send it work/);
-  await bot.exec('new toke lab --agent build', /Send it work/);
-}, 120_000);
-
-afterAll(async () => {
-  await bot?.end().catch(() => undefined);
-  try {
-    execFileSync('tmux', ['-L', socket, 'kill-server'], { stdio: 'ignore' });
-  } catch {
-    // no server left: fine
-  }
-  await server?.stop();
-  await llm?.close();
-  await api?.close();
-  if (server) removeServerRoot(server);
-  if (root) rmSync(root, { recursive: true, force: true });
-});
+const world = useOpencodeWorld(
+  async (_world, keep) => {
+    api = await startFakeAnthropic();
+    // Stopped before the server: the bot, its executor's tmux server, the Messages API, the files.
+    keep({
+      async stop() {
+        await bot?.end().catch(() => undefined);
+        killTmuxServer(socket);
+        await api.close();
+        if (root) rmSync(root, { recursive: true, force: true });
+      },
+    });
+    root = mkdtempSync(join(tmpdir(), 'sb-budgets-'));
+    mkdirSync(join(root, 'work'));
+    writeFileSync(
+      join(root, 'switchboard.yaml'),
+      [
+        'servers:',
+        '  - name: lab',
+        `    url: ${world.server.url}`,
+        ...localClaudeExecutorYaml({ baseUrl: api.baseUrl, root, socket }),
+        // The executor's default: each task run there may cost at most 0.0001 USD (claude also gets --max-budget-usd).
+        '    budget:',
+        '      cost: 0.0001',
+      ].join('\n'),
+    );
+    bot = await startConsoleBot({ cwd: root });
+    await bot.exec('new tick lab --agent build', /Send it work/);
+    await bot.exec('new toke lab --agent build', /Send it work/);
+  },
+  { hookTimeoutMs: 120_000 },
+);
 
 describe('budgets, end to end', { timeout: 60_000 }, () => {
   it('a time budget stops a slow OpenCode run that reports nothing, with the limit and the use', async () => {
@@ -82,7 +77,7 @@ describe('budgets, end to end', { timeout: 60_000 }, () => {
       // The run was stopped while held: the second step never got its answer out.
       expect(bot.stdout()).not.toMatch(/Done: TODOTWICE:budget-tokens/);
     } finally {
-      llm.release('budget-tokens');
+      world.llm.release('budget-tokens');
     }
     // `off` lifts every limit: the next run goes to its end.
     expect(await bot.exec('budget toke off', /is off.*/)).toContain('no limits at all');

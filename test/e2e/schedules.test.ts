@@ -1,22 +1,19 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execFileSync } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startFakeAnthropic, type FakeAnthropic } from '../fakes/anthropic/fake-anthropic.js';
-import { startFakeLlm, type FakeLlm } from '../fakes/llm/fake-llm.js';
 import { localClaudeExecutorYaml } from '../helpers/claude-env.js';
 import { startConsoleBot, type ConsoleBot } from '../helpers/console-bot.js';
-import { removeServerRoot, startOpencodeServer, type OpencodeServer } from '../helpers/opencode-server.js';
+import { useOpencodeWorld } from '../helpers/opencode-world.js';
+import { killTmuxServer } from '../helpers/tmux.js';
 
 /**
  * Schedules end to end: the real bot process (console adapter), the real `opencode` with the scripted LLM and
  * the real `claude` with the scripted Messages API. Seconds-level crons (`schedules.minInterval` lowered to 2s)
  * keep it quick; every wait is for something the terminal shows.
  */
-let llm: FakeLlm;
 let api: FakeAnthropic;
-let server: OpencodeServer;
 let root: string;
 let bot: ConsoleBot;
 const socket = `sb-sched-${process.pid}`;
@@ -27,7 +24,7 @@ function count(haystack: string, pattern: RegExp): number {
 
 /** Prompts the LLM was asked to answer (title requests aside) whose text has `marker`. */
 function asked(marker: string): number {
-  return llm.requests.filter((r) => r.tools && r.tools.length > 0 && !r.afterToolResult && r.lastUserText.includes(marker)).length;
+  return world.llm.requests.filter((r) => r.tools && r.tools.length > 0 && !r.afterToolResult && r.lastUserText.includes(marker)).length;
 }
 
 /** switchboard.yaml: the server, a local Claude executor, 2s minimum; `member: false` drops the console's role. */
@@ -37,7 +34,7 @@ function writeConfig(member = true): void {
     [
       'servers:',
       '  - name: lab',
-      `    url: ${server.url}`,
+      `    url: ${world.server.url}`,
       'schedules:',
       '  minInterval: 2s',
       'access:',
@@ -55,29 +52,26 @@ async function restart(member = true): Promise<void> {
   bot = await startConsoleBot({ cwd: root });
 }
 
-beforeAll(async () => {
-  [llm, api] = await Promise.all([startFakeLlm(), startFakeAnthropic()]);
-  server = await startOpencodeServer({ llmBaseUrl: llm.baseUrl });
-  root = mkdtempSync(join(tmpdir(), 'sb-schedules-'));
-  mkdirSync(join(root, 'work'));
-  writeConfig();
-  bot = await startConsoleBot({ cwd: root });
-  await bot.exec('new kumo lab --agent build', /Send it work/);
-}, 120_000);
-
-afterAll(async () => {
-  await bot?.end().catch(() => undefined);
-  try {
-    execFileSync('tmux', ['-L', socket, 'kill-server'], { stdio: 'ignore' });
-  } catch {
-    // no server left: fine
-  }
-  await server?.stop();
-  await llm?.close();
-  await api?.close();
-  if (server) removeServerRoot(server);
-  if (root) rmSync(root, { recursive: true, force: true });
-});
+const world = useOpencodeWorld(
+  async (_world, keep) => {
+    api = await startFakeAnthropic();
+    // Stopped before the server: the bot, its executor's tmux server, the Messages API, the files.
+    keep({
+      async stop() {
+        await bot?.end().catch(() => undefined);
+        killTmuxServer(socket);
+        await api.close();
+        if (root) rmSync(root, { recursive: true, force: true });
+      },
+    });
+    root = mkdtempSync(join(tmpdir(), 'sb-schedules-'));
+    mkdirSync(join(root, 'work'));
+    writeConfig();
+    bot = await startConsoleBot({ cwd: root });
+    await bot.exec('new kumo lab --agent build', /Send it work/);
+  },
+  { hookTimeoutMs: 120_000 },
+);
 
 describe('schedules, end to end', { timeout: 180_000 }, () => {
   it('a seconds-level cron fires twice into the channel, each with its card and final; unschedule stops it', async () => {
@@ -116,7 +110,7 @@ describe('schedules, end to end', { timeout: 180_000 }, () => {
 
   it('no overlap: while a run is busy the fire is skipped, said once, and nothing reaches the agent', async () => {
     await bot.exec('send kumo HOLD:sched-busy a long run', /^HOLD:sched-busy a long run$/m);
-    await llm.waitForRequest('HOLD:sched-busy', 60_000);
+    await world.llm.waitForRequest('HOLD:sched-busy', 60_000);
     try {
       await bot.exec('schedule "*/2 * * * * *" send kumo overlap probe', /unschedule 2` removes it/);
       await bot.waitFor(/⏭ schedule #2 skipped a run: \*\*kumo\*\* is still busy with the previous one/, 30_000);
@@ -127,7 +121,7 @@ describe('schedules, end to end', { timeout: 180_000 }, () => {
       await bot.exec('unschedule 2', /🗑 schedule \*\*#2\*\* removed/);
       expect((await bot.exec('schedules', /\S/)).includes('#2')).toBe(false);
     } finally {
-      llm.release('sched-busy');
+      world.llm.release('sched-busy');
     }
     await bot.waitFor(/📋 \*\*kumo\*\* finished[^\n]*\n[^\n]*Done: HOLD:sched-busy/, 60_000);
     expect(asked('overlap probe')).toBe(0);
@@ -151,14 +145,14 @@ describe('schedules, end to end', { timeout: 180_000 }, () => {
     bot = await startConsoleBot({ cwd: root });
     try {
       await bot.waitFor(/⏰ schedule #4: that was the run due .*, missed while Switchboard was down \(one catch-up run\)/, 30_000);
-      await llm.waitForRequest('HOLD:sched-catch', 60_000);
+      await world.llm.waitForRequest('HOLD:sched-catch', 60_000);
       // The run is held: the next slots find kumo busy and skip.
       await bot.waitFor(/⏭ schedule #4 skipped a run/, 30_000);
       expect(asked('HOLD:sched-catch')).toBe(1);
       expect(count(bot.stdout(), /⏰ schedule #4: that was the run due/)).toBe(1);
       await bot.exec('unschedule 4', /🗑 schedule \*\*#4\*\* removed/);
     } finally {
-      llm.release('sched-catch');
+      world.llm.release('sched-catch');
     }
     await bot.waitFor(/📋 \*\*kumo\*\* finished[^\n]*\n[^\n]*Done: HOLD:sched-catch/, 60_000);
   });
