@@ -143,7 +143,10 @@ export const FIRES_KEPT = 200;
 
 export function createScheduleStore(db: Db, clock: Clock) {
   const byId = db.prepare<[number], ScheduleRow>('SELECT * FROM schedules WHERE id = ?');
-  // Asked for every row of the fleet page and every card drawn: prepared once.
+  // Asked on every beat (due), for every row of the fleet page and every card drawn: prepared once.
+  const dueAt = db.prepare<[number], ScheduleRow>(
+    `SELECT * FROM schedules WHERE (next_at <= ? OR pending_at IS NOT NULL) AND (paused IS NULL OR paused = 'access') ORDER BY next_at, id`,
+  );
   const nextByName = db.prepare<[string, string], { next_at: number; line: string }>(
     `SELECT next_at, line FROM schedules WHERE (name = ? OR (name IS NULL AND last_name = ?)) AND paused IS NULL ORDER BY next_at LIMIT 1`,
   );
@@ -184,10 +187,7 @@ export function createScheduleStore(db: Db, clock: Clock) {
     },
     /** Schedules whose next fire is due, or with a queued fire waiting; budget-paused ones wait for a person. */
     due(now: number): Schedule[] {
-      return db
-        .prepare<[number], ScheduleRow>(`SELECT * FROM schedules WHERE (next_at <= ? OR pending_at IS NOT NULL) AND (paused IS NULL OR paused = 'access') ORDER BY next_at, id`)
-        .all(now)
-        .map(fromRow);
+      return dueAt.all(now).map(fromRow);
     },
     remove(id: number): boolean {
       return db.prepare('DELETE FROM schedules WHERE id = ?').run(id).changes === 1;
